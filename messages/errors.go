@@ -65,7 +65,7 @@ func (e *Error) Error() string {
 // Is matches another *Error with the same code.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	return ok && t != nil && t.Code == e.Code
 }
 
 // Sentinels, one per code; test with errors.Is.
@@ -110,15 +110,11 @@ func CodeOf(err error) ErrorCode {
 	return CodeUnknown
 }
 
-// ToError turns any error into one that can travel in a reply, keeping its
-// text and its code. It returns nil for nil.
+// ToError turns any error into a fresh *Error that can travel in a reply,
+// keeping its text and its code. It returns nil for nil.
 func ToError(err error) *Error {
 	if err == nil {
 		return nil
-	}
-	var e *Error
-	if errors.As(err, &e) && e.Error() == err.Error() {
-		return e
 	}
 	return &Error{Code: CodeOf(err), Message: err.Error()}
 }

@@ -36,16 +36,17 @@ func NoStream() ExpectedVersion { return ExpectedVersion{Mode: ExpectNoStream} }
 func Exactly(v uint64) ExpectedVersion { return ExpectedVersion{Mode: ExpectExact, Version: v} }
 
 // Check reports whether the condition holds for an entity whose current
-// version is current.
+// version is current. An unknown mode never holds.
 func (e ExpectedVersion) Check(current uint64) bool {
 	switch e.Mode {
 	case ExpectNoStream:
 		return current == 0
 	case ExpectExact:
 		return current == e.Version
-	default:
+	case ExpectAny:
 		return true
 	}
+	return false
 }
 
 // IsAny reports whether the condition always holds.

@@ -22,6 +22,9 @@ type FS interface {
 	OpenFile(name string, flag int, perm os.FileMode) (File, error)
 	// Remove deletes the named file.
 	Remove(name string) error
+	// Rename renames (moves) a file, replacing newname if it exists. Like
+	// creation and removal, it is durable only after SyncDir.
+	Rename(oldname, newname string) error
 	// ReadDir returns the names (not paths) of the entries of dir, sorted.
 	ReadDir(dir string) ([]string, error)
 	// SyncDir makes the creation and removal of entries in dir durable.

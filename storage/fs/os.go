@@ -35,6 +35,9 @@ func (osFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 // Remove implements FS.
 func (osFS) Remove(name string) error { return os.Remove(name) }
 
+// Rename implements FS.
+func (osFS) Rename(oldname, newname string) error { return os.Rename(oldname, newname) }
+
 // ReadDir implements FS. os.ReadDir already sorts by name.
 func (osFS) ReadDir(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)

@@ -1,0 +1,27 @@
+package messages
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Every code has a name, and every code but CodeUnknown has exactly one
+// sentinel in the list CodeOf searches.
+func TestCodeTablesComplete(t *testing.T) {
+	last := CodeInvalidArgument
+	require.Len(t, codeNames, int(last)+1)
+	for c := CodeUnknown; c <= last; c++ {
+		require.NotEmpty(t, codeNames[c], "code %d", c)
+	}
+	count := map[ErrorCode]int{}
+	for _, s := range sentinels {
+		count[s.Code]++
+		require.Empty(t, s.Message)
+	}
+	for c := CodeUnknown + 1; c <= last; c++ {
+		require.Equal(t, 1, count[c], "sentinels for %v", c)
+	}
+	require.Zero(t, count[CodeUnknown])
+	require.Len(t, sentinels, int(last))
+}

@@ -1,0 +1,137 @@
+package storage
+
+import (
+	"fmt"
+
+	"github.com/batpak-go/batpak/messages"
+)
+
+// Append stages one event and returns its receipt. The event becomes
+// durable and visible only when Commit succeeds; until then the receipt is
+// a promise. The protocol, in order:
+//
+//  1. validation: coordinate, kind not reserved, payload size;
+//  2. idempotency: with a key, an event already written (or staged) under
+//     it is returned as is (Replayed), whatever the expected version says;
+//  3. optimistic concurrency: the expected version must hold;
+//  4. version = last + 1, wall_ms = max(now, last wall_ms) per entity,
+//     prev_hash = the entity's last hash, hash over all of it, frame staged.
+func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
+	if err := e.writable(); err != nil {
+		return messages.Receipt{}, err
+	}
+	if err := e.validateEvent(a.Coordinate, a.Kind, a.Payload); err != nil {
+		return messages.Receipt{}, err
+	}
+	id := messages.NewID()
+	if !a.IdempotencyKey.IsZero() {
+		id = messages.IDFromKey(a.IdempotencyKey)
+		if r, ok, err := e.existing(id); ok || err != nil {
+			return r, err
+		}
+	}
+	t := e.tailOf(a.Coordinate)
+	if !a.Expected.Check(t.version) {
+		return messages.Receipt{}, &VersionConflictError{Coordinate: a.Coordinate, Expected: a.Expected, Actual: t.version}
+	}
+	corr := a.CorrelationID
+	if corr.IsZero() {
+		corr = id
+	}
+	return e.stageEvent(messages.Event{
+		ID: id, Coordinate: a.Coordinate, Kind: a.Kind, CorrelationID: corr,
+		CausationID: a.CausationID, Payload: a.Payload,
+	}, t), nil
+}
+
+func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payload []byte) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	if len(payload) > e.opts.MaxPayloadBytes {
+		return fmt.Errorf("storage: payload of %d bytes: %w (limit %d)", len(payload), messages.ErrPayloadTooLarge, e.opts.MaxPayloadBytes)
+	}
+	return nil
+}
+
+// tailOf returns the stream tail as staged so far, or as committed.
+func (e *Engine) tailOf(c messages.Coordinate) tail {
+	if t, ok := e.stage.tails[streamKey(c)]; ok {
+		return t
+	}
+	return e.idx.tailOf(c)
+}
+
+// existing returns the receipt of an event already staged or committed
+// under id.
+func (e *Engine) existing(id messages.ID) (messages.Receipt, bool, error) {
+	if i, ok := e.stage.ids[id]; ok {
+		r := e.stagedReceipt(i)
+		r.Replayed = true
+		return r, true, nil
+	}
+	e.idx.mu.RLock()
+	pos, ok := e.idx.byID.find(id, e.idx.idOf)
+	var en entry
+	if ok {
+		en = e.idx.entries[pos]
+	}
+	e.idx.mu.RUnlock()
+	if !ok {
+		return messages.Receipt{}, false, nil
+	}
+	ev, err := e.readEntry(en, false)
+	if err != nil {
+		return messages.Receipt{}, false, err
+	}
+	r := ev.Receipt()
+	r.Replayed = true
+	return r, true, nil
+}
+
+func (e *Engine) stagedReceipt(i int) messages.Receipt {
+	ev := &e.stage.events[i]
+	return ev.Receipt()
+}
+
+// stageEvent completes ev (sequence, version, clock, chain), encodes it
+// into the staging buffer and records it. It cannot fail.
+func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
+	now := e.opts.Clock()
+	ev.Sequence = e.nextSeq
+	ev.Version = t.version + 1
+	ev.WallMS = max(now.UnixMilli(), t.wall)
+	ev.TimestampUS = now.UnixMicro()
+	ev.PrevHash = t.hash
+	st := &e.stage
+	off := len(st.buf)
+	st.buf = appendEventFrame(st.buf, &ev, e.hasher)
+	f := st.place(bodyEvent, off, e.opts.SegmentSize)
+	ev.Segment, ev.Offset = f.seg, f.offset
+	ev.Payload = nil
+	f.event = len(st.events)
+	st.events = append(st.events, ev)
+	st.sizes = append(st.sizes, f.size)
+	if st.tails == nil {
+		st.tails = make(map[string]tail)
+		st.ids = make(map[messages.ID]int)
+	}
+	st.tails[streamKey(ev.Coordinate)] = tail{version: ev.Version, hash: ev.Hash, wall: ev.WallMS}
+	st.ids[ev.ID] = f.event
+	e.nextSeq++
+	return ev.Receipt()
+}
+
+func (e *Engine) stageMarker(typ int, m marker) {
+	st := &e.stage
+	off := len(st.buf)
+	if typ == bodyBegin {
+		st.buf = appendBeginFrame(st.buf, m.batch, m.count, m.firstSeq)
+	} else {
+		st.buf = appendCommitFrame(st.buf, m.batch, m.count)
+	}
+	st.place(typ, off, e.opts.SegmentSize).m = m
+}

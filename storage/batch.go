@@ -1,0 +1,135 @@
+package storage
+
+import (
+	"fmt"
+
+	"github.com/batpak-go/batpak/messages"
+)
+
+// AppendBatch stages the items of b as one atomic batch, framed on disk as
+// BEGIN(n), the n events, COMMIT. All items are validated before anything
+// is staged, so a refused batch leaves no trace; once staged, the batch
+// becomes durable and visible in one piece at Commit, or not at all (also
+// after a crash: recovery discards a batch without its COMMIT).
+//
+// Rules: at most MaxBatchItems items and MaxBatchBytes of payload; no item
+// may carry an expected version; a causation may name only an earlier item;
+// idempotency keys are all-or-none: if every item has a key and all were
+// written before, the original receipts come back (Replayed); if some were,
+// the batch is refused with messages.ErrPartialReplay. An empty batch
+// returns no receipts and writes nothing.
+func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error) {
+	if err := e.writable(); err != nil {
+		return nil, err
+	}
+	if len(b.Items) == 0 {
+		return nil, nil
+	}
+	ids, err := e.validateBatch(b.Items)
+	if err != nil {
+		return nil, err
+	}
+	if rs, replay, err := e.replayBatch(b.Items, ids); replay || err != nil {
+		return rs, err
+	}
+	m := marker{batch: messages.NewID(), count: len(b.Items), firstSeq: e.nextSeq}
+	e.stageMarker(bodyBegin, m)
+	receipts := make([]messages.Receipt, len(b.Items))
+	for i := range b.Items {
+		it := &b.Items[i]
+		ev := messages.Event{
+			ID: ids[i], Coordinate: it.Coordinate, Kind: it.Kind, Payload: it.Payload,
+			CorrelationID: it.CorrelationID, BatchID: m.batch,
+		}
+		if ev.CorrelationID.IsZero() {
+			ev.CorrelationID = ev.ID
+		}
+		switch it.Causation.Mode {
+		case messages.CauseAbsolute:
+			ev.CausationID = it.Causation.ID
+		case messages.CausePriorItem:
+			ev.CausationID = receipts[it.Causation.Index].EventID
+		}
+		receipts[i] = e.stageEvent(ev, e.tailOf(it.Coordinate))
+	}
+	e.stageMarker(bodyCommit, m)
+	return receipts, nil
+}
+
+// validateBatch checks every rule that can refuse a batch and returns the
+// event id of each item.
+func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error) {
+	bad := func(i int, f string, args ...any) error {
+		return &BatchError{Item: i, Err: fmt.Errorf("%w: "+f, append([]any{messages.ErrInvalidBatch}, args...)...)}
+	}
+	if len(items) > e.opts.MaxBatchItems {
+		return nil, bad(-1, "%d items, limit %d", len(items), e.opts.MaxBatchItems)
+	}
+	total := 0
+	ids := make([]messages.ID, len(items))
+	seen := make(map[messages.ID]int)
+	for i := range items {
+		it := &items[i]
+		if err := e.validateEvent(it.Coordinate, it.Kind, it.Payload); err != nil {
+			return nil, &BatchError{Item: i, Err: err}
+		}
+		total += len(it.Payload)
+		if !it.Expected.IsAny() {
+			return nil, bad(i, "an expected version (%s) is not allowed inside a batch", it.Expected)
+		}
+		switch c := it.Causation; c.Mode {
+		case messages.CauseNone:
+		case messages.CauseAbsolute:
+			if c.ID.IsZero() {
+				return nil, bad(i, "absolute causation with a zero id")
+			}
+		case messages.CausePriorItem:
+			if c.Index < 0 || c.Index >= i {
+				return nil, bad(i, "causation names item %d, which is not an earlier item", c.Index)
+			}
+		default:
+			return nil, bad(i, "unknown causation mode %d", c.Mode)
+		}
+		ids[i] = messages.NewID()
+		if !it.IdempotencyKey.IsZero() {
+			ids[i] = messages.IDFromKey(it.IdempotencyKey)
+			if j, dup := seen[ids[i]]; dup {
+				return nil, bad(i, "idempotency key repeats item %d", j)
+			}
+			seen[ids[i]] = i
+		}
+	}
+	if total > e.opts.MaxBatchBytes {
+		return nil, bad(-1, "%d payload bytes, limit %d", total, e.opts.MaxBatchBytes)
+	}
+	return ids, nil
+}
+
+// replayBatch handles a resubmitted batch: it returns the original receipts
+// when every item is keyed and already written, an ErrPartialReplay error
+// when only some are, and replay=false when none is.
+func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]messages.Receipt, bool, error) {
+	var rs []messages.Receipt
+	found := 0
+	for i := range items {
+		if items[i].IdempotencyKey.IsZero() {
+			continue
+		}
+		r, ok, err := e.existing(ids[i])
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			found++
+			rs = append(rs, r)
+		}
+	}
+	switch {
+	case found == 0:
+		return nil, false, nil
+	case found < len(items):
+		return nil, false, &BatchError{Item: -1, Err: fmt.Errorf("%w: %d of %d items were already written",
+			messages.ErrPartialReplay, found, len(items))}
+	}
+	return rs, true, nil
+}

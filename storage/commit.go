@@ -1,0 +1,199 @@
+package storage
+
+import "fmt"
+
+// Commit makes everything staged since the last Commit durable (per the
+// SyncMode) and then visible, in one write and one fsync per segment
+// touched. The group's frames may span segments: the active segment is
+// then sealed (footer, fsync) and the next one created (header, fsync,
+// directory fsync) on the way.
+//
+// If any write or fsync fails, nothing of the group becomes visible, the
+// error wraps messages.ErrIO or messages.ErrSyncFailed, and the engine
+// refuses every later write until it is reopened: after a failed fsync the
+// state of the file is unknown, and recovery is the only safe judge.
+func (e *Engine) Commit() error {
+	if err := e.writable(); err != nil {
+		return err
+	}
+	if e.stage.empty() {
+		return nil
+	}
+	if err := e.writeStaged(); err != nil {
+		e.failed = err
+		return err
+	}
+	if e.syncDue() {
+		if err := e.syncActive(); err != nil {
+			e.failed = err
+			return err
+		}
+	}
+	e.publish()
+	e.commits++
+	return nil
+}
+
+// writeStaged writes the staged frames, rotating segments where staging
+// placed a rotation, and adds their records to the footers.
+func (e *Engine) writeStaged() error {
+	st := &e.stage
+	start := 0
+	for i := 0; i <= len(st.frames); i++ {
+		if i < len(st.frames) && !st.frames[i].rotated {
+			continue
+		}
+		end := len(st.buf)
+		if i < len(st.frames) {
+			end = st.frames[i].bufOff
+		}
+		if err := e.writeFrames(st.frames[start:i], st.buf[st.frames[start].bufOff:end]); err != nil {
+			return err
+		}
+		if i < len(st.frames) {
+			if err := e.rotate(); err != nil {
+				return err
+			}
+		}
+		start = i
+	}
+	e.unsynced += len(st.events)
+	return nil
+}
+
+func (e *Engine) writeFrames(frames []stagedFrame, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	s := e.active
+	if _, err := s.f.WriteAt(data, s.size); err != nil {
+		return ioError(fmt.Sprintf("write segment %d at %d", s.id, s.size), err, false)
+	}
+	s.size += int64(len(data))
+	for i := range frames {
+		f := &frames[i]
+		if f.typ == bodyEvent {
+			e.footer.addEvent(&e.stage.events[f.event], f.size)
+		} else {
+			e.footer.addMarker(f.typ, f.m, f.size)
+		}
+	}
+	return nil
+}
+
+// rotate seals the active segment and starts the next, a continuation.
+func (e *Engine) rotate() error {
+	if err := e.sealActive(false); err != nil {
+		return err
+	}
+	h := segmentHeader{id: e.active.id + 1, flags: flagContinuation, createdNS: e.opts.Clock().UnixNano()}
+	s, err := createSegment(e.fs, e.dir, h, e.opts.SyncMode != SyncNone)
+	if err != nil {
+		return ioError("rotate", err, false)
+	}
+	e.active = s
+	e.footer.reset()
+	e.idx.mu.Lock()
+	e.idx.segments[s.id] = s.f
+	e.idx.mu.Unlock()
+	return nil
+}
+
+// sealActive writes the active segment's footer and fsyncs it. On Close
+// (closing=true) an active segment without frames is removed instead.
+func (e *Engine) sealActive(closing bool) error {
+	s := e.active
+	if closing && s.size == headerSize {
+		return e.removeEmptyActive()
+	}
+	e.sealBuf = e.footer.appendSeal(e.sealBuf[:0], s.id, s.size)
+	if _, err := s.f.WriteAt(e.sealBuf, s.size); err != nil {
+		return ioError(fmt.Sprintf("write footer of segment %d", s.id), err, false)
+	}
+	return e.syncFile(s)
+}
+
+func (e *Engine) removeEmptyActive() error {
+	s := e.active
+	e.idx.mu.Lock()
+	delete(e.idx.segments, s.id)
+	e.idx.mu.Unlock()
+	if err := s.f.Close(); err != nil {
+		return ioError(fmt.Sprintf("close empty segment %d", s.id), err, false)
+	}
+	if err := e.fs.Remove(s.path); err != nil {
+		return ioError(fmt.Sprintf("remove empty segment %d", s.id), err, false)
+	}
+	if e.opts.SyncMode == SyncNone {
+		return nil
+	}
+	if err := e.fs.SyncDir(e.dir); err != nil {
+		return ioError("sync directory", err, true)
+	}
+	return nil
+}
+
+func (e *Engine) syncDue() bool {
+	switch e.opts.SyncMode {
+	case SyncEveryCommit:
+		return true
+	case SyncPeriodic:
+		return e.unsynced >= e.opts.SyncEveryEvents || e.opts.Clock().Sub(e.lastSync) >= e.opts.SyncInterval
+	}
+	return false
+}
+
+func (e *Engine) syncActive() error { return e.syncFile(e.active) }
+
+func (e *Engine) syncFile(s *segment) error {
+	if e.opts.SyncMode == SyncNone {
+		return nil
+	}
+	if err := s.f.Sync(); err != nil {
+		return ioError(fmt.Sprintf("fsync segment %d", s.id), err, true)
+	}
+	e.fsyncs++
+	e.unsynced = 0
+	e.lastSync = e.opts.Clock()
+	return nil
+}
+
+// Sync commits anything staged and fsyncs the active segment, whatever the
+// SyncMode (except SyncNone, where it only commits). Use it with
+// SyncPeriodic to bound the window of events not yet durable.
+func (e *Engine) Sync() error {
+	if err := e.Commit(); err != nil {
+		return err
+	}
+	if e.unsynced == 0 && e.opts.SyncMode != SyncPeriodic {
+		return nil
+	}
+	if err := e.syncActive(); err != nil {
+		e.failed = err
+		return err
+	}
+	return nil
+}
+
+// Rollback discards everything staged since the last Commit. The receipts
+// handed out for it are void; nothing of it was written.
+func (e *Engine) Rollback() {
+	e.nextSeq -= uint64(len(e.stage.events))
+	e.stage.reset(e.active.id, e.active.size)
+}
+
+// Staged returns the number of events staged and not yet committed.
+func (e *Engine) Staged() int { return len(e.stage.events) }
+
+// publish makes the committed group visible to readers in one step.
+func (e *Engine) publish() {
+	st := &e.stage
+	x := e.idx
+	x.mu.Lock()
+	for i := range st.events {
+		ev := &st.events[i]
+		x.add(ev, ev.Segment, ev.Offset, st.sizes[i])
+	}
+	x.mu.Unlock()
+	st.reset(e.active.id, e.active.size)
+}

@@ -1,0 +1,150 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/fs"
+)
+
+// Engine is the storage engine of one data directory. Append, AppendBatch,
+// Commit, Rollback, Sync and Close must be called from one goroutine at a
+// time (the writer); the reads (Get, Stream, Query, ByCorrelation,
+// Ancestors, Verify, Stats) are safe from any goroutine at any time and
+// see only committed events.
+type Engine struct {
+	dir  string
+	opts Options
+	fs   fs.FS
+	lock io.Closer
+	idx  *index
+
+	active  *segment
+	footer  footerBuilder
+	stage   staging
+	hasher  *hasher
+	nextSeq uint64 // of the next staged event
+
+	failed      error // sticky: set when a commit's I/O failed
+	closed      bool
+	unsynced    int       // SyncPeriodic: events written since the last fsync
+	lastSync    time.Time // SyncPeriodic
+	recovery    RecoveryReport
+	commits     uint64
+	fsyncs      uint64
+	sealBuf     []byte
+	readScratch []byte
+}
+
+// Open opens (creating if needed) the data directory dir, locks it, recovers
+// the index from its segments and starts a fresh segment. A second Open of
+// a locked directory fails with ErrLocked; damaged data fails with a
+// *CorruptionError (see Options.Repair).
+func Open(dir string, opts Options) (*Engine, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	o := opts.withDefaults()
+	if err := o.FS.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("storage: create %s: %w: %w", dir, messages.ErrIO, err)
+	}
+	lock, err := o.FS.Lock(filepath.Join(dir, "LOCK"))
+	if err != nil {
+		if errors.Is(err, fs.ErrLocked) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrLocked, dir, err)
+		}
+		return nil, fmt.Errorf("storage: lock %s: %w: %w", dir, messages.ErrIO, err)
+	}
+	e := &Engine{dir: dir, opts: o, fs: o.FS, lock: lock, idx: newIndex(), hasher: newHasher()}
+	if err := e.open(); err != nil {
+		e.closeFiles()
+		lock.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) open() error {
+	last, err := e.recover()
+	if err != nil {
+		return err
+	}
+	e.nextSeq = e.idx.nextSeq()
+	h := segmentHeader{id: last + 1, createdNS: e.opts.Clock().UnixNano()}
+	s, err := createSegment(e.fs, e.dir, h, e.opts.SyncMode != SyncNone)
+	if err != nil {
+		return fmt.Errorf("storage: %w: %w", messages.ErrIO, err)
+	}
+	e.setActive(s)
+	e.lastSync = e.opts.Clock()
+	return nil
+}
+
+func (e *Engine) setActive(s *segment) {
+	e.active = s
+	e.footer.reset()
+	e.idx.mu.Lock()
+	e.idx.segments[s.id] = s.f
+	e.idx.mu.Unlock()
+	e.stage.reset(s.id, s.size)
+}
+
+// writable reports why the engine cannot take writes, if it cannot.
+func (e *Engine) writable() error {
+	switch {
+	case e.closed:
+		return ErrClosed
+	case e.failed != nil:
+		return failedError(e.failed)
+	}
+	return nil
+}
+
+// Close commits anything staged, seals the active segment (footer, fsync),
+// closes every file and releases the directory lock. A segment that holds
+// no frames is removed instead. It returns the first error met; the lock
+// is released in any case. Reads after Close fail with ErrClosed.
+func (e *Engine) Close() error {
+	if e.closed {
+		return ErrClosed
+	}
+	var first error
+	if e.failed == nil {
+		if err := e.Commit(); err != nil {
+			first = err
+		} else if err := e.sealActive(true); err != nil {
+			first = err
+		}
+	}
+	e.closed = true
+	e.idx.mu.Lock()
+	e.idx.closed = true
+	e.idx.mu.Unlock()
+	if err := e.closeFiles(); err != nil && first == nil {
+		first = err
+	}
+	if err := e.lock.Close(); err != nil && first == nil {
+		first = fmt.Errorf("storage: release lock: %w: %w", messages.ErrIO, err)
+	}
+	return first
+}
+
+func (e *Engine) closeFiles() error {
+	var first error
+	e.idx.mu.Lock()
+	defer e.idx.mu.Unlock()
+	for id, f := range e.idx.segments {
+		if err := f.Close(); err != nil && first == nil {
+			first = fmt.Errorf("storage: close segment %d: %w: %w", id, messages.ErrIO, err)
+		}
+		delete(e.idx.segments, id)
+	}
+	return first
+}
+
+// Dir returns the data directory.
+func (e *Engine) Dir() string { return e.dir }

@@ -1,0 +1,126 @@
+package storage
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/fs"
+)
+
+// entry is the in-memory index record of one committed event: enough to
+// find it (by id, sequence, stream, correlation) and filter it (kind,
+// stream) without touching the disk. Everything else is read from its frame.
+type entry struct {
+	id       messages.ID
+	corr     messages.ID
+	seq      uint64
+	segment  uint32
+	offset   uint32
+	size     uint32 // of the whole frame
+	stream   uint32 // index into index.streams
+	corrPrev uint32 // position+1 of the previous event of the same correlation
+	kind     messages.EventKind
+}
+
+// stream is one entity's event stream: the positions of its events in
+// version order, and its tail, which the next append chains to.
+type stream struct {
+	coord    messages.Coordinate
+	pos      []uint32 // pos[v-1] is the entry of version v
+	lastHash messages.Hash
+	lastWall int64
+}
+
+// tail is what an append needs to know about a stream's last event.
+type tail struct {
+	version uint64
+	hash    messages.Hash
+	wall    int64
+}
+
+// index holds every committed event. The writer mutates it only in publish
+// (under mu); readers take mu.RLock. The writer reads without the lock,
+// since nobody else writes.
+type index struct {
+	mu        sync.RWMutex
+	entries   []entry // ascending by seq
+	byID      posTable
+	byCorr    posTable // latest entry of each correlation
+	streams   []*stream
+	streamIdx map[string]uint32
+	segments  map[uint64]fs.File
+	closed    bool
+}
+
+func newIndex() *index {
+	return &index{streamIdx: make(map[string]uint32), segments: make(map[uint64]fs.File)}
+}
+
+func streamKey(c messages.Coordinate) string { return c.Scope + "\x00" + c.Entity }
+
+func (x *index) idOf(p uint32) messages.ID   { return x.entries[p].id }
+func (x *index) corrOf(p uint32) messages.ID { return x.entries[p].corr }
+
+// lookupStream returns the stream of c, or nil.
+func (x *index) lookupStream(c messages.Coordinate) (*stream, uint32) {
+	i, ok := x.streamIdx[streamKey(c)]
+	if !ok {
+		return nil, 0
+	}
+	return x.streams[i], i
+}
+
+func (x *index) tailOf(c messages.Coordinate) tail {
+	s, _ := x.lookupStream(c)
+	if s == nil {
+		return tail{}
+	}
+	return tail{version: uint64(len(s.pos)), hash: s.lastHash, wall: s.lastWall}
+}
+
+// add appends a committed event; the caller holds mu (or is recovering).
+func (x *index) add(e *messages.Event, segment uint64, offset int64, size int) {
+	si, ok := x.streamIdx[streamKey(e.Coordinate)]
+	if !ok {
+		si = uint32(len(x.streams))
+		x.streams = append(x.streams, &stream{coord: e.Coordinate})
+		x.streamIdx[streamKey(e.Coordinate)] = si
+	}
+	s := x.streams[si]
+	pos := uint32(len(x.entries))
+	en := entry{
+		id: e.ID, corr: e.CorrelationID, seq: e.Sequence, segment: uint32(segment),
+		offset: uint32(offset), size: uint32(size), stream: si, kind: e.Kind,
+	}
+	if prev, ok := x.byCorr.find(e.CorrelationID, x.corrOf); ok {
+		en.corrPrev = prev + 1
+	}
+	x.entries = append(x.entries, en)
+	x.byID.put(e.ID, pos, x.idOf)
+	x.byCorr.put(e.CorrelationID, pos, x.corrOf)
+	s.pos = append(s.pos, pos)
+	s.lastHash = e.Hash
+	s.lastWall = e.WallMS
+}
+
+// bySeq returns the position of the first entry with seq >= from.
+func (x *index) bySeq(from uint64) int {
+	n := len(x.entries)
+	if n == 0 {
+		return 0
+	}
+	// Sequences are dense unless a repair dropped some: try the direct slot.
+	if first := x.entries[0].seq; from >= first && from-first < uint64(n) && x.entries[from-first].seq == from {
+		return int(from - first)
+	}
+	return sort.Search(n, func(i int) bool { return x.entries[i].seq >= from })
+}
+
+// nextSeq is the sequence the next committed event gets.
+func (x *index) nextSeq() uint64 {
+	if len(x.entries) == 0 {
+		return 0
+	}
+	return x.entries[len(x.entries)-1].seq + 1
+}

@@ -1,0 +1,16 @@
+package storage
+
+import "github.com/batpak-go/batpak/messages"
+
+// record describes one frame of a segment without its payload. Recovery
+// reads records either from a sealed segment's footer or by scanning its
+// frames, and feeds both to the same replay logic.
+type record struct {
+	typ    int   // bodyEvent, bodyBegin or bodyCommit
+	offset int64 // of the frame in its segment
+	size   int   // of the whole frame
+	ev     messages.Event
+	m      marker
+	// chained is true when ev.PrevHash was read (scans); footers omit it.
+	chained bool
+}
