@@ -23,6 +23,9 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	if err := e.validateEvent(a.Coordinate, a.Kind, a.Payload); err != nil {
 		return messages.Receipt{}, err
 	}
+	if a.Expected.Mode > messages.ExpectExact {
+		return messages.Receipt{}, fmt.Errorf("storage: %w: unknown expected-version mode %d", messages.ErrInvalidArgument, a.Expected.Mode)
+	}
 	id := messages.NewID()
 	if !a.IdempotencyKey.IsZero() {
 		id = messages.IDFromKey(a.IdempotencyKey)
