@@ -106,14 +106,17 @@ func (e *Engine) writable() error {
 
 // Close commits anything staged, seals the active segment (footer, fsync),
 // closes every file and releases the directory lock. A segment that holds
-// no frames is removed instead. It returns the first error met; the lock
-// is released in any case. Reads after Close fail with ErrClosed.
+// no frames is removed instead. It returns the first error met (on an
+// engine whose commit failed, that failure); the lock is released in any
+// case. Reads after Close fail with ErrClosed.
 func (e *Engine) Close() error {
 	if e.closed {
 		return ErrClosed
 	}
 	var first error
-	if e.failed == nil {
+	if e.failed != nil {
+		first = failedError(e.failed) // the active segment's state is unknown: no footer
+	} else {
 		if err := e.Commit(); err != nil {
 			first = err
 		} else if err := e.sealActive(true); err != nil {
