@@ -62,7 +62,7 @@ func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payl
 
 // tailOf returns the stream tail as staged so far, or as committed.
 func (e *Engine) tailOf(c messages.Coordinate) tail {
-	if t, ok := e.stage.tails[streamKey(c)]; ok {
+	if t, ok := e.stage.tails[c]; ok {
 		return t
 	}
 	return e.idx.tailOf(c)
@@ -119,10 +119,10 @@ func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
 	st.events = append(st.events, ev)
 	st.sizes = append(st.sizes, f.size)
 	if st.tails == nil {
-		st.tails = make(map[string]tail)
+		st.tails = make(map[messages.Coordinate]tail)
 		st.ids = make(map[messages.ID]int)
 	}
-	st.tails[streamKey(ev.Coordinate)] = tail{version: ev.Version, hash: ev.Hash, wall: ev.WallMS}
+	st.tails[ev.Coordinate] = tail{version: ev.Version, hash: ev.Hash, wall: ev.WallMS}
 	st.ids[ev.ID] = f.event
 	e.nextSeq++
 	return ev.Receipt()

@@ -48,23 +48,21 @@ type index struct {
 	byID      posTable
 	byCorr    posTable // latest entry of each correlation
 	streams   []*stream
-	streamIdx map[string]uint32
+	streamIdx map[messages.Coordinate]uint32
 	segments  map[uint64]fs.File
 	closed    bool
 }
 
 func newIndex() *index {
-	return &index{streamIdx: make(map[string]uint32), segments: make(map[uint64]fs.File)}
+	return &index{streamIdx: make(map[messages.Coordinate]uint32), segments: make(map[uint64]fs.File)}
 }
-
-func streamKey(c messages.Coordinate) string { return c.Scope + "\x00" + c.Entity }
 
 func (x *index) idOf(p uint32) messages.ID   { return x.entries[p].id }
 func (x *index) corrOf(p uint32) messages.ID { return x.entries[p].corr }
 
 // lookupStream returns the stream of c, or nil.
 func (x *index) lookupStream(c messages.Coordinate) (*stream, uint32) {
-	i, ok := x.streamIdx[streamKey(c)]
+	i, ok := x.streamIdx[c]
 	if !ok {
 		return nil, 0
 	}
@@ -81,11 +79,11 @@ func (x *index) tailOf(c messages.Coordinate) tail {
 
 // add appends a committed event; the caller holds mu (or is recovering).
 func (x *index) add(e *messages.Event, segment uint64, offset int64, size int) {
-	si, ok := x.streamIdx[streamKey(e.Coordinate)]
+	si, ok := x.streamIdx[e.Coordinate]
 	if !ok {
 		si = uint32(len(x.streams))
 		x.streams = append(x.streams, &stream{coord: e.Coordinate})
-		x.streamIdx[streamKey(e.Coordinate)] = si
+		x.streamIdx[e.Coordinate] = si
 	}
 	s := x.streams[si]
 	pos := uint32(len(x.entries))
@@ -93,12 +91,11 @@ func (x *index) add(e *messages.Event, segment uint64, offset int64, size int) {
 		id: e.ID, corr: e.CorrelationID, seq: e.Sequence, segment: uint32(segment),
 		offset: uint32(offset), size: uint32(size), stream: si, kind: e.Kind,
 	}
-	if prev, ok := x.byCorr.find(e.CorrelationID, x.corrOf); ok {
-		en.corrPrev = prev + 1
-	}
 	x.entries = append(x.entries, en)
-	x.byID.put(e.ID, pos, x.idOf)
-	x.byCorr.put(e.CorrelationID, pos, x.corrOf)
+	x.byID.swap(e.ID, pos, x.idOf)
+	if prev, ok := x.byCorr.swap(e.CorrelationID, pos, x.corrOf); ok {
+		x.entries[pos].corrPrev = prev + 1
+	}
 	s.pos = append(s.pos, pos)
 	s.lastHash = e.Hash
 	s.lastWall = e.WallMS

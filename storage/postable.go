@@ -7,63 +7,79 @@ import (
 )
 
 // posTable maps a 16-byte id to a position in the index's entry slice. It
-// is an open-addressing hash table whose slots hold position+1 (0 = empty):
-// 4 bytes a slot, the keys themselves live in the entries. keyOf returns
-// the key of the entry at a position.
+// is an open-addressing hash table with linear probing. A slot holds the
+// position+1 in its low 32 bits (0 = empty) and a 32-bit hash of the key
+// (its tag) in its high bits. The tag picks the probe start and filters
+// probes, so a probe reads the entry (to compare the full key) only when
+// the tags match, and the table can grow without reading any key. The keys
+// themselves live in the entries: keyOf returns the key at a position.
 type posTable struct {
-	slots []uint32
+	slots []uint64
 	n     int
 }
 
-func hashID(id messages.ID) uint64 {
+// tagOf hashes a key to 32 bits.
+func tagOf(id messages.ID) uint64 {
 	h := binary.LittleEndian.Uint64(id[:8]) ^ binary.LittleEndian.Uint64(id[8:])*0x9E3779B97F4A7C15
-	return (h ^ h>>29) * 0xBF58476D1CE4E5B9
+	h = (h ^ h>>29) * 0xBF58476D1CE4E5B9
+	return (h ^ h>>32) & 0xFFFFFFFF
 }
+
+func slotOf(tag uint64, pos uint32) uint64 { return tag<<32 | uint64(pos+1) }
 
 // find returns the position stored for key.
 func (t *posTable) find(key messages.ID, keyOf func(uint32) messages.ID) (uint32, bool) {
 	if len(t.slots) == 0 {
 		return 0, false
 	}
+	tag := tagOf(key)
 	mask := uint64(len(t.slots) - 1)
-	for i := hashID(key) & mask; ; i = (i + 1) & mask {
+	for i := tag & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
 			return 0, false
 		}
-		if keyOf(s-1) == key {
-			return s - 1, true
+		if s>>32 == tag && keyOf(uint32(s)-1) == key {
+			return uint32(s) - 1, true
 		}
 	}
 }
 
-// put stores pos for key, replacing the position stored for an equal key.
-func (t *posTable) put(key messages.ID, pos uint32, keyOf func(uint32) messages.ID) {
+// swap stores pos for key and returns the position it replaced, if any.
+func (t *posTable) swap(key messages.ID, pos uint32, keyOf func(uint32) messages.ID) (uint32, bool) {
 	if (t.n+1)*4 > len(t.slots)*3 {
-		t.grow(keyOf)
+		t.grow()
 	}
+	tag := tagOf(key)
 	mask := uint64(len(t.slots) - 1)
-	for i := hashID(key) & mask; ; i = (i + 1) & mask {
+	for i := tag & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
-			t.slots[i] = pos + 1
+			t.slots[i] = slotOf(tag, pos)
 			t.n++
-			return
+			return 0, false
 		}
-		if keyOf(s-1) == key {
-			t.slots[i] = pos + 1
-			return
+		if s>>32 == tag && keyOf(uint32(s)-1) == key {
+			t.slots[i] = slotOf(tag, pos)
+			return uint32(s) - 1, true
 		}
 	}
 }
 
-func (t *posTable) grow(keyOf func(uint32) messages.ID) {
+// grow doubles the table, placing each slot by its tag.
+func (t *posTable) grow() {
 	old := t.slots
-	t.slots = make([]uint32, max(64, 2*len(old)))
-	t.n = 0
+	t.slots = make([]uint64, max(64, 2*len(old)))
+	mask := uint64(len(t.slots) - 1)
 	for _, s := range old {
-		if s != 0 {
-			t.put(keyOf(s-1), s-1, keyOf)
+		if s == 0 {
+			continue
+		}
+		for i := (s >> 32) & mask; ; i = (i + 1) & mask {
+			if t.slots[i] == 0 {
+				t.slots[i] = s
+				break
+			}
 		}
 	}
 }
