@@ -78,9 +78,9 @@ func (e *Engine) existing(id messages.ID) (messages.Receipt, bool, error) {
 	}
 	e.idx.mu.RLock()
 	pos, ok := e.idx.byID.find(id, e.idx.idOf)
-	var en entry
+	var en ref
 	if ok {
-		en = e.idx.entries[pos]
+		en = e.idx.ref(pos)
 	}
 	e.idx.mu.RUnlock()
 	if !ok {

@@ -23,6 +23,18 @@ type entry struct {
 	kind     messages.EventKind
 }
 
+// ref is an entry copied out of the index with its coordinate, so that a
+// reader can check the frame it reads against both without the lock.
+type ref struct {
+	entry
+	coord messages.Coordinate
+}
+
+func (x *index) ref(p uint32) ref {
+	en := x.entries[p]
+	return ref{entry: en, coord: x.streams[en.stream].coord}
+}
+
 // stream is one entity's event stream: the positions of its events in
 // version order, and its tail, which the next append chains to.
 type stream struct {

@@ -40,20 +40,21 @@ func (en entry) corrupt(reason string) error {
 }
 
 // readEntry reads and decodes the frame of a committed entry.
-func (e *Engine) readEntry(en entry, withPayload bool) (messages.Event, error) {
-	body, err := e.loadBody(en)
+func (e *Engine) readEntry(en ref, withPayload bool) (messages.Event, error) {
+	body, err := e.loadBody(en.entry)
 	if err != nil {
 		return messages.Event{}, err
 	}
 	return decodeEntry(en, body, withPayload)
 }
 
-func decodeEntry(en entry, body []byte, withPayload bool) (messages.Event, error) {
+func decodeEntry(en ref, body []byte, withPayload bool) (messages.Event, error) {
 	var ev messages.Event
 	if err := decodeEvent(body, &ev, withPayload); err != nil {
 		return messages.Event{}, en.corrupt(err.Error())
 	}
-	if ev.ID != en.id || ev.Sequence != en.seq {
+	if ev.ID != en.id || ev.Sequence != en.seq || ev.Kind != en.kind || ev.CorrelationID != en.corr ||
+		ev.Coordinate != en.coord {
 		return messages.Event{}, en.corrupt("frame holds another event than the index says")
 	}
 	ev.Segment, ev.Offset = uint64(en.segment), int64(en.offset)
@@ -61,7 +62,7 @@ func decodeEntry(en entry, body []byte, withPayload bool) (messages.Event, error
 }
 
 // readEntries reads the frames of entries, in order.
-func (e *Engine) readEntries(ens []entry) ([]messages.Event, error) {
+func (e *Engine) readEntries(ens []ref) ([]messages.Event, error) {
 	out := make([]messages.Event, 0, len(ens))
 	for _, en := range ens {
 		ev, err := e.readEntry(en, true)
@@ -87,12 +88,12 @@ func (e *Engine) lockedRead(fn func(x *index)) error {
 // Get returns the committed event with the given id, or an error wrapping
 // ErrNotFound.
 func (e *Engine) Get(id messages.ID) (messages.Event, error) {
-	var en entry
+	var en ref
 	found := false
 	if err := e.lockedRead(func(x *index) {
 		var p uint32
 		if p, found = x.byID.find(id, x.idOf); found {
-			en = x.entries[p]
+			en = x.ref(p)
 		}
 	}); err != nil {
 		return messages.Event{}, err
@@ -107,7 +108,7 @@ func (e *Engine) Get(id messages.ID) (messages.Event, error) {
 // fromVersion (versions start at 1), in version order. An unknown entity
 // has an empty stream.
 func (e *Engine) Stream(c messages.Coordinate, fromVersion uint64) ([]messages.Event, error) {
-	var ens []entry
+	var ens []ref
 	if err := e.lockedRead(func(x *index) {
 		s, _ := x.lookupStream(c)
 		if s == nil {
@@ -115,7 +116,7 @@ func (e *Engine) Stream(c messages.Coordinate, fromVersion uint64) ([]messages.E
 		}
 		from := max(fromVersion, 1) - 1
 		for v := from; v < uint64(len(s.pos)); v++ {
-			ens = append(ens, x.entries[s.pos[v]])
+			ens = append(ens, x.ref(s.pos[v]))
 		}
 	}); err != nil {
 		return nil, err
@@ -156,7 +157,7 @@ func (f *Filter) matchKind(k messages.EventKind) bool {
 
 // Query returns the committed events that match f, in global order.
 func (e *Engine) Query(f Filter) ([]messages.Event, error) {
-	var ens []entry
+	var ens []ref
 	if err := e.lockedRead(func(x *index) {
 		streamOK := make([]int8, len(x.streams)) // 0 unknown, 1 match, -1 no
 		for i := x.bySeq(f.FromSeq); i < len(x.entries); i++ {
@@ -173,7 +174,7 @@ func (e *Engine) Query(f Filter) ([]messages.Event, error) {
 			if streamOK[en.stream] < 0 || !f.matchKind(en.kind) {
 				continue
 			}
-			ens = append(ens, en)
+			ens = append(ens, ref{entry: en, coord: x.streams[en.stream].coord})
 			if f.Limit > 0 && len(ens) >= f.Limit {
 				break
 			}
@@ -187,11 +188,11 @@ func (e *Engine) Query(f Filter) ([]messages.Event, error) {
 // ByCorrelation returns the committed events whose correlation id is corr
 // (a root event's correlation is its own id), in global order.
 func (e *Engine) ByCorrelation(corr messages.ID) ([]messages.Event, error) {
-	var ens []entry
+	var ens []ref
 	if err := e.lockedRead(func(x *index) {
 		p, ok := x.byCorr.find(corr, x.corrOf)
 		for ok {
-			ens = append(ens, x.entries[p])
+			ens = append(ens, x.ref(p))
 			next := x.entries[p].corrPrev
 			p, ok = next-1, next != 0
 		}

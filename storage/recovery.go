@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/fs"
 )
 
 // RecoveryReport says what Open found and did.
@@ -18,148 +20,209 @@ type RecoveryReport struct {
 	TornTails        []string // "segment N: M bytes at offset O cut (reason)"
 	DiscardedBatches int      // batches without a COMMIT (never acknowledged)
 	DiscardedEvents  int      // events of those batches
-	RemovedEmpty     []uint64 // segment files holding no header, removed
+	RemovedEmpty     []uint64 // last segment files holding no complete header, removed
 	// Repaired lists what Options.Repair dropped: truncated segments and
 	// segments renamed to *.seg.dropped. Empty unless Repair was needed.
 	Repaired []string
 }
 
+// fix is a change recovery makes to the last segment (cut a torn tail,
+// remove a headerless file). Fixes are applied only once the whole log has
+// recovered, so an Open that fails changes nothing on disk.
+type fix struct {
+	id     uint64
+	remove bool
+	res    scanResult // for a cut
+}
+
 // recover rebuilds the index from every segment in the directory and
-// returns the highest segment id seen (0 if none).
+// returns the highest segment id ever used (0 if none). With
+// Options.Repair, corruption leads to point-in-time recovery: the log is
+// cut at the damage and recovery runs again on what remains.
 func (e *Engine) recover() (uint64, error) {
-	ids, err := listSegments(e.fs, e.dir)
+	for attempt := 0; ; attempt++ {
+		last, err := e.recoverOnce()
+		var ce *CorruptionError
+		if err == nil || !e.opts.Repair || !errors.As(err, &ce) || attempt > 2 {
+			return last, err
+		}
+		if err := e.repair(ce); err != nil {
+			return 0, err
+		}
+		repaired := e.recovery.Repaired
+		e.closeFiles()
+		e.idx = newIndex()
+		e.recovery = RecoveryReport{Repaired: repaired}
+	}
+}
+
+func (e *Engine) recoverOnce() (uint64, error) {
+	ids, last, err := listSegments(e.fs, e.dir)
 	if err != nil {
 		return 0, fmt.Errorf("storage: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
 	rp := &replayer{idx: e.idx, report: &e.recovery}
-	var last uint64
+	var fixes []fix
 	for i, id := range ids {
-		last = id
-		if err := e.recoverSegment(rp, id, i == len(ids)-1); err != nil {
-			var ce *CorruptionError
-			if !e.opts.Repair || !errors.As(err, &ce) {
-				return 0, err
-			}
-			if err := e.repair(rp, ce, ids[i+1:]); err != nil {
-				return 0, err
-			}
-			break
+		f, err := e.recoverSegment(rp, id, i == len(ids)-1)
+		if err != nil {
+			return 0, err
+		}
+		// A torn tail is only possible in the last segment holding data:
+		// every Open cuts it before starting a new segment.
+		if n := len(fixes); n > 0 && (f == nil || !f.remove) {
+			t := fixes[n-1].res
+			return 0, &CorruptionError{Segment: fixes[n-1].id, Offset: t.end,
+				Reason: t.reason + ", in a segment followed by more data"}
+		}
+		if f != nil {
+			fixes = append(fixes, *f)
 		}
 	}
 	rp.endOfLog()
+	for _, f := range fixes {
+		if err := e.apply(f); err != nil {
+			return 0, err
+		}
+	}
 	e.recovery.Events = len(e.idx.entries)
 	return last, nil
 }
 
 // recoverSegment replays one segment: from its footer when the footer
-// exactly covers it, else by scanning (cutting a torn tail off the file).
-func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) error {
-	path := filepath.Join(e.dir, segmentName(id))
-	f, err := e.fs.OpenFile(path, os.O_RDWR, 0o600)
+// exactly covers it, else by scanning. Only the last segment may have a
+// torn header (see recoverOnce for torn tails).
+func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error) {
+	f, err := e.fs.OpenFile(filepath.Join(e.dir, segmentName(id)), os.O_RDWR, 0o600)
 	if err != nil {
-		return fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
+		return nil, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
 	}
 	e.idx.segments[id] = f
 	size, err := f.Size()
 	if err != nil {
-		return fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
+		return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 	}
 	e.recovery.Segments++
 	hb := make([]byte, headerSize)
 	n, _ := f.ReadAt(hb, 0)
 	h, herr := decodeHeader(hb[:n])
 	if herr != nil {
-		if last && allZero(hb[:n]) { // created, header never made durable
-			return e.removeHeaderless(id, f, path)
+		if last && headerless(f, size) {
+			return &fix{id: id, remove: true}, nil
 		}
-		return &CorruptionError{Segment: id, Offset: 0, Reason: "segment header: " + herr.Error()}
+		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: "segment header: " + herr.Error()}
 	}
 	if h.id != id {
-		return &CorruptionError{Segment: id, Offset: 0, Reason: fmt.Sprintf("header names segment %d", h.id)}
+		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: fmt.Sprintf("header names segment %d", h.id)}
 	}
 	rp.startSegment(id, h)
 	if err := readFooter(f, id, size, rp.visit); err == nil {
 		e.recovery.FooterSegments++
-		return nil
+		return nil, nil
 	} else if !errors.Is(err, errNoFooter) {
-		return err
+		return nil, err
 	}
 	e.recovery.ScannedSegments++
 	res, err := scanSegment(f, id, size, rp.visit)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if res.torn > 0 {
-		return e.cutTail(id, f, res)
+	if res.torn == 0 {
+		return nil, nil
 	}
-	return nil
+	return &fix{id: id, res: res}, nil
 }
 
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
+// headerless reports whether a segment whose header does not decode holds
+// nothing: it is no longer than a header (a header write cut short), or it
+// is zeros throughout (created, never made durable).
+func headerless(f fs.File, size int64) bool {
+	if size <= headerSize {
+		return true
+	}
+	zero, err := zerosFrom(f, 0, size)
+	return err == nil && zero
+}
+
+// apply performs one deferred fix and makes it durable.
+func (e *Engine) apply(f fix) error {
+	if f.remove {
+		path := filepath.Join(e.dir, segmentName(f.id))
+		e.idx.segments[f.id].Close()
+		delete(e.idx.segments, f.id)
+		if err := e.fs.Remove(path); err != nil {
+			return fmt.Errorf("storage: remove headerless segment %d: %w: %w", f.id, messages.ErrIO, err)
 		}
+		if err := e.fs.SyncDir(e.dir); err != nil {
+			return fmt.Errorf("storage: sync directory: %w: %w", messages.ErrSyncFailed, err)
+		}
+		e.recovery.RemovedEmpty = append(e.recovery.RemovedEmpty, f.id)
+		return nil
 	}
-	return true
-}
-
-func (e *Engine) removeHeaderless(id uint64, f interface{ Close() error }, path string) error {
-	delete(e.idx.segments, id)
-	f.Close()
-	if err := e.fs.Remove(path); err != nil {
-		return fmt.Errorf("storage: remove headerless segment %d: %w: %w", id, messages.ErrIO, err)
-	}
-	e.recovery.RemovedEmpty = append(e.recovery.RemovedEmpty, id)
-	return e.fs.SyncDir(e.dir)
-}
-
-// cutTail truncates a torn tail off a segment and makes that durable.
-func (e *Engine) cutTail(id uint64, f interface {
-	Truncate(int64) error
-	Sync() error
-}, res scanResult) error {
+	res, file := f.res, e.idx.segments[f.id]
 	e.recovery.TornTails = append(e.recovery.TornTails,
-		fmt.Sprintf("segment %d: %d bytes at offset %d cut (%s)", id, res.torn, res.end, res.reason))
-	if err := f.Truncate(res.end); err != nil {
-		return fmt.Errorf("storage: cut torn tail of segment %d: %w: %w", id, messages.ErrIO, err)
+		fmt.Sprintf("segment %d: %d bytes at offset %d cut (%s)", f.id, res.torn, res.end, res.reason))
+	if err := file.Truncate(res.end); err != nil {
+		return fmt.Errorf("storage: cut torn tail of segment %d: %w: %w", f.id, messages.ErrIO, err)
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("storage: sync segment %d after cutting its tail: %w: %w", id, messages.ErrSyncFailed, err)
+	if err := file.Sync(); err != nil {
+		return fmt.Errorf("storage: sync segment %d after cutting its tail: %w: %w", f.id, messages.ErrSyncFailed, err)
 	}
 	return nil
 }
 
-// repair performs point-in-time recovery after corruption ce: the damaged
-// segment is cut at the bad offset and the later segments are set aside.
-func (e *Engine) repair(rp *replayer, ce *CorruptionError, later []uint64) error {
-	f := e.idx.segments[ce.Segment]
-	size, _ := f.Size()
-	off := max(ce.Offset, headerSize)
-	if ce.Offset == 0 { // the header itself is bad: set the whole file aside
-		later = append([]uint64{ce.Segment}, later...)
-		delete(e.idx.segments, ce.Segment)
-		f.Close()
-	} else {
-		if err := f.Truncate(off); err != nil {
-			return fmt.Errorf("storage: repair: truncate segment %d: %w: %w", ce.Segment, messages.ErrIO, err)
-		}
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("storage: repair: sync segment %d: %w: %w", ce.Segment, messages.ErrSyncFailed, err)
-		}
-		e.recovery.Repaired = append(e.recovery.Repaired, fmt.Sprintf(
-			"segment %d: %d bytes from offset %d dropped (%s)", ce.Segment, size-off, off, ce.Reason))
+// repair cuts the log at the damage ce reports: the damaged segment is
+// truncated at the bad offset (or set aside whole if its header is bad),
+// and every later segment is renamed to *.seg.dropped, kept for inspection.
+func (e *Engine) repair(ce *CorruptionError) error {
+	ids, _, err := listSegments(e.fs, e.dir)
+	if err != nil {
+		return fmt.Errorf("storage: repair: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
-	for _, id := range later {
-		from := filepath.Join(e.dir, segmentName(id))
-		if f, ok := e.idx.segments[id]; ok {
-			f.Close()
-			delete(e.idx.segments, id)
+	e.closeFiles()
+	for _, id := range ids {
+		switch {
+		case id == ce.Segment && ce.Offset >= headerSize:
+			if err := e.truncateSegment(id, ce); err != nil {
+				return err
+			}
+		case id >= ce.Segment:
+			from := filepath.Join(e.dir, segmentName(id))
+			if err := e.fs.Rename(from, from+droppedExt); err != nil {
+				return fmt.Errorf("storage: repair: set segment %d aside: %w: %w", id, messages.ErrIO, err)
+			}
+			e.recovery.Repaired = append(e.recovery.Repaired,
+				fmt.Sprintf("segment %d set aside as %s%s", id, segmentName(id), droppedExt))
 		}
-		if err := e.fs.Rename(from, from+".dropped"); err != nil {
-			return fmt.Errorf("storage: repair: set segment %d aside: %w: %w", id, messages.ErrIO, err)
-		}
-		e.recovery.Repaired = append(e.recovery.Repaired, fmt.Sprintf("segment %d set aside as %s.dropped", id, segmentName(id)))
 	}
-	return e.fs.SyncDir(e.dir)
+	if err := e.fs.SyncDir(e.dir); err != nil {
+		return fmt.Errorf("storage: repair: sync directory: %w: %w", messages.ErrSyncFailed, err)
+	}
+	return nil
 }
+
+func (e *Engine) truncateSegment(id uint64, ce *CorruptionError) error {
+	f, err := e.fs.OpenFile(filepath.Join(e.dir, segmentName(id)), os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("storage: repair: open segment %d: %w: %w", id, messages.ErrIO, err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err == nil {
+		err = f.Truncate(ce.Offset)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("storage: repair: truncate segment %d: %w: %w", id, messages.ErrIO, err)
+	}
+	e.recovery.Repaired = append(e.recovery.Repaired, fmt.Sprintf(
+		"segment %d: %d bytes from offset %d dropped (%s)", id, size-ce.Offset, ce.Offset, ce.Reason))
+	return nil
+}
+
+const droppedExt = ".dropped"
+
+// isDropped reports whether name is a segment set aside by a repair.
+func isDropped(name string) bool { return strings.HasSuffix(name, segmentExt+droppedExt) }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -49,6 +50,9 @@ func scanSegment(f fs.File, id uint64, size int64, visit func(*record) error) (s
 		}
 		body, fsize, err := decodeFrame(buf[pos:])
 		if err != nil {
+			if footerAt(f, size) == off { // a damaged footer where the trailer says
+				return scanResult{end: off, sealed: true}, nil
+			}
 			return tornOrCorrupt(f, id, off, size, buf[pos:], err)
 		}
 		typ, err := bodyType(body)
@@ -85,7 +89,8 @@ func tornOrCorrupt(f fs.File, id uint64, off, size int64, b []byte, ferr error) 
 		res.reason = "incomplete frame at the end of the file"
 		return res, nil
 	case errors.Is(ferr, errFrameZero) || errors.Is(ferr, errFrameLength):
-		zero, err := zerosFrom(f, off, size)
+		// A length word cut short by a torn write, then zeros.
+		zero, err := zerosFrom(f, off+min(frameHeaderSize, size-off), size)
 		if err != nil {
 			return scanResult{}, err
 		}
@@ -124,4 +129,16 @@ func zerosFrom(f fs.File, off, size int64) (bool, error) {
 		off += n
 	}
 	return true, nil
+}
+
+// footerAt returns the footer offset a segment's trailer names, or -1.
+func footerAt(f fs.File, size int64) int64 {
+	var tr [trailerSize]byte
+	if size < trailerSize {
+		return -1
+	}
+	if _, err := f.ReadAt(tr[:], size-trailerSize); err != nil || [8]byte(tr[8:]) != trailerMagic {
+		return -1
+	}
+	return int64(binary.LittleEndian.Uint64(tr[:8]))
 }

@@ -82,19 +82,27 @@ func parseSegmentName(name string) (uint64, bool) {
 	return id, err == nil
 }
 
-// listSegments returns the segment ids found in dir, ascending.
-func listSegments(fsys fs.FS, dir string) ([]uint64, error) {
+// listSegments returns the segment ids found in dir, ascending, and the
+// highest id ever used there, counting segments set aside by a repair, so
+// that an id is never reused.
+func listSegments(fsys fs.FS, dir string) ([]uint64, uint64, error) {
 	names, err := fsys.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var ids []uint64
+	var last uint64
 	for _, n := range names {
-		if id, ok := parseSegmentName(n); ok {
+		id, ok := parseSegmentName(strings.TrimSuffix(n, droppedExt))
+		if !ok {
+			continue
+		}
+		last = max(last, id)
+		if !isDropped(n) {
 			ids = append(ids, id)
 		}
 	}
-	return ids, nil // ReadDir sorts names; fixed-width names sort by id
+	return ids, last, nil // ReadDir sorts names; fixed-width names sort by id
 }
 
 // segment is one open segment file.
@@ -114,18 +122,20 @@ func createSegment(fsys fs.FS, dir string, h segmentHeader, sync bool) (*segment
 		return nil, fmt.Errorf("create segment %d: %w", h.id, err)
 	}
 	s := &segment{id: h.id, path: path, f: f, size: headerSize}
-	if _, err := f.WriteAt(h.encode(), 0); err != nil {
+	fail := func(what string, err error) (*segment, error) {
 		f.Close()
-		return nil, fmt.Errorf("write segment %d header: %w", h.id, err)
+		fsys.Remove(path) // best effort: a headerless last segment is removed on open anyway
+		return nil, fmt.Errorf("%s of segment %d: %w", what, h.id, err)
+	}
+	if _, err := f.WriteAt(h.encode(), 0); err != nil {
+		return fail("write header", err)
 	}
 	if sync {
 		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("sync segment %d header: %w", h.id, err)
+			return fail("sync header", err)
 		}
 		if err := fsys.SyncDir(dir); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("sync directory after creating segment %d: %w", h.id, err)
+			return fail("sync directory after creation", err)
 		}
 	}
 	return s, nil

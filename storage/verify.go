@@ -44,11 +44,11 @@ func (e *Engine) Verify() (VerifyReport, error) {
 // VerifyStream checks the hash chain of one entity (see Verify) and returns
 // the number of events checked.
 func (e *Engine) VerifyStream(c messages.Coordinate) (int, error) {
-	var ens []entry
+	var ens []ref
 	if err := e.lockedRead(func(x *index) {
 		if s, _ := x.lookupStream(c); s != nil {
 			for _, p := range s.pos {
-				ens = append(ens, x.entries[p])
+				ens = append(ens, x.ref(p))
 			}
 		}
 	}); err != nil {
@@ -61,7 +61,7 @@ func (e *Engine) VerifyStream(c messages.Coordinate) (int, error) {
 			return &CorruptionError{Segment: uint64(en.segment), Offset: int64(en.offset),
 				Reason: fmt.Sprintf("entity %s version %d: ", c, i+1) + fmt.Sprintf(f, args...)}
 		}
-		body, err := e.loadBody(en)
+		body, err := e.loadBody(en.entry)
 		if err != nil {
 			return i, err
 		}
