@@ -44,7 +44,7 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	return e.stageEvent(messages.Event{
 		ID: id, Coordinate: a.Coordinate, Kind: a.Kind, CorrelationID: corr,
 		CausationID: a.CausationID, Payload: a.Payload,
-	}, t), nil
+	}, t, !a.IdempotencyKey.IsZero()), nil
 }
 
 func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payload []byte) error {
@@ -102,7 +102,7 @@ func (e *Engine) stagedReceipt(i int) messages.Receipt {
 
 // stageEvent completes ev (sequence, version, clock, chain), encodes it
 // into the staging buffer and records it. It cannot fail.
-func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
+func (e *Engine) stageEvent(ev messages.Event, t tail, keyed bool) messages.Receipt {
 	now := e.opts.Clock()
 	ev.Sequence = e.nextSeq
 	ev.Version = t.version + 1
@@ -123,7 +123,9 @@ func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
 		st.ids = make(map[messages.ID]int)
 	}
 	st.tails[ev.Coordinate] = tail{version: ev.Version, hash: ev.Hash, wall: ev.WallMS}
-	st.ids[ev.ID] = f.event
+	if keyed {
+		st.ids[ev.ID] = f.event // only keyed ids can be retried
+	}
 	e.nextSeq++
 	return ev.Receipt()
 }

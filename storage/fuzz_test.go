@@ -1035,7 +1035,7 @@ func FuzzRecover(f *testing.F) {
 				t.Fatalf("Open: untyped error %v", err)
 			}
 			if after := fzSnapshot(t, mem); !repair && !maps.EqualFunc(before, after, bytes.Equal) {
-				fzKnownBug(t, "failed-open-writes", "Open failed (%v) without Repair but changed the files:\n%s",
+				fzRegression(t, "failed-open-writes", "Open failed (%v) without Repair but changed the files:\n%s",
 					err, fzSnapshotDiff(before, after))
 			}
 			return
@@ -1059,7 +1059,7 @@ func FuzzRecover(f *testing.F) {
 		e, err = Open(fzDir, opts)
 		if err != nil {
 			if len(recovered.Repaired) > 0 {
-				fzKnownBug(t, "repair-diverges", "reopen after Repair, appends and Close: %v\nrecovery was %+v", err, recovered)
+				fzRegression(t, "repair-diverges", "reopen after Repair, appends and Close: %v\nrecovery was %+v", err, recovered)
 			}
 			t.Fatalf("reopen after a successful recovery, appends and Close: %v\nrecovery was %+v", err, recovered)
 		}
@@ -1069,7 +1069,7 @@ func FuzzRecover(f *testing.F) {
 		for id := range present {
 			if !present2[id] {
 				if len(recovered.Repaired) > 0 {
-					fzKnownBug(t, "repair-diverges", "event %s (seq %d) was visible after Repair and is gone after a clean reopen (recovery was %+v)",
+					fzRegression(t, "repair-diverges", "event %s (seq %d) was visible after Repair and is gone after a clean reopen (recovery was %+v)",
 						id, want[id].Sequence, recovered)
 				}
 				t.Fatalf("event %s (seq %d) was visible after recovery and is gone after a clean reopen (recovery was %+v)",
@@ -1404,47 +1404,45 @@ func fzSnapshotDiff(before, after map[string][]byte) string {
 	return strings.Join(d, "\n")
 }
 
-// fzCheckRemovedEmpty: Open removes a last segment without a header as one
-// whose creation never became durable. Such a file holds nothing else: a
-// segment with frames behind a blank header is damage, not a file that was
-// never synced, and removing it deletes committed events.
+// fzCheckRemovedEmpty: Open removes a last segment without a valid header
+// as one whose creation never became durable. Such a file holds no frame:
+// it is at most a header long (a header write cut short) or zeros
+// throughout. A segment with frames behind a blank header is damage, and
+// removing it deletes committed events.
 func fzCheckRemovedEmpty(t *testing.T, e *Engine, before map[string][]byte) {
 	for _, id := range e.recovery.RemovedEmpty {
 		data := before[segmentName(id)]
-		if i := slices.IndexFunc(data, func(c byte) bool { return c != 0 }); i >= 0 {
-			fzKnownBug(t, "headerless-removal", "Open removed segment %d as headerless, but it held %d bytes, non-zero from offset %d",
+		if i := slices.IndexFunc(data, func(c byte) bool { return c != 0 }); i >= 0 && len(data) > headerSize {
+			fzRegression(t, "headerless-removal", "Open removed segment %d as headerless, but it held %d bytes, non-zero from offset %d",
 				id, len(data), i)
 		}
 	}
 }
 
-// fzKnownBug fails the input for a bug that was found by these targets and
-// reported, like t.Fatalf. When the environment variable
-// BATPAK_FUZZ_SKIP_KNOWN names the bug (a comma-separated list, or "all"),
-// it skips the input instead, so that fuzzing can look past the bug until
-// it is fixed. The names:
+// fzRegression fails the input for a bug these targets found (and whose
+// seeds are in the corpus), naming it so that a regression is recognised:
 //
-//   - failed-open-writes: Open without Repair cuts the torn tail of an
-//     earlier segment, then fails on a later one, leaving the files changed.
-//   - headerless-removal: Open deletes a last segment whose header is
-//     zeroed although frames follow it (committed events).
-//   - repair-diverges: after Repair cuts a segment, the engine keeps the
-//     index it replayed before the cut, which is not what the cut files
-//     replay to: a batch whose later item failed stays half applied (and
-//     vanishes on the next Open), or a segment read from a footer is
-//     scanned on the next Open and replays differently, so that events
-//     appended after the repair make the next Open fail.
+//   - failed-open-writes: Open without Repair cut the torn tail of an
+//     earlier segment, then failed on a later one, leaving the files
+//     changed (seed-torn-sealed-data, seed-stripped-torn-sealed).
+//   - headerless-removal: Open deleted a last segment whose header was
+//     zeroed although frames followed it (seed-header-zeroed-last).
+//   - repair-diverges: after Repair cut a segment, the engine kept the index
+//     it had replayed before the cut, which is not what the cut files
+//     replay to: a batch whose later item failed stayed half applied and
+//     vanished on the next Open (seed-batch-item-over-item-repair), or a
+//     segment read from its footer was scanned on the next Open and
+//     replayed differently, so that events appended after the repair made
+//     the next Open fail (seed-resealed-footer2-repair-then-reopen).
 //   - verify-trusts-footer: a footer that passes its checksum but names the
-//     wrong entity files intact events under another stream; Verify does
-//     not compare a frame's coordinate with its stream, and passes.
-func fzKnownBug(t *testing.T, name, format string, args ...any) {
+//     wrong entity filed intact events under another stream, and neither
+//     reads nor Verify compared a frame's coordinate with its stream
+//     (seed-resealed-footer-renames-entity-repair).
+//
+// All four were fixed in commit 3a5b7a1.
+func fzRegression(t *testing.T, name, format string, args ...any) {
 	t.Helper()
-	for _, n := range strings.Split(os.Getenv("BATPAK_FUZZ_SKIP_KNOWN"), ",") {
-		if n == name || n == "all" {
-			t.Skipf("known bug %s: "+format, append([]any{name}, args...)...)
-		}
-	}
-	t.Fatalf("bug %s: "+format, append([]any{name}, args...)...)
+	t.Fatalf("regression %s: "+format, append([]any{name}, args...)...)
 }
 
 func fzTyped(err error) bool {
@@ -1549,7 +1547,7 @@ func fzCheckEngine(t *testing.T, e *Engine, want map[messages.ID]messages.Event,
 		if n != 0 && n != len(b) {
 			msg := fmt.Sprintf("batch %d: %d of its %d events are in the index", i, n, len(b))
 			if len(e.recovery.Repaired) > 0 {
-				fzKnownBug(t, "repair-diverges", "%s (after Repair: %v)", msg, e.recovery.Repaired)
+				fzRegression(t, "repair-diverges", "%s (after Repair: %v)", msg, e.recovery.Repaired)
 			}
 			bad("%s", msg)
 		}
@@ -1560,7 +1558,7 @@ func fzCheckEngine(t *testing.T, e *Engine, want map[messages.ID]messages.Event,
 	switch {
 	case err == nil:
 		if len(wrong) > 0 && len(wrong) == misfiled {
-			fzKnownBug(t, "verify-trusts-footer", "Stream files intact events under the wrong entity, and Verify passes:\n  %s",
+			fzRegression(t, "verify-trusts-footer", "Stream files intact events under the wrong entity, and Verify passes:\n  %s",
 				strings.Join(wrong, "\n  "))
 		}
 		if len(wrong) > 0 {

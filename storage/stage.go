@@ -15,7 +15,7 @@ type staging struct {
 	events []messages.Event // staged events (no payload), by staged index
 	sizes  []int            // frame size of each staged event
 	tails  map[messages.Coordinate]tail
-	ids    map[messages.ID]int // event id -> staged index
+	ids    map[messages.ID]int // keyed event id -> staged index
 	seg    uint64              // segment the next frame lands in
 	size   int64               // its size after the frames staged so far
 }
