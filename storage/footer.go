@@ -28,6 +28,10 @@ var trailerMagic = [8]byte{'B', 'P', 'K', 'F', 'O', 'O', 'T', '1'}
 
 var errNoFooter = errors.New("no valid footer")
 
+// minFooterRecord is the smallest encoded footer record: a COMMIT marker
+// ([3, bin16 batch, count, size] = 1+1+18+1+1 bytes).
+const minFooterRecord = 22
+
 // footerBuilder accumulates the records of the active segment.
 type footerBuilder struct {
 	strIndex map[string]uint64
@@ -166,13 +170,20 @@ func parseFooter(body []byte, id uint64, dataEnd int64) ([]record, error) {
 	if got := r.uint(); r.err == nil && got != uint64(dataEnd) {
 		return nil, fmt.Errorf("footer data end %d, footer at %d", got, dataEnd)
 	}
-	strs := make([]string, r.arrayLen())
+	ns := r.arrayLen()
+	if ns > len(body)-r.off { // every string takes at least a byte
+		return nil, errMalformed
+	}
+	strs := make([]string, ns)
 	for i := range strs {
 		strs[i] = r.str()
 	}
 	n := r.arrayLen()
 	if r.err != nil {
 		return nil, r.err
+	}
+	if n > (len(body)-r.off)/minFooterRecord {
+		return nil, fmt.Errorf("%d records cannot fit in %d bytes", n, len(body)-r.off)
 	}
 	recs := make([]record, n)
 	off := int64(headerSize)
@@ -209,7 +220,11 @@ func parseFooterRecord(r *reader, rec *record, strs []string) {
 		r.fixed(e.ID[:])
 		e.Coordinate.Entity = str()
 		e.Coordinate.Scope = str()
-		e.Kind = messages.EventKind(r.uint())
+		kind := r.uint()
+		if kind > 0xFFFF {
+			r.fail()
+		}
+		e.Kind = messages.EventKind(kind)
 		e.Version = r.uint()
 		e.WallMS = r.int()
 		e.CorrelationID = r.optID()
@@ -220,7 +235,11 @@ func parseFooterRecord(r *reader, rec *record, strs []string) {
 		r.fixed(e.Hash[:])
 	case rec.typ == bodyBegin && n == 5, rec.typ == bodyCommit && n == 4:
 		r.fixed(rec.m.batch[:])
-		rec.m.count = int(r.uint())
+		count := r.uint()
+		if count > MaxFrameBytes {
+			r.fail()
+		}
+		rec.m.count = int(count)
 		if rec.typ == bodyBegin {
 			rec.m.firstSeq = r.uint()
 		}

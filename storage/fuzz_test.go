@@ -1546,7 +1546,7 @@ func fzCheckEngine(t *testing.T, e *Engine, want map[messages.ID]messages.Event,
 		}
 		if n != 0 && n != len(b) {
 			msg := fmt.Sprintf("batch %d: %d of its %d events are in the index", i, n, len(b))
-			if len(e.recovery.Repaired) > 0 {
+			if len(e.recovery.Repaired) > 0 && !tampered {
 				fzRegression(t, "repair-diverges", "%s (after Repair: %v)", msg, e.recovery.Repaired)
 			}
 			bad("%s", msg)
@@ -1620,7 +1620,9 @@ func fzAppendAfterRecovery(t *testing.T, e *Engine, base *fzStore) map[messages.
 // Seed corpus
 
 // TestFuzzWriteSeedCorpus writes the seed corpora of the fuzz targets into
-// testdata/fuzz. It runs only with BATPAK_WRITE_FUZZ_CORPUS=1.
+// testdata/fuzz. It runs only with BATPAK_WRITE_FUZZ_CORPUS=1. Batch ids
+// are random (AppendBatch draws them), so the seeds that hold whole frames
+// or footers differ in those bytes from run to run; the rest is the same.
 func TestFuzzWriteSeedCorpus(t *testing.T) {
 	if os.Getenv("BATPAK_WRITE_FUZZ_CORPUS") != "1" {
 		t.Skip("set BATPAK_WRITE_FUZZ_CORPUS=1 to rewrite testdata/fuzz")
@@ -1905,5 +1907,9 @@ func fzWriteRecoverSeeds(t *testing.T, write fzWrite, base *fzStore, segData [][
 	// follow, and the next Open scans the cut segment, completes the batch
 	// and rejects the appended sequences.
 	w("seed-resealed-footer2-repair-then-reopen", 1, 18+5, foot2.off+149, 0, []byte("0"), true)
+	// Found by the fuzzer (a test bug then): an item of the batch that
+	// crosses into segment 2 gets a forged id and sequence behind a valid
+	// checksum; Repair cuts segment 2 after it, and Verify must object.
+	w("seed-resealed-forged-batch-item-repair", 1, 18+9+5, fzFind(s2, bodyEvent, true, 0).off+10, 5, []byte("0\x00\x000"), true)
 	w("seed-resealed-commit-count", 2, 18+5, fzFind(s3, bodyCommit, false, 0).off+frameHeaderSize+20, 0, []byte{0x03}, false)
 }
