@@ -698,11 +698,11 @@ func fzBuildRecords(fb *footerBuilder, src *fzSrc, n int) ([]record, int64) {
 			}
 		case 1:
 			r.typ = bodyBegin
-			r.m = marker{batch: src.id(), count: int(src.u64() >> 1), firstSeq: src.u64()}
+			r.m = marker{batch: src.id(), count: int(src.u64() % (MaxFrameBytes + 1)), firstSeq: src.u64()}
 			fb.addMarker(bodyBegin, r.m, r.size)
 		default:
 			r.typ = bodyCommit
-			r.m = marker{batch: src.id(), count: int(src.u64() >> 1)}
+			r.m = marker{batch: src.id(), count: int(src.u64() % (MaxFrameBytes + 1))}
 			fb.addMarker(bodyCommit, r.m, r.size)
 		}
 		recs = append(recs, r)
