@@ -26,7 +26,7 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	if a.Expected.Mode > messages.ExpectExact {
 		return messages.Receipt{}, fmt.Errorf("storage: %w: unknown expected-version mode %d", messages.ErrInvalidArgument, a.Expected.Mode)
 	}
-	id := messages.NewID()
+	id := e.ids.next()
 	if !a.IdempotencyKey.IsZero() {
 		id = messages.IDFromKey(a.IdempotencyKey)
 		if r, ok, err := e.existing(id); ok || err != nil {

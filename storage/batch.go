@@ -32,7 +32,7 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 	if rs, replay, err := e.replayBatch(b.Items, ids); replay || err != nil {
 		return rs, err
 	}
-	m := marker{batch: messages.NewID(), count: len(b.Items), firstSeq: e.nextSeq}
+	m := marker{batch: e.ids.next(), count: len(b.Items), firstSeq: e.nextSeq}
 	e.stageMarker(bodyBegin, m)
 	receipts := make([]messages.Receipt, len(b.Items))
 	for i := range b.Items {
@@ -90,7 +90,7 @@ func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error
 		default:
 			return nil, bad(i, "unknown causation mode %d", c.Mode)
 		}
-		ids[i] = messages.NewID()
+		ids[i] = e.ids.next()
 		if !it.IdempotencyKey.IsZero() {
 			ids[i] = messages.IDFromKey(it.IdempotencyKey)
 			if j, dup := seen[ids[i]]; dup {

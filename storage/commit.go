@@ -91,6 +91,7 @@ func (e *Engine) rotate() error {
 	if err != nil {
 		return ioError("rotate", err, false)
 	}
+	e.countSegmentSyncs()
 	e.active = s
 	e.footer.reset()
 	e.idx.mu.Lock()
@@ -130,7 +131,15 @@ func (e *Engine) removeEmptyActive() error {
 	if err := e.fs.SyncDir(e.dir); err != nil {
 		return ioError("sync directory", err, true)
 	}
+	e.fsyncs++
 	return nil
+}
+
+// countSegmentSyncs counts the header and directory fsyncs of a new segment.
+func (e *Engine) countSegmentSyncs() {
+	if e.opts.SyncMode != SyncNone {
+		e.fsyncs += 2
+	}
 }
 
 func (e *Engine) syncDue() bool {

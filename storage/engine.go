@@ -27,6 +27,7 @@ type Engine struct {
 	footer  footerBuilder
 	stage   staging
 	hasher  *hasher
+	ids     idSource
 	nextSeq uint64 // of the next staged event
 
 	failed      error // sticky: set when a commit's I/O failed
@@ -59,7 +60,7 @@ func Open(dir string, opts Options) (*Engine, error) {
 		}
 		return nil, fmt.Errorf("storage: lock %s: %w: %w", dir, messages.ErrIO, err)
 	}
-	e := &Engine{dir: dir, opts: o, fs: o.FS, lock: lock, idx: newIndex(), hasher: newHasher()}
+	e := &Engine{dir: dir, opts: o, fs: o.FS, lock: lock, idx: newIndex(), hasher: newHasher(), ids: newIDSource()}
 	if err := e.open(); err != nil {
 		e.closeFiles()
 		lock.Close()
@@ -79,6 +80,7 @@ func (e *Engine) open() error {
 	if err != nil {
 		return fmt.Errorf("storage: %w: %w", messages.ErrIO, err)
 	}
+	e.countSegmentSyncs()
 	e.setActive(s)
 	e.lastSync = e.opts.Clock()
 	return nil

@@ -105,12 +105,45 @@ func (x *index) add(e *messages.Event, segment uint64, offset int64, size int) {
 	}
 	x.entries = append(x.entries, en)
 	x.byID.swap(e.ID, pos, x.idOf)
-	if prev, ok := x.byCorr.swap(e.CorrelationID, pos, x.corrOf); ok {
-		x.entries[pos].corrPrev = prev + 1
-	}
+	x.linkCorrelation(pos)
 	s.pos = append(s.pos, pos)
 	s.lastHash = e.Hash
 	s.lastWall = e.WallMS
+}
+
+// linkCorrelation chains the entry at pos to the previous event of its
+// correlation. byCorr maps a correlation to its latest event; an event that
+// is its own correlation (a root: most events) is left out of it while it is
+// alone, since byID already finds it, and its first reaction links to it.
+func (x *index) linkCorrelation(pos uint32) {
+	en := &x.entries[pos]
+	if en.corr == en.id {
+		if _, ok := x.byCorr.find(en.corr, x.corrOf); !ok {
+			return // alone so far
+		}
+	}
+	prev, ok := x.byCorr.swap(en.corr, pos, x.corrOf)
+	if !ok {
+		prev, ok = x.correlationRoot(en.corr)
+	}
+	if ok {
+		x.entries[pos].corrPrev = prev + 1
+	}
+}
+
+// correlationRoot returns the event whose id is corr if it is a root of
+// that correlation.
+func (x *index) correlationRoot(corr messages.ID) (uint32, bool) {
+	p, ok := x.byID.find(corr, x.idOf)
+	return p, ok && x.entries[p].corr == corr
+}
+
+// latestOfCorrelation returns the latest event of the correlation corr.
+func (x *index) latestOfCorrelation(corr messages.ID) (uint32, bool) {
+	if p, ok := x.byCorr.find(corr, x.corrOf); ok {
+		return p, true
+	}
+	return x.correlationRoot(corr)
 }
 
 // bySeq returns the position of the first entry with seq >= from.

@@ -190,7 +190,7 @@ func (e *Engine) Query(f Filter) ([]messages.Event, error) {
 func (e *Engine) ByCorrelation(corr messages.ID) ([]messages.Event, error) {
 	var ens []ref
 	if err := e.lockedRead(func(x *index) {
-		p, ok := x.byCorr.find(corr, x.corrOf)
+		p, ok := x.latestOfCorrelation(corr)
 		for ok {
 			ens = append(ens, x.ref(p))
 			next := x.entries[p].corrPrev

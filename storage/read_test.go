@@ -176,14 +176,41 @@ func TestGetOfADamagedFrameIsAnError(t *testing.T) {
 
 func TestStatsCountWhatIsThere(t *testing.T) {
 	h := newHarness(t, Options{})
+	base := h.e.WriterStats().Fsyncs
 	h.put("a", "1")
 	h.put("b", "2")
 	h.batch(items("a", "3", "4"))
 	s := h.e.WriterStats()
+	s.Fsyncs -= base
 	require.Equal(t, 4, s.Events)
 	require.Equal(t, 2, s.Streams)
 	require.Equal(t, uint64(4), s.NextSequence)
 	require.Equal(t, uint64(3), s.Commits)
 	require.Equal(t, uint64(3), s.Fsyncs, "one fsync per commit")
 	require.False(t, s.Failed)
+}
+
+// Roots are found through the id table; a reaction appended before its root
+// (possible with key-derived ids) must still be chained with it.
+func TestByCorrelationWhenTheRootComesLast(t *testing.T) {
+	h := newHarness(t, Options{})
+	k := messages.NewID()
+	rootID := messages.IDFromKey(k)
+	early := h.append(messages.Append{Coordinate: coord("a"), CorrelationID: rootID, Payload: []byte("early")})
+	root := h.append(messages.Append{Coordinate: coord("b"), IdempotencyKey: k, Payload: []byte("root")})
+	late := h.append(messages.Append{Coordinate: coord("c"), CorrelationID: rootID, Payload: []byte("late")})
+	require.NoError(t, h.e.Commit())
+	require.Equal(t, rootID, root.EventID)
+	for _, reopen := range []bool{false, true} {
+		if reopen {
+			h.reopen()
+		}
+		evs, err := h.e.ByCorrelation(rootID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"early", "root", "late"}, payloads(evs))
+		require.Equal(t, []messages.ID{early.EventID, root.EventID, late.EventID}, []messages.ID{evs[0].ID, evs[1].ID, evs[2].ID})
+		alone, err := h.e.ByCorrelation(early.EventID)
+		require.NoError(t, err)
+		require.Empty(t, alone, "early is not a root of its own correlation")
+	}
 }

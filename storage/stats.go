@@ -9,7 +9,7 @@ type Stats struct {
 	NextSequence  uint64 // global sequence of the next event
 	Staged        int    // events staged and not yet committed
 	Commits       uint64 // successful commits since Open
-	Fsyncs        uint64 // file fsyncs since Open (segment data and footers)
+	Fsyncs        uint64 // fsyncs since Open: segment data, footers, new segments' headers, the directory
 	Failed        bool   // a commit failed; the engine refuses writes
 	Recovery      RecoveryReport
 }
