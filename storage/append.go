@@ -44,7 +44,7 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	return e.stageEvent(messages.Event{
 		ID: id, Coordinate: a.Coordinate, Kind: a.Kind, CorrelationID: corr,
 		CausationID: a.CausationID, Payload: a.Payload,
-	}, t, !a.IdempotencyKey.IsZero()), nil
+	}, t), nil
 }
 
 func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payload []byte) error {
@@ -60,19 +60,20 @@ func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payl
 	return nil
 }
 
-// tailOf returns the stream tail as staged so far, or as committed.
+// tailOf returns the stream tail as staged or written so far, or as
+// published.
 func (e *Engine) tailOf(c messages.Coordinate) tail {
-	if t, ok := e.stage.tails[c]; ok {
-		return t
+	if t, ok := e.over.tails[c]; ok {
+		return t.tail
 	}
 	return e.idx.tailOf(c)
 }
 
-// existing returns the receipt of an event already staged or committed
-// under id.
+// existing returns the receipt of an event already staged, written or
+// published under the key-derived id.
 func (e *Engine) existing(id messages.ID) (messages.Receipt, bool, error) {
-	if i, ok := e.stage.ids[id]; ok {
-		r := e.stagedReceipt(i)
+	if g, ok := e.over.keyed[id]; ok {
+		r := g.r
 		r.Replayed = true
 		return r, true, nil
 	}
@@ -95,14 +96,9 @@ func (e *Engine) existing(id messages.ID) (messages.Receipt, bool, error) {
 	return r, true, nil
 }
 
-func (e *Engine) stagedReceipt(i int) messages.Receipt {
-	ev := &e.stage.events[i]
-	return ev.Receipt()
-}
-
 // stageEvent completes ev (sequence, version, clock, chain), encodes it
 // into the staging buffer and records it. It cannot fail.
-func (e *Engine) stageEvent(ev messages.Event, t tail, keyed bool) messages.Receipt {
+func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
 	now := e.opts.Clock()
 	ev.Sequence = e.nextSeq
 	ev.Version = t.version + 1
@@ -118,14 +114,7 @@ func (e *Engine) stageEvent(ev messages.Event, t tail, keyed bool) messages.Rece
 	f.event = len(st.events)
 	st.events = append(st.events, ev)
 	st.sizes = append(st.sizes, f.size)
-	if st.tails == nil {
-		st.tails = make(map[messages.Coordinate]tail)
-		st.ids = make(map[messages.ID]int)
-	}
-	st.tails[ev.Coordinate] = tail{version: ev.Version, hash: ev.Hash, wall: ev.WallMS}
-	if keyed {
-		st.ids[ev.ID] = f.event // only keyed ids can be retried
-	}
+	e.over.record(&ev, st.gen)
 	e.nextSeq++
 	return ev.Receipt()
 }

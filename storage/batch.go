@@ -50,7 +50,7 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 		case messages.CausePriorItem:
 			ev.CausationID = receipts[it.Causation.Index].EventID
 		}
-		receipts[i] = e.stageEvent(ev, e.tailOf(it.Coordinate), !it.IdempotencyKey.IsZero())
+		receipts[i] = e.stageEvent(ev, e.tailOf(it.Coordinate))
 	}
 	e.stageMarker(bodyCommit, m)
 	return receipts, nil

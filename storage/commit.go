@@ -1,12 +1,18 @@
 package storage
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/fs"
+)
 
 // Commit makes everything staged since the last Commit durable (per the
 // SyncMode) and then visible, in one write and one fsync per segment
-// touched. The group's frames may span segments: the active segment is
-// then sealed (footer, fsync) and the next one created (header, fsync,
-// directory fsync) on the way.
+// touched: it is Write, Pending.Sync and Publish in a row. The group's
+// frames may span segments: the active segment is then sealed (footer,
+// fsync) and the next one created (header, fsync, directory fsync) on the
+// way.
 //
 // If any write or fsync fails, nothing of the group becomes visible, the
 // error wraps messages.ErrIO or messages.ErrSyncFailed, and the engine
@@ -16,20 +22,107 @@ func (e *Engine) Commit() error {
 	if err := e.writable(); err != nil {
 		return err
 	}
+	if len(e.pending) > 0 {
+		return fmt.Errorf("storage: Commit with %d written groups not yet published: %w", len(e.pending), messages.ErrInvalidArgument)
+	}
+	p, err := e.Write()
+	if p == nil || err != nil {
+		return err
+	}
+	p.Sync()
+	return e.Publish(p)
+}
+
+// Pending is a group of events written to the segment files but neither
+// fsynced nor visible yet. Its Sync may run on another goroutine while the
+// writer stages and writes the next group: that is pipelined group commit,
+// which keeps the disk busy while the CPU prepares the next group.
+type Pending struct {
+	gen    uint64
+	events []messages.Event
+	sizes  []int
+	f      fs.File
+	seg    uint64
+	sync   bool // whether this group's mode calls for an fsync
+	done   bool
+	err    error
+}
+
+// Events returns the number of events in the group.
+func (p *Pending) Events() int { return len(p.events) }
+
+// Sync makes the group durable (per the SyncMode). It is the one engine
+// call that may run on a goroutine other than the writer's, concurrently
+// with Append, AppendBatch and Write; the caller must let it return before
+// it calls Publish for this group (a channel does).
+func (p *Pending) Sync() error {
+	if p.sync && !p.done {
+		if err := p.f.Sync(); err != nil {
+			p.err = ioError(fmt.Sprintf("fsync segment %d", p.seg), err, true)
+		}
+	}
+	p.done = true
+	return p.err
+}
+
+// Write writes everything staged to the segment files (rotating where
+// staging placed a rotation) and returns it as a Pending group; it returns
+// nil when nothing is staged. Appends staged afterwards chain to the
+// written group. Groups must be published in the order they were written.
+func (e *Engine) Write() (*Pending, error) {
+	if err := e.writable(); err != nil {
+		return nil, err
+	}
 	if e.stage.empty() {
-		return nil
+		return nil, nil
 	}
 	if err := e.writeStaged(); err != nil {
 		e.failed = err
+		return nil, err
+	}
+	st := &e.stage
+	p := &Pending{gen: st.gen, events: st.events, sizes: st.sizes, f: e.active.f, seg: e.active.id, sync: e.syncDue()}
+	if p.sync {
+		e.unsynced = 0
+		e.lastSync = e.opts.Clock()
+	}
+	e.pending = append(e.pending, p)
+	st.gen++
+	st.reset(e.active.id, e.active.size, false)
+	return p, nil
+}
+
+// Publish makes a written and synced group visible to readers, in one step.
+// It must be called for the oldest unpublished group, after its Sync
+// returned. If the Sync failed, nothing becomes visible and the engine
+// refuses every later write (and every later Publish) until reopened.
+func (e *Engine) Publish(p *Pending) error {
+	if err := e.writable(); err != nil {
 		return err
 	}
-	if e.syncDue() {
-		if err := e.syncActive(); err != nil {
-			e.failed = err
-			return err
-		}
+	if len(e.pending) == 0 || e.pending[0] != p {
+		return fmt.Errorf("storage: Publish out of order: %w", messages.ErrInvalidArgument)
 	}
-	e.publish()
+	if !p.done {
+		p.Sync()
+	}
+	if p.err != nil {
+		e.failed = p.err
+		return p.err
+	}
+	if p.sync && e.opts.SyncMode != SyncNone {
+		e.fsyncs++
+	}
+	x := e.idx
+	x.mu.Lock()
+	for i := range p.events {
+		ev := &p.events[i]
+		x.add(ev, ev.Segment, ev.Offset, p.sizes[i])
+	}
+	x.mu.Unlock()
+	e.over.forget(p.events, p.gen)
+	e.pending[0] = nil
+	e.pending = e.pending[1:]
 	e.commits++
 	return nil
 }
@@ -184,25 +277,19 @@ func (e *Engine) Sync() error {
 	return nil
 }
 
-// Rollback discards everything staged since the last Commit. The receipts
-// handed out for it are void; nothing of it was written.
+// Rollback discards everything staged since the last Commit (or Write).
+// The receipts handed out for it are void; nothing of it was written.
+// Written groups (Pending) are not affected.
 func (e *Engine) Rollback() {
 	e.nextSeq -= uint64(len(e.stage.events))
-	e.stage.reset(e.active.id, e.active.size)
-}
-
-// Staged returns the number of events staged and not yet committed.
-func (e *Engine) Staged() int { return len(e.stage.events) }
-
-// publish makes the committed group visible to readers in one step.
-func (e *Engine) publish() {
-	st := &e.stage
-	x := e.idx
-	x.mu.Lock()
-	for i := range st.events {
-		ev := &st.events[i]
-		x.add(ev, ev.Segment, ev.Offset, st.sizes[i])
+	e.stage.reset(e.active.id, e.active.size, true)
+	e.over.reset()
+	for _, p := range e.pending {
+		for i := range p.events {
+			e.over.record(&p.events[i], p.gen)
+		}
 	}
-	x.mu.Unlock()
-	st.reset(e.active.id, e.active.size)
 }
+
+// Staged returns the number of events staged and not yet written.
+func (e *Engine) Staged() int { return len(e.stage.events) }

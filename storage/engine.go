@@ -26,6 +26,8 @@ type Engine struct {
 	active  *segment
 	footer  footerBuilder
 	stage   staging
+	over    overlay
+	pending []*Pending // written, not yet published, oldest first
 	hasher  *hasher
 	ids     idSource
 	nextSeq uint64 // of the next staged event
@@ -92,7 +94,7 @@ func (e *Engine) setActive(s *segment) {
 	e.idx.mu.Lock()
 	e.idx.segments[s.id] = s.f
 	e.idx.mu.Unlock()
-	e.stage.reset(s.id, s.size)
+	e.stage.reset(s.id, s.size, true)
 }
 
 // writable reports why the engine cannot take writes, if it cannot.
@@ -106,7 +108,8 @@ func (e *Engine) writable() error {
 	return nil
 }
 
-// Close commits anything staged, seals the active segment (footer, fsync),
+// Close publishes written groups (syncing them; no Pending.Sync may still
+// be running), commits anything staged, seals the active segment (footer, fsync),
 // closes every file and releases the directory lock. A segment that holds
 // no frames is removed instead. It returns the first error met (on an
 // engine whose commit failed, that failure); the lock is released in any
@@ -116,8 +119,15 @@ func (e *Engine) Close() error {
 		return ErrClosed
 	}
 	var first error
+	for len(e.pending) > 0 && e.failed == nil { // written groups: finish them
+		if err := e.Publish(e.pending[0]); err != nil {
+			first = err
+		}
+	}
 	if e.failed != nil {
-		first = failedError(e.failed) // the active segment's state is unknown: no footer
+		if first == nil {
+			first = failedError(e.failed) // the active segment's state is unknown: no footer
+		}
 	} else {
 		if err := e.Commit(); err != nil {
 			first = err

@@ -4,20 +4,18 @@ import (
 	"github.com/batpak-go/batpak/messages"
 )
 
-// staging holds what Append and AppendBatch produced since the last
-// Commit: encoded frames in write order, where each lands, and an overlay
-// of stream tails and ids so that later appends of the same group chain
-// to, and deduplicate against, earlier ones. Nothing here is visible to
-// readers or on disk.
+// staging holds what Append and AppendBatch produced since the last Write
+// (or Commit): encoded frames in write order and where each lands. Nothing
+// here is visible to readers or on disk. gen numbers the group being
+// staged; Write hands the group over to a Pending and starts the next.
 type staging struct {
+	gen    uint64
 	buf    []byte
 	frames []stagedFrame
 	events []messages.Event // staged events (no payload), by staged index
 	sizes  []int            // frame size of each staged event
-	tails  map[messages.Coordinate]tail
-	ids    map[messages.ID]int // keyed event id -> staged index
-	seg    uint64              // segment the next frame lands in
-	size   int64               // its size after the frames staged so far
+	seg    uint64           // segment the next frame lands in
+	size   int64            // its size after the frames staged so far
 }
 
 // stagedFrame locates one staged frame.
@@ -34,14 +32,17 @@ type stagedFrame struct {
 
 func (s *staging) empty() bool { return len(s.frames) == 0 }
 
-func (s *staging) reset(seg uint64, size int64) {
+// reset drops the staged frames; the events and sizes slices are left to
+// whoever took them (a Pending) unless drop is true.
+func (s *staging) reset(seg uint64, size int64, drop bool) {
 	s.buf = s.buf[:0]
 	s.frames = s.frames[:0]
-	clear(s.events) // drop string references
-	s.events = s.events[:0]
-	s.sizes = s.sizes[:0]
-	clear(s.tails)
-	clear(s.ids)
+	if drop {
+		clear(s.events) // drop string references
+		s.events, s.sizes = s.events[:0], s.sizes[:0]
+	} else {
+		s.events, s.sizes = nil, nil
+	}
 	s.seg, s.size = seg, size
 }
 
@@ -61,3 +62,55 @@ func (s *staging) place(typ, bufOff int, limit int64) *stagedFrame {
 	s.size += int64(size)
 	return &s.frames[len(s.frames)-1]
 }
+
+// overlay is what appends must see of events staged or written but not yet
+// published: each entity's tail, so that the next append chains to it, and
+// the receipts of keyed events, so that a retry finds them. Each entry
+// remembers the group (gen) that set it; publishing a group forgets the
+// entries it still owns, since the index then has them.
+type overlay struct {
+	tails map[messages.Coordinate]genTail
+	keyed map[messages.ID]genReceipt
+}
+
+type genTail struct {
+	tail
+	gen uint64
+}
+
+type genReceipt struct {
+	r   messages.Receipt
+	gen uint64
+}
+
+func (o *overlay) record(ev *messages.Event, gen uint64) {
+	if o.tails == nil {
+		o.tails = make(map[messages.Coordinate]genTail)
+		o.keyed = make(map[messages.ID]genReceipt)
+	}
+	o.tails[ev.Coordinate] = genTail{tail{version: ev.Version, hash: ev.Hash, wall: ev.WallMS}, gen}
+	if isKeyedID(ev.ID) { // only keyed ids can be retried
+		o.keyed[ev.ID] = genReceipt{ev.Receipt(), gen}
+	}
+}
+
+func (o *overlay) forget(evs []messages.Event, gen uint64) {
+	for i := range evs {
+		ev := &evs[i]
+		if t, ok := o.tails[ev.Coordinate]; ok && t.gen == gen {
+			delete(o.tails, ev.Coordinate)
+		}
+		if r, ok := o.keyed[ev.ID]; ok && r.gen == gen {
+			delete(o.keyed, ev.ID)
+		}
+	}
+}
+
+func (o *overlay) reset() {
+	clear(o.tails)
+	clear(o.keyed)
+}
+
+// isKeyedID reports whether id was derived from an idempotency key
+// (messages.IDFromKey makes version-8 UUIDs; new events get version 7).
+func isKeyedID(id messages.ID) bool { return id[6]>>4 == 8 }

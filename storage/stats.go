@@ -7,7 +7,8 @@ type Stats struct {
 	Segments      int    // open segment files
 	ActiveSegment uint64 // id of the segment being written
 	NextSequence  uint64 // global sequence of the next event
-	Staged        int    // events staged and not yet committed
+	Staged        int    // events staged and not yet written
+	Pending       int    // groups written and not yet published
 	Commits       uint64 // successful commits since Open
 	Fsyncs        uint64 // fsyncs since Open: segment data, footers, new segments' headers, the directory
 	Failed        bool   // a commit failed; the engine refuses writes
@@ -36,6 +37,7 @@ func (e *Engine) WriterStats() Stats {
 	s := e.Stats()
 	s.ActiveSegment = e.active.id
 	s.Staged = len(e.stage.events)
+	s.Pending = len(e.pending)
 	s.Commits = e.commits
 	s.Fsyncs = e.fsyncs
 	s.Failed = e.failed != nil
