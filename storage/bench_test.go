@@ -171,6 +171,62 @@ func BenchmarkCommitDurable(b *testing.B) {
 	}
 }
 
+// BenchmarkCommitPipelined: the same groups as BenchmarkCommitDurable, but
+// with pipelined group commit (Write, then Pending.Sync on another
+// goroutine while the next group is staged and written, then Publish): one
+// fsync in flight at a time, as the writer actor runs it. Every group is
+// durable before it is published.
+func BenchmarkCommitPipelined(b *testing.B) {
+	for _, g := range benchGroups {
+		b.Run(fmt.Sprintf("events=%d/payload=%d/sync=%s", g, benchPayloadSize, SyncEveryCommit), func(b *testing.B) {
+			e := openBenchEngine(b, SyncEveryCommit)
+			w := newBenchWorkload()
+			before := e.WriterStats()
+			// One group is in flight (syncing) while the writer publishes the
+			// group before it and stages and writes the next.
+			var inflight, prev *Pending
+			var synced chan error
+			advance := func(next *Pending) {
+				if inflight != nil {
+					if err := <-synced; err != nil {
+						b.Fatal(err)
+					}
+				}
+				if next != nil {
+					synced = make(chan error, 1)
+					go func() { synced <- next.Sync() }()
+				}
+				if prev != nil {
+					if err := e.Publish(prev); err != nil {
+						b.Fatal(err)
+					}
+				}
+				prev, inflight = inflight, next
+			}
+			b.SetBytes(int64(g * benchPayloadSize))
+			for b.Loop() {
+				if err := w.append(e, g); err != nil {
+					b.Fatal(err)
+				}
+				p, err := e.Write()
+				if err != nil {
+					b.Fatal(err)
+				}
+				advance(p)
+			}
+			advance(nil)
+			advance(nil)
+			after := e.WriterStats()
+			if commits := after.Commits - before.Commits; commits != uint64(b.N) {
+				b.Fatalf("%d commits for %d groups", commits, b.N)
+			}
+			reportEventRate(b, g*b.N)
+			b.ReportMetric(float64(after.Fsyncs-before.Fsyncs)/float64(b.N), "fsyncs/op")
+			finishBenchEngine(b, e, g*b.N)
+		})
+	}
+}
+
 // BenchmarkAppendBatch100: one AppendBatch of 100 events and one durable
 // Commit per b.N iteration.
 func BenchmarkAppendBatch100(b *testing.B) {
