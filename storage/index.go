@@ -63,6 +63,7 @@ type index struct {
 	streamIdx map[messages.Coordinate]uint32
 	segments  map[uint64]fs.File
 	closed    bool
+	orphans   int // events whose correlation named no stored event
 }
 
 func newIndex() *index {
@@ -118,6 +119,11 @@ func (x *index) add(e *messages.Event, segment uint64, offset int64, size int) {
 func (x *index) linkCorrelation(pos uint32) {
 	en := &x.entries[pos]
 	if en.corr == en.id {
+		// Earlier events can name this root's id as their correlation only
+		// if it was predictable (key-derived) and they came first: orphans.
+		if x.orphans == 0 {
+			return
+		}
 		if _, ok := x.byCorr.find(en.corr, x.corrOf); !ok {
 			return // alone so far
 		}
@@ -125,6 +131,9 @@ func (x *index) linkCorrelation(pos uint32) {
 	prev, ok := x.byCorr.swap(en.corr, pos, x.corrOf)
 	if !ok {
 		prev, ok = x.correlationRoot(en.corr)
+		if !ok && en.corr != en.id {
+			x.orphans++
+		}
 	}
 	if ok {
 		x.entries[pos].corrPrev = prev + 1
