@@ -39,6 +39,7 @@ func (e *Engine) Commit() error {
 // which keeps the disk busy while the CPU prepares the next group.
 type Pending struct {
 	gen    uint64
+	n      int
 	events []messages.Event
 	sizes  []int
 	f      fs.File
@@ -49,7 +50,7 @@ type Pending struct {
 }
 
 // Events returns the number of events in the group.
-func (p *Pending) Events() int { return len(p.events) }
+func (p *Pending) Events() int { return p.n }
 
 // Sync makes the group durable (per the SyncMode). It is the one engine
 // call that may run on a goroutine other than the writer's, concurrently
@@ -81,7 +82,7 @@ func (e *Engine) Write() (*Pending, error) {
 		return nil, err
 	}
 	st := &e.stage
-	p := &Pending{gen: st.gen, events: st.events, sizes: st.sizes, f: e.active.f, seg: e.active.id, sync: e.syncDue()}
+	p := &Pending{gen: st.gen, n: len(st.events), events: st.events, sizes: st.sizes, f: e.active.f, seg: e.active.id, sync: e.syncDue()}
 	if p.sync {
 		e.unsynced = 0
 		e.lastSync = e.opts.Clock()
@@ -121,6 +122,8 @@ func (e *Engine) Publish(p *Pending) error {
 	}
 	x.mu.Unlock()
 	e.over.forget(p.events, p.gen)
+	e.stage.recycle(p.events, p.sizes)
+	p.events, p.sizes = nil, nil
 	e.pending[0] = nil
 	e.pending = e.pending[1:]
 	e.commits++

@@ -16,6 +16,20 @@ type staging struct {
 	sizes  []int            // frame size of each staged event
 	seg    uint64           // segment the next frame lands in
 	size   int64            // its size after the frames staged so far
+	spare  []groupSlices    // slices of published groups, for reuse
+}
+
+type groupSlices struct {
+	events []messages.Event
+	sizes  []int
+}
+
+// recycle keeps the slices of a published group for a later one.
+func (s *staging) recycle(events []messages.Event, sizes []int) {
+	if len(s.spare) < 4 {
+		clear(events) // drop string references
+		s.spare = append(s.spare, groupSlices{events[:0], sizes[:0]})
+	}
 }
 
 // stagedFrame locates one staged frame.
@@ -40,6 +54,9 @@ func (s *staging) reset(seg uint64, size int64, drop bool) {
 	if drop {
 		clear(s.events) // drop string references
 		s.events, s.sizes = s.events[:0], s.sizes[:0]
+	} else if n := len(s.spare); n > 0 {
+		s.events, s.sizes = s.spare[n-1].events, s.spare[n-1].sizes
+		s.spare = s.spare[:n-1]
 	} else {
 		s.events, s.sizes = nil, nil
 	}
