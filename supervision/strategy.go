@@ -1,0 +1,132 @@
+package supervision
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Span names.
+const (
+	SpanRestart = "batpak.writer.restart"
+	SpanStopped = "batpak.writer.stopped"
+)
+
+// Hooks let the actor layer take part in a failure. Every field is optional.
+type Hooks struct {
+	// TracerProvider makes the restart spans. Default: otel's global one.
+	TracerProvider trace.TracerProvider
+	// OnRestart runs on the supervisor's goroutine before the child is
+	// restarted. The event's Span is open: the hook may add attributes
+	// (the old and new segment ids) and must end it, now or later. Without
+	// a hook the strategy ends the span itself.
+	OnRestart func(Failure)
+	// OnStop runs when the budget is spent, before the child is stopped. The
+	// span (with error status) is ended by the strategy after the hook.
+	OnStop func(Failure)
+	// Now is the clock of the restart window. Default time.Now.
+	Now func() time.Time
+}
+
+// Failure describes one failure of the supervised child.
+type Failure struct {
+	Policy RestartPolicy
+	// Restart numbers the restarts of the child's life (1 for the first);
+	// on a stop it is the number of restarts that were allowed before.
+	Restart int
+	// InWindow counts the failures in the policy's window, this one included.
+	InWindow int
+	Reason   string
+	Child    *actor.PID
+	// Message is the message the child failed on (a *actor.MessageEnvelope
+	// when it carried headers or a sender).
+	Message any
+	Span    trace.Span
+	Context context.Context // carries Span
+}
+
+// Strategy returns the protoactor SupervisorStrategy that enforces the
+// policy on its children: restart while the policy allows, stop after.
+// Each failure is one span: SpanRestart, or SpanStopped with error status.
+func (p RestartPolicy) Strategy(h Hooks) actor.SupervisorStrategy {
+	if h.TracerProvider == nil {
+		h.TracerProvider = otel.GetTracerProvider()
+	}
+	if h.Now == nil {
+		h.Now = time.Now
+	}
+	return &strategy{policy: p.norm(), hooks: h, tracer: h.TracerProvider.Tracer("github.com/batpak-go/batpak/supervision")}
+}
+
+type strategy struct {
+	policy   RestartPolicy
+	hooks    Hooks
+	tracer   trace.Tracer
+	mu       sync.Mutex
+	failures map[string][]time.Time // by child id
+	restarts map[string]int
+}
+
+// HandleFailure implements actor.SupervisorStrategy.
+func (s *strategy) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID,
+	_ *actor.RestartStatistics, reason, message any) {
+	now := s.hooks.Now()
+	s.mu.Lock()
+	if s.failures == nil {
+		s.failures, s.restarts = map[string][]time.Time{}, map[string]int{}
+	}
+	ok, n := s.policy.allows(s.failures[child.Id], now)
+	s.failures[child.Id] = s.prune(append(s.failures[child.Id], now), now)
+	if ok {
+		s.restarts[child.Id]++
+	}
+	f := Failure{Policy: s.policy, Restart: s.restarts[child.Id], InWindow: n,
+		Reason: fmt.Sprint(reason), Child: child, Message: message}
+	s.mu.Unlock()
+
+	name := SpanRestart
+	if !ok {
+		name = SpanStopped
+	}
+	f.Context, f.Span = s.tracer.Start(context.Background(), name, trace.WithAttributes(
+		attribute.String("batpak.policy", s.policy.String()),
+		attribute.Int("batpak.restart", f.Restart),
+		attribute.Int("batpak.failures_in_window", n),
+		attribute.String("batpak.panic", f.Reason),
+		attribute.String("batpak.child", child.Id),
+	))
+	if ok {
+		if s.hooks.OnRestart != nil {
+			s.hooks.OnRestart(f)
+		} else {
+			f.Span.End()
+		}
+		sup.RestartChildren(child)
+		return
+	}
+	f.Span.SetStatus(codes.Error, "restart budget spent: "+s.policy.String())
+	if s.hooks.OnStop != nil {
+		s.hooks.OnStop(f)
+	}
+	f.Span.End()
+	sup.StopChildren(child)
+}
+
+// prune drops failures too old to count again, so the list stays short.
+func (s *strategy) prune(ts []time.Time, now time.Time) []time.Time {
+	if s.policy.within <= 0 {
+		return ts
+	}
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= s.policy.within {
+		i++
+	}
+	return ts[i:]
+}
