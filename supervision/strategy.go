@@ -31,6 +31,12 @@ type Hooks struct {
 	// OnStop runs when the budget is spent, before the child is stopped. The
 	// span (with error status) is ended by the strategy after the hook.
 	OnStop func(Failure)
+	// KeepStopped, when the budget is spent, restarts the child one last time
+	// instead of stopping it, so that its PID stays alive and every queued
+	// and later message gets an answer. OnStop must then make the next
+	// instance refuse all work (the writer answers WriterStopped). Without
+	// it, protoactor drops the queued messages of a stopped child.
+	KeepStopped bool
 	// Now is the clock of the restart window. Default time.Now.
 	Now func() time.Time
 }
@@ -116,6 +122,10 @@ func (s *strategy) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, chi
 		s.hooks.OnStop(f)
 	}
 	f.Span.End()
+	if s.hooks.KeepStopped {
+		sup.RestartChildren(child)
+		return
+	}
 	sup.StopChildren(child)
 }
 

@@ -1,0 +1,53 @@
+package actors
+
+import (
+	"time"
+
+	"github.com/batpak-go/batpak/storage"
+	"github.com/batpak-go/batpak/supervision"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Config configures a store spawned with Spawn. Only Dir is required.
+type Config struct {
+	// Dir is the data directory.
+	Dir string
+	// Storage are the engine's options (zero value: durable commits, 64 MiB
+	// segments, the OS file system).
+	Storage storage.Options
+	// Policy is the writer's restart policy. Default supervision.Once().
+	Policy supervision.RestartPolicy
+	// Name is the supervisor actor's name; the writer is Name+"/writer".
+	// Default "batpak".
+	Name string
+	// MaxGroupEvents closes a commit group at this many events. Default 1024.
+	MaxGroupEvents int
+	// MaxGroupBytes closes a commit group at this many payload bytes.
+	// Default 4 MiB.
+	MaxGroupBytes int
+	// RequestTimeout bounds a Store call whose context has no deadline.
+	// Default 30 s.
+	RequestTimeout time.Duration
+	// TracerProvider makes the store's spans. Default: otel's global one.
+	TracerProvider trace.TracerProvider
+}
+
+func (c Config) withDefaults() Config {
+	if c.Name == "" {
+		c.Name = "batpak"
+	}
+	if c.MaxGroupEvents <= 0 {
+		c.MaxGroupEvents = 1024
+	}
+	if c.MaxGroupBytes <= 0 {
+		c.MaxGroupBytes = 4 << 20
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = otel.GetTracerProvider()
+	}
+	return c
+}

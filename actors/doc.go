@@ -1,0 +1,25 @@
+// Package actors runs the storage engine inside a protoactor-go actor
+// system: a supervisor actor carrying the restart policy, and under it the
+// writer actor, which owns one storage engine and commits appends in groups.
+//
+// Application actors send *messages.Append or *messages.AppendBatch to the
+// writer's PID with ctx.Request and get back a *messages.AppendReply or
+// *messages.AppendBatchReply: a receipt (the event is on disk, in the
+// default sync mode) or a typed error. Any other message gets a
+// *messages.ErrorReply with messages.CodeUnknownMessage. Go code uses the
+// Store returned by Spawn, which does the same through futures and serves
+// reads directly from the engine, never queueing behind the writer.
+//
+// Group commit: the writer stages each append in the engine and replies to
+// none; the first append of a group makes the writer send itself a flush
+// message, so every append already in the mailbox joins the group; on
+// flush, one Commit (one fsync), then every caller of the group gets its
+// receipt. A group also closes at Config.MaxGroupEvents or MaxGroupBytes.
+//
+// Crashes: a panic in the writer answers every caller of the group in
+// flight with messages.ErrWriterCrashed before it propagates; the policy's
+// strategy then restarts the writer, which reopens the engine (recovery) on
+// a fresh segment, keeping its PID and the requests still queued; or, once
+// the budget is spent, stops it, and every later request is answered
+// messages.ErrWriterStopped at once.
+package actors

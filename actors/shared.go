@@ -1,0 +1,46 @@
+package actors
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage"
+	"github.com/batpak-go/batpak/supervision"
+)
+
+// shared is the state the supervisor, the writer's successive instances
+// and the Store see: the current engine (for reads), whether the writer is
+// stopped for good, and the restart in progress.
+type shared struct {
+	cfg     Config
+	engine  atomic.Pointer[storage.Engine]
+	stopped atomic.Pointer[messages.Error] // set once the writer is gone for good
+	closing atomic.Bool
+	opened  chan error // the first instance's open result
+
+	mu        sync.Mutex
+	restart   *supervision.Failure // handed from the strategy to the next instance
+	lastSeg   uint64               // active segment of the crashed instance
+	restarts  int
+	openOnce  sync.Once
+	stopOnce  sync.Once
+	stoppedCh chan struct{}
+}
+
+func newShared(cfg Config) *shared {
+	return &shared{cfg: cfg, opened: make(chan error, 1), stoppedCh: make(chan struct{})}
+}
+
+// stop records that the writer is gone for good, with the reason later
+// requests are answered with.
+func (s *shared) stop(reason *messages.Error) {
+	s.stopOnce.Do(func() {
+		s.stopped.Store(reason)
+		close(s.stoppedCh)
+	})
+}
+
+func (s *shared) reportOpen(err error) {
+	s.openOnce.Do(func() { s.opened <- err })
+}

@@ -1,0 +1,221 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage"
+)
+
+// Store is a running batpak store: a supervisor and its writer actor in an
+// actor system, and a Go API over them.
+type Store struct {
+	sys        *actor.ActorSystem
+	sh         *shared
+	supervisor *actor.PID
+	writer     *actor.PID
+}
+
+// Spawn starts a store in sys: it spawns the supervisor (named cfg.Name)
+// and the writer under it, and returns once the writer has opened the data
+// directory, or with the error that kept it from opening.
+func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("batpak: Config.Dir is empty: %w", messages.ErrInvalidArgument)
+	}
+	if err := cfg.Storage.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	sh := newShared(cfg)
+	writer := make(chan *actor.PID, 1)
+	sup, err := sys.Root.SpawnNamed(supervisorProps(sh, writer), cfg.Name)
+	if err != nil {
+		return nil, fmt.Errorf("batpak: spawn %s: %w", cfg.Name, err)
+	}
+	if err := <-sh.opened; err != nil {
+		sys.Root.Stop(sup)
+		return nil, err
+	}
+	return &Store{sys: sys, sh: sh, supervisor: sup, writer: <-writer}, nil
+}
+
+// Writer returns the writer's PID, for actors that send it requests. It
+// stays the same across restarts.
+func (s *Store) Writer() *actor.PID { return s.writer }
+
+// Supervisor returns the supervisor's PID.
+func (s *Store) Supervisor() *actor.PID { return s.supervisor }
+
+// Restarts returns how many times the writer has been restarted.
+func (s *Store) Restarts() int {
+	s.sh.mu.Lock()
+	defer s.sh.mu.Unlock()
+	return s.sh.restarts
+}
+
+// Append appends one event through the writer and returns its receipt
+// once the event is committed (durable, in the default sync mode).
+func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receipt, error) {
+	res, err := s.request(ctx, a)
+	if err != nil {
+		return messages.Receipt{}, err
+	}
+	r, ok := res.(*messages.AppendReply)
+	if !ok {
+		return messages.Receipt{}, unexpected(res)
+	}
+	if r.Err != nil {
+		return messages.Receipt{}, r.Err
+	}
+	return r.Receipt, nil
+}
+
+// AppendBatch appends the items atomically through the writer and returns
+// their receipts once the batch is committed.
+func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]messages.Receipt, error) {
+	res, err := s.request(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := res.(*messages.AppendBatchReply)
+	if !ok {
+		return nil, unexpected(res)
+	}
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	return r.Receipts, nil
+}
+
+func unexpected(res any) error {
+	if r, ok := res.(*messages.ErrorReply); ok && r.Err != nil {
+		return r.Err
+	}
+	return fmt.Errorf("batpak: unexpected reply %T: %w", res, messages.ErrInvalidArgument)
+}
+
+// request sends msg to the writer and waits for the reply, the context, or
+// the writer's final stop, whichever comes first.
+func (s *Store) request(ctx context.Context, msg any) (any, error) {
+	if err := s.sh.stopped.Load(); err != nil {
+		return nil, err
+	}
+	if s.sh.closing.Load() {
+		return nil, &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
+	}
+	timeout := s.sh.cfg.RequestTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	f := s.sys.Root.RequestFuture(s.writer, msg, timeout)
+	done := make(chan struct{})
+	var res any
+	var err error
+	go func() { res, err = f.Result(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if errors.Is(err, actor.ErrTimeout) {
+		return nil, fmt.Errorf("batpak: no reply from the writer within %v (outcome unknown; retry with an idempotency key): %w", timeout, context.DeadlineExceeded)
+	}
+	if err != nil {
+		if stopped := s.sh.stopped.Load(); stopped != nil {
+			return nil, stopped
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// engine returns the current engine for reads.
+func (s *Store) engine() (*storage.Engine, error) {
+	if e := s.sh.engine.Load(); e != nil {
+		return e, nil
+	}
+	return nil, &messages.Error{Code: messages.CodeWriterStopped, Message: "batpak: no engine is open"}
+}
+
+// read runs fn on the current engine, once more if the engine was replaced
+// (a writer restart) while fn ran.
+func read[T any](s *Store, fn func(*storage.Engine) (T, error)) (T, error) {
+	for i := 0; ; i++ {
+		e, err := s.engine()
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		v, err := fn(e)
+		if errors.Is(err, storage.ErrClosed) && i == 0 && s.sh.engine.Load() != e {
+			continue
+		}
+		return v, err
+	}
+}
+
+// Get returns the committed event with the given id.
+func (s *Store) Get(id messages.ID) (messages.Event, error) {
+	return read(s, func(e *storage.Engine) (messages.Event, error) { return e.Get(id) })
+}
+
+// Stream returns one entity's events from a version on.
+func (s *Store) Stream(c messages.Coordinate, fromVersion uint64) ([]messages.Event, error) {
+	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.Stream(c, fromVersion) })
+}
+
+// Query returns the events that match f, in global order.
+func (s *Store) Query(f storage.Filter) ([]messages.Event, error) {
+	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.Query(f) })
+}
+
+// ByCorrelation returns the events of one correlation, in global order.
+func (s *Store) ByCorrelation(corr messages.ID) ([]messages.Event, error) {
+	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.ByCorrelation(corr) })
+}
+
+// Ancestors follows causation links upward from id.
+func (s *Store) Ancestors(id messages.ID, limit int) ([]messages.Event, error) {
+	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.Ancestors(id, limit) })
+}
+
+// Verify checks every entity's hash chain.
+func (s *Store) Verify() (storage.VerifyReport, error) {
+	return read(s, func(e *storage.Engine) (storage.VerifyReport, error) { return e.Verify() })
+}
+
+// Stats returns the engine's statistics.
+func (s *Store) Stats() (storage.Stats, error) {
+	return read(s, func(e *storage.Engine) (storage.Stats, error) { return e.Stats(), nil })
+}
+
+// Close stops taking requests, lets the writer commit what it already
+// holds (requests queued before Close), seals the segment and closes the
+// engine, then stops the actors. Requests after Close get messages.ErrClosed;
+// the writer answers any it still meets with messages.ErrShuttingDown.
+func (s *Store) Close(ctx context.Context) error {
+	if !s.sh.closing.CompareAndSwap(false, true) {
+		return &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is already closed"}
+	}
+	defer s.sys.Root.Stop(s.supervisor)
+	if s.sh.stopped.Load() != nil {
+		return nil
+	}
+	timeout := s.sh.cfg.RequestTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	res, err := s.sys.Root.RequestFuture(s.writer, &shutdown{}, timeout).Result()
+	if err != nil {
+		return fmt.Errorf("batpak: close: %w", err)
+	}
+	if r, ok := res.(*messages.ErrorReply); ok && r.Err != nil {
+		return r.Err
+	}
+	return nil
+}

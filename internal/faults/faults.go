@@ -1,0 +1,8 @@
+// Package faults holds test-only fault injection for the actors. It is
+// internal: only this module (tests, the demo) can import it, so a user of
+// the store cannot reach it by accident.
+package faults
+
+// Panic, sent to the writer actor, makes it panic with Reason while it
+// handles the message, as if a bug had struck in the middle of a group.
+type Panic struct{ Reason string }
