@@ -2,6 +2,8 @@ package actors
 
 import (
 	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
 	"sync/atomic"
 
 	"github.com/batpak-go/batpak/messages"
@@ -18,6 +20,11 @@ type shared struct {
 	stopped atomic.Pointer[messages.Error] // set once the writer is gone for good
 	closing atomic.Bool
 	opened  chan error // the first instance's open result
+
+	sys         *actor.ActorSystem
+	fanout      *actor.PID
+	subscribers atomic.Int64 // registered with the fanout
+	gaps        atomic.Int64 // signalled by subscribers' mailboxes
 
 	mu        sync.Mutex
 	restart   *supervision.Failure // handed from the strategy to the next instance

@@ -32,6 +32,7 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	}
 	cfg = cfg.withDefaults()
 	sh := newShared(cfg)
+	sh.sys = sys
 	writer := make(chan *actor.PID, 1)
 	sup, err := sys.Root.SpawnNamed(supervisorProps(sh, writer), cfg.Name)
 	if err != nil {
@@ -43,6 +44,42 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	}
 	return &Store{sys: sys, sh: sh, supervisor: sup, writer: <-writer}, nil
 }
+
+// Fanout returns the fanout's PID.
+func (s *Store) Fanout() *actor.PID { return s.sh.fanout }
+
+// Gaps returns how many times a subscriber's queue overflowed.
+func (s *Store) Gaps() int64 { return s.sh.gaps.Load() }
+
+// DefaultSubscriberCapacity bounds a subscriber's queue when Subscribe is
+// given no capacity.
+const DefaultSubscriberCapacity = 1024
+
+// Subscribe spawns a subscriber actor from props with a bounded queue of
+// capacity events (0: DefaultSubscriberCapacity) and registers it with the
+// fanout under filter (entity prefix, scope, kinds; sequence bounds and
+// limit are ignored). It returns the actor's PID and from, the first
+// sequence the subscription covers: every committed event of sequence >=
+// from that matches arrives as a *messages.Notification, or, if the queue
+// overflowed, is covered by a *messages.Gap (use a Cursor: NewCursor(filter)).
+// The actor's first message after Started is a *messages.Subscribed{From}. When the writer stops for good or the store closes, the actor
+// gets a *messages.SubscriptionEnded. A stopped subscriber is removed.
+func (s *Store) Subscribe(props *actor.Props, filter storage.Filter, capacity int) (*actor.PID, uint64, error) {
+	if capacity <= 0 {
+		capacity = DefaultSubscriberCapacity
+	}
+	props = props.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, &s.sh.gaps)))
+	pid := s.sys.Root.Spawn(props)
+	res, err := s.sys.Root.RequestFuture(s.sh.fanout, &subscribe{pid: pid, filter: filter}, s.sh.cfg.RequestTimeout).Result()
+	if err != nil {
+		s.sys.Root.Stop(pid)
+		return nil, 0, fmt.Errorf("batpak: subscribe: %w", err)
+	}
+	return pid, res.(*subscribed).from, nil
+}
+
+// Unsubscribe removes a subscriber (the actor keeps running).
+func (s *Store) Unsubscribe(pid *actor.PID) { s.sys.Root.Send(s.sh.fanout, &unsubscribe{pid: pid}) }
 
 // Writer returns the writer's PID, for actors that send it requests. It
 // stays the same across restarts.
@@ -203,6 +240,8 @@ func (s *Store) Close(ctx context.Context) error {
 		return &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is already closed"}
 	}
 	defer s.sys.Root.Stop(s.supervisor)
+	closed := &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
+	defer s.sys.Root.RequestFuture(s.sh.fanout, &ended{err: closed}, time.Second).Wait()
 	if s.sh.stopped.Load() != nil {
 		return nil
 	}

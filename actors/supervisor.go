@@ -33,8 +33,10 @@ func supervisorProps(sh *shared, writer chan<- *actor.PID) *actor.Props {
 			sh.mu.Lock()
 			f.Span.SetAttributes(attribute.Int64("batpak.segment.old", int64(sh.lastSeg)))
 			sh.mu.Unlock()
-			sh.stop(&messages.Error{Code: messages.CodeWriterStopped,
-				Message: "batpak writer stopped: restart budget spent (" + f.Policy.String() + "); last panic: " + f.Reason})
+			reason := &messages.Error{Code: messages.CodeWriterStopped,
+				Message: "batpak writer stopped: restart budget spent (" + f.Policy.String() + "); last panic: " + f.Reason}
+			sh.stop(reason)
+			sh.sys.Root.Send(sh.fanout, &ended{err: reason})
 		},
 	})
 	return actor.PropsFromProducer(func() actor.Actor { return &supervisor{sh: sh, writer: writer} },
@@ -45,6 +47,12 @@ func supervisorProps(sh *shared, writer chan<- *actor.PID) *actor.Props {
 func (s *supervisor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
+		fan, err := ctx.SpawnNamed(actor.PropsFromProducer(newFanout(s.sh)), fanoutName)
+		if err != nil {
+			s.sh.reportOpen(err)
+			return
+		}
+		s.sh.fanout = fan
 		pid, err := ctx.SpawnNamed(actor.PropsFromProducer(newWriter(s.sh)), writerName)
 		if err != nil {
 			s.sh.reportOpen(err)

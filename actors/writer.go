@@ -204,7 +204,8 @@ func (w *writer) commit(ctx actor.Context) {
 	if len(group) == 0 {
 		return
 	}
-	if err := w.e.Commit(); err != nil {
+	events, err := w.e.CommitEvents()
+	if err != nil {
 		me := messages.ToError(err)
 		for _, wt := range group {
 			w.reply(ctx, wt.to, failure(wt.batch, me))
@@ -217,6 +218,9 @@ func (w *writer) commit(ctx actor.Context) {
 		} else {
 			w.reply(ctx, wt.to, &messages.AppendReply{Receipt: wt.receipt})
 		}
+	}
+	if len(events) > 0 && w.sh.subscribers.Load() > 0 {
+		ctx.Send(w.sh.fanout, &committed{events: events})
 	}
 }
 

@@ -123,6 +123,13 @@ func TestRoundTripPopulated(t *testing.T) {
 			Segment:       5,
 			Offset:        4096,
 		}},
+		{name: "Notification", value: messages.Notification{Events: []messages.Event{
+			{ID: idA, Sequence: 7, Coordinate: coord, Kind: kindA, Version: 1, CorrelationID: idA, Hash: hashA, Payload: []byte("p")},
+			{ID: idB, Sequence: 8, Coordinate: coord, Kind: kindA, Version: 2, CorrelationID: idA, CausationID: idA, PrevHash: hashA, Hash: hashB},
+		}}},
+		{name: "Gap", value: messages.Gap{FirstMissed: 1 << 33}},
+		{name: "Subscribed", value: messages.Subscribed{From: 12}},
+		{name: "SubscriptionEnded", value: messages.SubscriptionEnded{Err: &messages.Error{Code: messages.CodeWriterStopped, Message: "budget spent"}}},
 		{name: "AppendReply with receipt", value: messages.AppendReply{Receipt: fullReceipt(1)}},
 		{name: "AppendReply with Err", value: messages.AppendReply{
 			Err: &messages.Error{Code: messages.CodeVersionConflict, Message: "order/42 is at version 3, expected 2"},

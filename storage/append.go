@@ -110,7 +110,6 @@ func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
 	st.buf = appendEventFrame(st.buf, &ev, e.hasher)
 	f := st.place(bodyEvent, off, e.opts.SegmentSize)
 	ev.Segment, ev.Offset = f.seg, f.offset
-	ev.Payload = nil
 	f.event = len(st.events)
 	st.events = append(st.events, ev)
 	st.sizes = append(st.sizes, f.size)

@@ -33,6 +33,24 @@ func (e *Engine) Commit() error {
 	return e.Publish(p)
 }
 
+// CommitEvents is Commit returning the committed events, in global order,
+// with their payloads (the slices the appends were given, not copies): what
+// the writer hands to subscribers. The caller owns the returned slice.
+func (e *Engine) CommitEvents() ([]messages.Event, error) {
+	if err := e.writable(); err != nil {
+		return nil, err
+	}
+	if len(e.pending) > 0 {
+		return nil, fmt.Errorf("storage: Commit with %d written groups not yet published: %w", len(e.pending), messages.ErrInvalidArgument)
+	}
+	p, err := e.Write()
+	if p == nil || err != nil {
+		return nil, err
+	}
+	p.Sync()
+	return e.PublishEvents(p)
+}
+
 // Pending is a group of events written to the segment files but neither
 // fsynced nor visible yet. Its Sync may run on another goroutine while the
 // writer stages and writes the next group: that is pipelined group commit,
@@ -98,6 +116,26 @@ func (e *Engine) Write() (*Pending, error) {
 // returned. If the Sync failed, nothing becomes visible and the engine
 // refuses every later write (and every later Publish) until reopened.
 func (e *Engine) Publish(p *Pending) error {
+	if err := e.publish(p); err != nil {
+		return err
+	}
+	e.stage.recycle(p.events, p.sizes)
+	p.events, p.sizes = nil, nil
+	return nil
+}
+
+// PublishEvents is Publish returning the group's events with their
+// payloads; the caller owns the returned slice.
+func (e *Engine) PublishEvents(p *Pending) ([]messages.Event, error) {
+	if err := e.publish(p); err != nil {
+		return nil, err
+	}
+	evs := p.events
+	p.events, p.sizes = nil, nil
+	return evs, nil
+}
+
+func (e *Engine) publish(p *Pending) error {
 	if err := e.writable(); err != nil {
 		return err
 	}
@@ -122,8 +160,6 @@ func (e *Engine) Publish(p *Pending) error {
 	}
 	x.mu.Unlock()
 	e.over.forget(p.events, p.gen)
-	e.stage.recycle(p.events, p.sizes)
-	p.events, p.sizes = nil, nil
 	e.pending[0] = nil
 	e.pending = e.pending[1:]
 	e.commits++

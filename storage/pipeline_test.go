@@ -110,3 +110,26 @@ func TestCloseFinishesWrittenGroups(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "x", string(ev.Payload))
 }
+
+func TestCommitEventsReturnsTheGroup(t *testing.T) {
+	h := newHarness(t, Options{})
+	key := messages.NewID()
+	first := h.append(messages.Append{Coordinate: coord("e"), Payload: []byte("one"), IdempotencyKey: key})
+	require.NoError(t, h.e.Commit())
+	h.append(messages.Append{Coordinate: coord("e"), Payload: []byte("one"), IdempotencyKey: key}) // a replay: no new event
+	r := h.append(messages.Append{Coordinate: coord("e"), Payload: []byte("two")})
+	rs, err := h.e.AppendBatch(&messages.AppendBatch{Items: items("f", "three", "four")})
+	require.NoError(t, err)
+	evs, err := h.e.CommitEvents()
+	require.NoError(t, err)
+	require.Equal(t, []string{"two", "three", "four"}, payloads(evs))
+	require.Equal(t, r.EventID, evs[0].ID)
+	require.Equal(t, rs[1].Sequence, evs[2].Sequence)
+	require.Equal(t, first.Hash, evs[0].PrevHash)
+	require.False(t, evs[1].BatchID.IsZero())
+	stored := mustGet(t, h.e, evs[2].ID)
+	require.Equal(t, stored, evs[2], "what subscribers get is what readers get")
+	none, err := h.e.CommitEvents()
+	require.NoError(t, err)
+	require.Empty(t, none)
+}

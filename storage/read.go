@@ -139,6 +139,13 @@ type Filter struct {
 	Limit int
 }
 
+// Match reports whether ev passes the filter's entity prefix, scope and
+// kinds (the sequence bounds and the limit are not looked at): what the
+// fanout applies to live events.
+func (f *Filter) Match(ev *messages.Event) bool {
+	return f.matchStream(ev.Coordinate) && f.matchKind(ev.Kind)
+}
+
 func (f *Filter) matchStream(c messages.Coordinate) bool {
 	return strings.HasPrefix(c.Entity, f.EntityPrefix) && (f.Scope == "" || f.Scope == c.Scope)
 }
