@@ -63,6 +63,7 @@ type Pending struct {
 	f      fs.File
 	seg    uint64
 	sync   bool // whether this group's mode calls for an fsync
+	end    Position
 	done   bool
 	err    error
 }
@@ -100,7 +101,8 @@ func (e *Engine) Write() (*Pending, error) {
 		return nil, err
 	}
 	st := &e.stage
-	p := &Pending{gen: st.gen, n: len(st.events), events: st.events, sizes: st.sizes, f: e.active.f, seg: e.active.id, sync: e.syncDue()}
+	p := &Pending{gen: st.gen, n: len(st.events), events: st.events, sizes: st.sizes, f: e.active.f, seg: e.active.id,
+		sync: e.syncDue(), end: Position{Segment: e.active.id, Offset: e.active.size}}
 	if p.sync {
 		e.unsynced = 0
 		e.lastSync = e.opts.Clock()
@@ -160,6 +162,7 @@ func (e *Engine) publish(p *Pending) error {
 	}
 	x.mu.Unlock()
 	e.over.forget(p.events, p.gen)
+	e.published = p.end
 	e.pending[0] = nil
 	e.pending = e.pending[1:]
 	e.commits++

@@ -23,14 +23,15 @@ type Engine struct {
 	lock io.Closer
 	idx  *index
 
-	active  *segment
-	footer  footerBuilder
-	stage   staging
-	over    overlay
-	pending []*Pending // written, not yet published, oldest first
-	hasher  *hasher
-	ids     idSource
-	nextSeq uint64 // of the next staged event
+	active    *segment
+	footer    footerBuilder
+	stage     staging
+	over      overlay
+	pending   []*Pending // written, not yet published, oldest first
+	published Position   // end of the last published group
+	hasher    *hasher
+	ids       idSource
+	nextSeq   uint64 // of the next staged event
 
 	failed      error // sticky: set when a commit's I/O failed
 	closed      bool
@@ -72,6 +73,11 @@ func Open(dir string, opts Options) (*Engine, error) {
 }
 
 func (e *Engine) open() error {
+	if p := e.opts.CutAfter; p != nil {
+		if err := e.cutAfter(*p); err != nil {
+			return err
+		}
+	}
 	last, err := e.recover()
 	if err != nil {
 		return err
@@ -84,6 +90,7 @@ func (e *Engine) open() error {
 	}
 	e.countSegmentSyncs()
 	e.setActive(s)
+	e.published = Position{Segment: s.id, Offset: s.size}
 	e.lastSync = e.opts.Clock()
 	return nil
 }

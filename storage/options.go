@@ -80,6 +80,12 @@ type Options struct {
 	// Stats().Recovery reports what was dropped. Default false: Open fails
 	// with a *CorruptionError and changes nothing.
 	Repair bool
+	// CutAfter, when set, makes Open first cut the log after this position:
+	// the segment it names is truncated there and later segments are
+	// removed. The writer actor sets it to the Published() position of an
+	// engine it abandoned in a crash, so what was written but never
+	// acknowledged is gone. Default nil: nothing is cut.
+	CutAfter *Position
 }
 
 func (o Options) withDefaults() Options {

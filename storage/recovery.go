@@ -24,6 +24,8 @@ type RecoveryReport struct {
 	// Repaired lists what Options.Repair dropped: truncated segments and
 	// segments renamed to *.seg.dropped. Empty unless Repair was needed.
 	Repaired []string
+	// CutUnacknowledged lists what Options.CutAfter removed.
+	CutUnacknowledged []string
 }
 
 // fix is a change recovery makes to the last segment (cut a torn tail,
@@ -49,10 +51,10 @@ func (e *Engine) recover() (uint64, error) {
 		if err := e.repair(ce); err != nil {
 			return 0, err
 		}
-		repaired := e.recovery.Repaired
+		repaired, cut := e.recovery.Repaired, e.recovery.CutUnacknowledged
 		e.closeFiles()
 		e.idx = newIndex()
-		e.recovery = RecoveryReport{Repaired: repaired}
+		e.recovery = RecoveryReport{Repaired: repaired, CutUnacknowledged: cut}
 	}
 }
 
