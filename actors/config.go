@@ -6,6 +6,7 @@ import (
 	"github.com/batpak-go/batpak/storage"
 	"github.com/batpak-go/batpak/supervision"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -31,6 +32,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// TracerProvider makes the store's spans. Default: otel's global one.
 	TracerProvider trace.TracerProvider
+	// MeterProvider makes the store's metrics. Default: otel's global one.
+	MeterProvider metric.MeterProvider
 }
 
 func (c Config) withDefaults() Config {
@@ -48,6 +51,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TracerProvider == nil {
 		c.TracerProvider = otel.GetTracerProvider()
+	}
+	if c.MeterProvider == nil {
+		c.MeterProvider = otel.GetMeterProvider()
 	}
 	return c
 }

@@ -20,12 +20,12 @@ type cappedMailbox struct {
 	capacity int64
 	queued   atomic.Int64
 	inGap    atomic.Bool
-	gaps     *atomic.Int64 // the store's counter of gaps signalled
+	onGap    func() // counts the gaps signalled
 }
 
-func cappedMailboxProducer(capacity int, gaps *atomic.Int64) actor.MailboxProducer {
+func cappedMailboxProducer(capacity int, onGap func()) actor.MailboxProducer {
 	return func() actor.Mailbox {
-		return &cappedMailbox{Mailbox: actor.Unbounded()(), capacity: int64(capacity), gaps: gaps}
+		return &cappedMailbox{Mailbox: actor.Unbounded()(), capacity: int64(capacity), onGap: onGap}
 	}
 }
 
@@ -50,7 +50,7 @@ func (m *cappedMailbox) PostUserMessage(msg any) {
 	size := int64(len(n.Events))
 	if m.queued.Load()+size > m.capacity {
 		m.inGap.Store(true)
-		m.gaps.Add(1)
+		m.onGap()
 		m.Mailbox.PostUserMessage(&messages.Gap{FirstMissed: n.Events[0].Sequence})
 		return
 	}

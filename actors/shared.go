@@ -25,9 +25,11 @@ type shared struct {
 	fanout      *actor.PID
 	subscribers atomic.Int64 // registered with the fanout
 	gaps        atomic.Int64 // signalled by subscribers' mailboxes
+	tel         *telemetry
 
 	mu        sync.Mutex
 	restart   *supervision.Failure // handed from the strategy to the next instance
+	cut       *storage.Position    // where the crashed instance's acknowledged log ends
 	lastSeg   uint64               // active segment of the crashed instance
 	restarts  int
 	openOnce  sync.Once
@@ -36,7 +38,7 @@ type shared struct {
 }
 
 func newShared(cfg Config) *shared {
-	return &shared{cfg: cfg, opened: make(chan error, 1), stoppedCh: make(chan struct{})}
+	return &shared{cfg: cfg, opened: make(chan error, 1), stoppedCh: make(chan struct{}), tel: newTelemetry(cfg)}
 }
 
 // stop records that the writer is gone for good, with the reason later

@@ -68,7 +68,10 @@ func (s *Store) Subscribe(props *actor.Props, filter storage.Filter, capacity in
 	if capacity <= 0 {
 		capacity = DefaultSubscriberCapacity
 	}
-	props = props.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, &s.sh.gaps)))
+	props = props.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, func() {
+		s.sh.gaps.Add(1)
+		s.sh.tel.gaps.Add(context.Background(), 1)
+	})))
 	pid := s.sys.Root.Spawn(props)
 	res, err := s.sys.Root.RequestFuture(s.sh.fanout, &subscribe{pid: pid, filter: filter}, s.sh.cfg.RequestTimeout).Result()
 	if err != nil {
@@ -96,8 +99,16 @@ func (s *Store) Restarts() int {
 }
 
 // Append appends one event through the writer and returns its receipt
-// once the event is committed (durable, in the default sync mode).
+// once the event is committed (durable, in the default sync mode). The
+// span in ctx, if any, becomes the parent of the writer's batpak.append
+// span. The payload must not change until Append returns (subscribers get
+// the same slice).
 func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receipt, error) {
+	if c := s.sh.tel.inject(ctx); c != nil && len(a.Trace) == 0 {
+		cp := *a // the caller's message is not ours to change
+		cp.Trace = c
+		a = &cp
+	}
 	res, err := s.request(ctx, a)
 	if err != nil {
 		return messages.Receipt{}, err
@@ -115,6 +126,11 @@ func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receip
 // AppendBatch appends the items atomically through the writer and returns
 // their receipts once the batch is committed.
 func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]messages.Receipt, error) {
+	if c := s.sh.tel.inject(ctx); c != nil && len(b.Trace) == 0 {
+		cp := *b
+		cp.Trace = c
+		b = &cp
+	}
 	res, err := s.request(ctx, b)
 	if err != nil {
 		return nil, err

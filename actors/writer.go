@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/internal/faults"
@@ -9,39 +11,62 @@ import (
 	"github.com/batpak-go/batpak/storage"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
-// flush is the message the writer sends itself to close a commit group.
-type flush struct{ gen uint64 }
+// Messages the writer sends itself.
+type (
+	// flush closes the open commit group.
+	flush struct{}
+	// synced reports that the fsync of a written group finished.
+	synced struct{ f *flight }
+	// shutdown asks the writer to commit what it holds, seal its segment
+	// and close the engine; it answers with a *messages.ErrorReply.
+	shutdown struct{}
+)
 
-// shutdown asks the writer to commit what it holds, seal its segment and
-// close the engine; it answers with a *messages.ErrorReply (Err nil on
-// success).
-type shutdown struct{}
-
-// waiter is a caller whose reply waits for the group's commit.
+// waiter is a caller whose reply waits for its group's commit.
 type waiter struct {
 	to      *actor.PID
 	batch   bool
 	receipt messages.Receipt
 	batchRs []messages.Receipt
+	span    trace.Span
+}
+
+// group is a commit group: the callers whose appends are staged together.
+type group struct {
+	waiters []waiter
+	bytes   int
+}
+
+// flight is a written group whose fsync runs on its own goroutine while the
+// writer stages the next group (pipelined group commit).
+type flight struct {
+	p       *storage.Pending
+	g       group
+	span    trace.Span
+	started time.Time
+	synced  time.Duration
+	err     error
+	done    chan struct{}
 }
 
 // writer is the actor that owns one storage engine. A new instance is made
 // by each (re)start; it opens the engine in Started.
 type writer struct {
-	sh      *shared
-	joined  bool // the message being handled joined the group
-	e       *storage.Engine
-	group   []waiter
-	bytes   int
-	gen     uint64 // of the open group
-	flushed bool   // a flush for gen is in the mailbox
-	closed  bool
+	sh       *shared
+	tel      *telemetry
+	e        *storage.Engine
+	open     group
+	flushing bool    // a flush is in the mailbox
+	inflight *flight // at most one group syncing
+	closed   bool
+	joined   bool // the message being handled joined the open group
 }
 
 func newWriter(sh *shared) actor.Producer {
-	return func() actor.Actor { return &writer{sh: sh} }
+	return func() actor.Actor { return &writer{sh: sh, tel: sh.tel} }
 }
 
 // Receive implements actor.Actor.
@@ -51,18 +76,19 @@ func (w *writer) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		w.start()
-	case *actor.Restarting:
-		w.closeEngine()
-	case *actor.Stopping:
-		w.closeEngine()
-	case *actor.Stopped, *actor.ReceiveTimeout:
+	case *actor.Restarting, *actor.Stopping:
+		w.abandon()
+	case *actor.Stopped:
 	case *messages.Append:
 		w.append(ctx, m)
 	case *messages.AppendBatch:
 		w.appendBatch(ctx, m)
 	case *flush:
-		if m.gen == w.gen {
-			w.commit(ctx)
+		w.flushing = false
+		w.closeGroup(ctx)
+	case *synced:
+		if m.f == w.inflight { // else a flight of a crashed instance
+			w.land(ctx)
 		}
 	case *shutdown:
 		w.shutdown(ctx)
@@ -74,27 +100,30 @@ func (w *writer) Receive(ctx actor.Context) {
 	}
 }
 
-// start opens the engine: on first start, or after a restart, when
-// recovery reads the segments the crashed instance left and the engine
-// continues on a fresh segment.
+// start opens the engine: on first start, or after a restart, when it
+// first cuts what the crashed instance wrote but never acknowledged, then
+// recovers and continues on a fresh segment.
 func (w *writer) start() {
 	if w.sh.stopped.Load() != nil {
 		return // the budget is spent: this instance only refuses work
 	}
-	e, err := storage.Open(w.sh.cfg.Dir, w.sh.cfg.Storage)
 	w.sh.mu.Lock()
-	f := w.sh.restart
-	w.sh.restart = nil
-	old := w.sh.lastSeg
+	f, cut, old := w.sh.restart, w.sh.cut, w.sh.lastSeg
+	w.sh.restart, w.sh.cut = nil, nil
 	w.sh.mu.Unlock()
+	opts := w.sh.cfg.Storage
+	opts.CutAfter = cut
+	e, err := storage.Open(w.sh.cfg.Dir, opts)
 	if f != nil {
 		f.Span.SetAttributes(attribute.Int64("batpak.segment.old", int64(old)))
 	}
 	if err != nil {
 		// Corruption (or any open failure) is not retried: a restart would
 		// read the same bytes. The writer answers WriterStopped from now on.
-		w.sh.stop(&messages.Error{Code: messages.CodeWriterStopped,
-			Message: "batpak writer stopped: cannot open the store: " + err.Error()})
+		reason := &messages.Error{Code: messages.CodeWriterStopped,
+			Message: "batpak writer stopped: cannot open the store: " + err.Error()}
+		w.sh.stop(reason)
+		w.sh.sys.Root.Send(w.sh.fanout, &ended{err: reason})
 		if f != nil {
 			f.Span.RecordError(err)
 			f.Span.SetStatus(codes.Error, "reopen failed")
@@ -106,23 +135,31 @@ func (w *writer) start() {
 	w.e = e
 	w.sh.engine.Store(e)
 	if f != nil {
-		f.Span.SetAttributes(attribute.Int64("batpak.segment.new", int64(e.WriterStats().ActiveSegment)))
+		f.Span.SetAttributes(attribute.Int64("batpak.segment.new", int64(e.WriterStats().ActiveSegment)),
+			attribute.StringSlice("batpak.cut", e.Stats().Recovery.CutUnacknowledged))
 		f.Span.End()
+		w.tel.restarts.Add(context.Background(), 1)
 	}
 	w.sh.reportOpen(nil)
 }
 
-// closeEngine closes the engine of an instance that is being replaced or
-// stopped: what is staged was never acknowledged and is dropped.
-func (w *writer) closeEngine() {
+// abandon gives up the engine of an instance that is being replaced or
+// stopped: it waits for a running fsync, then leaves the files as a crash
+// would, noting where the acknowledged log ends so that the next instance
+// cuts the rest.
+func (w *writer) abandon() {
 	if w.e == nil {
 		return
 	}
+	if w.inflight != nil {
+		<-w.inflight.done
+	}
+	acked := w.e.Published()
 	w.sh.mu.Lock()
 	w.sh.lastSeg = w.e.WriterStats().ActiveSegment
+	w.sh.cut = &acked
 	w.sh.mu.Unlock()
-	w.e.Rollback()
-	w.e.Close()
+	w.e.Abandon()
 	w.e = nil
 }
 
@@ -154,20 +191,31 @@ func (w *writer) append(ctx actor.Context, a *messages.Append) {
 	if w.refuse(ctx, false) {
 		return
 	}
+	_, span := w.tel.tracer.Start(w.tel.parent(ctx, a.Trace), SpanAppend, trace.WithAttributes(
+		attribute.String("batpak.entity", a.Coordinate.Entity), attribute.String("batpak.scope", a.Coordinate.Scope)))
 	r, err := w.e.Append(a)
 	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, messages.CodeOf(err).String())
+		span.End()
 		w.reply(ctx, ctx.Sender(), &messages.AppendReply{Err: messages.ToError(err)})
 		return
 	}
-	w.join(ctx, waiter{to: ctx.Sender(), receipt: r}, len(a.Payload))
+	span.SetAttributes(attribute.Int64("batpak.sequence", int64(r.Sequence)), attribute.Bool("batpak.replayed", r.Replayed))
+	w.join(ctx, waiter{to: ctx.Sender(), receipt: r, span: span}, len(a.Payload))
 }
 
 func (w *writer) appendBatch(ctx actor.Context, b *messages.AppendBatch) {
 	if w.refuse(ctx, true) {
 		return
 	}
+	_, span := w.tel.tracer.Start(w.tel.parent(ctx, b.Trace), SpanAppend, trace.WithAttributes(
+		attribute.Int("batpak.batch.items", len(b.Items))))
 	rs, err := w.e.AppendBatch(b)
 	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, messages.CodeOf(err).String())
+		span.End()
 		w.reply(ctx, ctx.Sender(), &messages.AppendBatchReply{Err: messages.ToError(err)})
 		return
 	}
@@ -175,59 +223,126 @@ func (w *writer) appendBatch(ctx actor.Context, b *messages.AppendBatch) {
 	for i := range b.Items {
 		n += len(b.Items[i].Payload)
 	}
-	w.join(ctx, waiter{to: ctx.Sender(), batch: true, batchRs: rs}, n)
+	w.join(ctx, waiter{to: ctx.Sender(), batch: true, batchRs: rs, span: span}, n)
 }
 
-// join adds a staged request to the open group, asking for a flush when
-// the group opens and committing at once when it reaches its bounds.
+// join adds a staged request to the open group. The group's first request
+// makes the writer send itself a flush, so that every request already in
+// the mailbox joins the group; a group that reaches its bounds closes at
+// once.
 func (w *writer) join(ctx actor.Context, wt waiter, bytes int) {
-	w.group = append(w.group, wt)
+	w.open.waiters = append(w.open.waiters, wt)
+	w.open.bytes += bytes
 	w.joined = true
-	w.bytes += bytes
-	if len(w.group) >= w.sh.cfg.MaxGroupEvents || w.bytes >= w.sh.cfg.MaxGroupBytes {
-		w.commit(ctx)
+	if len(w.open.waiters) >= w.sh.cfg.MaxGroupEvents || w.open.bytes >= w.sh.cfg.MaxGroupBytes {
+		w.closeGroup(ctx)
 		return
 	}
-	if !w.flushed {
-		w.flushed = true
-		ctx.Send(ctx.Self(), &flush{gen: w.gen})
+	if !w.flushing {
+		w.flushing = true
+		ctx.Send(ctx.Self(), &flush{})
 	}
 }
 
-// commit closes the group: one Commit, then every caller gets its reply.
-// A failed commit answers every caller with the error and then restarts
-// the writer (panics), since the engine refuses writes until reopened.
-func (w *writer) commit(ctx actor.Context) {
-	group := w.group
-	w.group, w.bytes, w.flushed = w.group[:0:0], 0, false
-	w.gen++
-	if len(group) == 0 {
+// closeGroup writes the open group and starts its fsync on a goroutine of
+// its own. While one group syncs, the next one accumulates; it is written
+// when the first one lands.
+func (w *writer) closeGroup(ctx actor.Context) {
+	if len(w.open.waiters) == 0 || w.inflight != nil {
 		return
 	}
-	events, err := w.e.CommitEvents()
+	g := w.open
+	w.open = group{}
+	_, span := w.tel.tracer.Start(context.Background(), SpanCommit, trace.WithLinks(links(g)...))
+	p, err := w.e.Write()
 	if err != nil {
-		me := messages.ToError(err)
-		for _, wt := range group {
-			w.reply(ctx, wt.to, failure(wt.batch, me))
-		}
-		panic(fmt.Errorf("batpak writer: commit failed, reopening: %w", err))
+		w.fail(ctx, g, span, err)
 	}
-	for _, wt := range group {
+	f := &flight{p: p, g: g, span: span, started: time.Now(), done: make(chan struct{})}
+	w.inflight = f
+	self, root := ctx.Self(), w.sh.sys.Root
+	go func() {
+		if p != nil { // nil: the group holds only replays of written events
+			t0 := time.Now()
+			f.err = p.Sync()
+			f.synced = time.Since(t0)
+		}
+		close(f.done)
+		root.Send(self, &synced{f: f})
+	}()
+}
+
+func links(g group) []trace.Link {
+	ls := make([]trace.Link, 0, len(g.waiters))
+	for _, wt := range g.waiters {
+		ls = append(ls, trace.Link{SpanContext: wt.span.SpanContext()})
+	}
+	return ls
+}
+
+// land publishes the group in flight once its fsync returned, answers its
+// callers, hands its events to the fanout, and writes the next group.
+func (w *writer) land(ctx actor.Context) {
+	f := w.inflight
+	w.inflight = nil
+	<-f.done // already closed; orders the sync goroutine's writes before ours
+	var events []messages.Event
+	err := f.err
+	if err == nil && f.p != nil {
+		events, err = w.e.PublishEvents(f.p)
+	}
+	if err != nil {
+		w.fail(ctx, f.g, f.span, err)
+	}
+	for _, wt := range f.g.waiters {
 		if wt.batch {
 			w.reply(ctx, wt.to, &messages.AppendBatchReply{Receipts: wt.batchRs})
 		} else {
 			w.reply(ctx, wt.to, &messages.AppendReply{Receipt: wt.receipt})
 		}
+		wt.span.End()
 	}
+	bg := context.Background()
+	w.tel.appends.Add(bg, int64(len(events)))
+	w.tel.groupSize.Record(bg, int64(len(events)))
+	w.tel.fsyncMS.Record(bg, float64(f.synced)/float64(time.Millisecond))
+	f.span.SetAttributes(attribute.Int("batpak.group.requests", len(f.g.waiters)),
+		attribute.Int("batpak.group.events", len(events)), attribute.Int("batpak.group.bytes", f.g.bytes),
+		attribute.Float64("batpak.fsync_ms", float64(f.synced)/float64(time.Millisecond)))
+	f.span.End()
 	if len(events) > 0 && w.sh.subscribers.Load() > 0 {
 		ctx.Send(w.sh.fanout, &committed{events: events})
 	}
+	w.closeGroup(ctx)
 }
 
+// fail answers a group whose write, fsync or publish failed, then panics:
+// the engine refuses writes until reopened, which a restart does.
+func (w *writer) fail(ctx actor.Context, g group, span trace.Span, err error) {
+	me := messages.ToError(err)
+	for _, wt := range g.waiters {
+		w.reply(ctx, wt.to, failure(wt.batch, me))
+		wt.span.SetStatus(codes.Error, me.Error())
+		wt.span.End()
+	}
+	span.RecordError(err)
+	span.SetStatus(codes.Error, "commit failed")
+	span.End()
+	panic(fmt.Errorf("batpak writer: commit failed, reopening: %w", err))
+}
+
+// shutdown commits everything held, then closes the engine (which seals
+// the segment). Requests that arrive later are answered ShuttingDown.
 func (w *writer) shutdown(ctx actor.Context) {
 	var err error
 	if w.e != nil && !w.closed {
-		w.commit(ctx)
+		for w.inflight != nil || len(w.open.waiters) > 0 {
+			if w.inflight == nil {
+				w.closeGroup(ctx)
+			}
+			<-w.inflight.done
+			w.land(ctx)
+		}
 		err = w.e.Close()
 		w.e = nil
 	}
@@ -235,27 +350,36 @@ func (w *writer) shutdown(ctx actor.Context) {
 	w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Err: messages.ToError(err)})
 }
 
-// answerCrash runs when Receive panics: every caller of the group in flight,
-// and the sender of the message being handled, get ErrWriterCrashed before
-// the panic goes on to the supervisor.
+// answerCrash runs when Receive panics: every caller of the open group and
+// of the group in flight, and the sender of the message being handled, get
+// ErrWriterCrashed before the panic goes on to the supervisor. None of
+// their events was acknowledged; the next instance cuts them from the log.
 func (w *writer) answerCrash(ctx actor.Context) {
 	r := recover()
 	if r == nil {
 		return
 	}
 	crash := &messages.Error{Code: messages.CodeWriterCrashed, Message: fmt.Sprintf("batpak writer crashed: %v", r)}
-	for _, wt := range w.group {
-		w.reply(ctx, wt.to, failure(wt.batch, crash))
+	answer := func(g group) {
+		for _, wt := range g.waiters {
+			w.reply(ctx, wt.to, failure(wt.batch, crash))
+			wt.span.SetStatus(codes.Error, crash.Message)
+			wt.span.End()
+		}
 	}
-	w.group = nil
-	if w.joined {
-		panic(r) // its sender was in the group
+	answer(w.open)
+	w.open = group{}
+	if f := w.inflight; f != nil {
+		answer(f.g)
+		f.g = group{}
 	}
-	switch ctx.Message().(type) {
-	case *messages.Append:
-		w.reply(ctx, ctx.Sender(), failure(false, crash))
-	case *messages.AppendBatch:
-		w.reply(ctx, ctx.Sender(), failure(true, crash))
+	if !w.joined {
+		switch ctx.Message().(type) {
+		case *messages.Append:
+			w.reply(ctx, ctx.Sender(), failure(false, crash))
+		case *messages.AppendBatch:
+			w.reply(ctx, ctx.Sender(), failure(true, crash))
+		}
 	}
 	panic(r)
 }
