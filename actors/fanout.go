@@ -105,14 +105,28 @@ func (f *fanout) remove(ctx actor.Context, pid *actor.PID) {
 
 func (f *fanout) deliver(ctx actor.Context, events []messages.Event) {
 	for _, s := range f.subs {
-		var mine []messages.Event
-		for i := range events {
-			if s.filter.Match(&events[i]) {
-				mine = append(mine, events[i])
-			}
-		}
-		if len(mine) > 0 {
+		if mine := matching(s.filter, events); len(mine) > 0 {
 			ctx.Send(s.pid, &messages.Notification{Events: mine})
 		}
 	}
+}
+
+// matching returns the events that pass filter. When all do, it returns
+// events itself: notifications share the group's slice (subscribers must
+// not modify what they receive), so a subscriber without a filter costs no
+// copy.
+func matching(filter storage.Filter, events []messages.Event) []messages.Event {
+	for i := range events {
+		if filter.Match(&events[i]) {
+			continue
+		}
+		mine := append(make([]messages.Event, 0, len(events)-1), events[:i]...)
+		for j := i + 1; j < len(events); j++ {
+			if filter.Match(&events[j]) {
+				mine = append(mine, events[j])
+			}
+		}
+		return mine
+	}
+	return events
 }

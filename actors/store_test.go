@@ -54,6 +54,8 @@ func quietSystem() *actor.ActorSystem {
 	}))
 }
 
+func ctx0() context.Context { return context.Background() }
+
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)

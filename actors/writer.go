@@ -191,8 +191,10 @@ func (w *writer) append(ctx actor.Context, a *messages.Append) {
 	if w.refuse(ctx, false) {
 		return
 	}
-	_, span := w.tel.tracer.Start(w.tel.parent(ctx, a.Trace), SpanAppend, trace.WithAttributes(
-		attribute.String("batpak.entity", a.Coordinate.Entity), attribute.String("batpak.scope", a.Coordinate.Scope)))
+	_, span := w.tel.tracer.Start(w.tel.parent(ctx, a.Trace), SpanAppend)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("batpak.entity", a.Coordinate.Entity), attribute.String("batpak.scope", a.Coordinate.Scope))
+	}
 	r, err := w.e.Append(a)
 	if err != nil {
 		span.RecordError(err)
@@ -201,7 +203,9 @@ func (w *writer) append(ctx actor.Context, a *messages.Append) {
 		w.reply(ctx, ctx.Sender(), &messages.AppendReply{Err: messages.ToError(err)})
 		return
 	}
-	span.SetAttributes(attribute.Int64("batpak.sequence", int64(r.Sequence)), attribute.Bool("batpak.replayed", r.Replayed))
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int64("batpak.sequence", int64(r.Sequence)), attribute.Bool("batpak.replayed", r.Replayed))
+	}
 	w.join(ctx, waiter{to: ctx.Sender(), receipt: r, span: span}, len(a.Payload))
 }
 
@@ -209,8 +213,10 @@ func (w *writer) appendBatch(ctx actor.Context, b *messages.AppendBatch) {
 	if w.refuse(ctx, true) {
 		return
 	}
-	_, span := w.tel.tracer.Start(w.tel.parent(ctx, b.Trace), SpanAppend, trace.WithAttributes(
-		attribute.Int("batpak.batch.items", len(b.Items))))
+	_, span := w.tel.tracer.Start(w.tel.parent(ctx, b.Trace), SpanAppend)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("batpak.batch.items", len(b.Items)))
+	}
 	rs, err := w.e.AppendBatch(b)
 	if err != nil {
 		span.RecordError(err)
@@ -253,7 +259,12 @@ func (w *writer) closeGroup(ctx actor.Context) {
 	}
 	g := w.open
 	w.open = group{}
-	_, span := w.tel.tracer.Start(context.Background(), SpanCommit, trace.WithLinks(links(g)...))
+	_, span := w.tel.tracer.Start(context.Background(), SpanCommit)
+	if span.IsRecording() {
+		for _, wt := range g.waiters {
+			span.AddLink(trace.Link{SpanContext: wt.span.SpanContext()})
+		}
+	}
 	p, err := w.e.Write()
 	if err != nil {
 		w.fail(ctx, g, span, err)
@@ -272,14 +283,6 @@ func (w *writer) closeGroup(ctx actor.Context) {
 	}()
 }
 
-func links(g group) []trace.Link {
-	ls := make([]trace.Link, 0, len(g.waiters))
-	for _, wt := range g.waiters {
-		ls = append(ls, trace.Link{SpanContext: wt.span.SpanContext()})
-	}
-	return ls
-}
-
 // land publishes the group in flight once its fsync returned, answers its
 // callers, hands its events to the fanout, and writes the next group.
 func (w *writer) land(ctx actor.Context) {
@@ -294,22 +297,25 @@ func (w *writer) land(ctx actor.Context) {
 	if err != nil {
 		w.fail(ctx, f.g, f.span, err)
 	}
+	// Spans and metrics first, so that whoever gets a reply also sees them.
+	bg := context.Background()
+	w.tel.appends.Add(bg, int64(len(events)))
+	w.tel.groupSize.Record(bg, int64(len(events)))
+	w.tel.fsyncMS.Record(bg, float64(f.synced)/float64(time.Millisecond))
+	if f.span.IsRecording() {
+		f.span.SetAttributes(attribute.Int("batpak.group.requests", len(f.g.waiters)),
+			attribute.Int("batpak.group.events", len(events)), attribute.Int("batpak.group.bytes", f.g.bytes),
+			attribute.Float64("batpak.fsync_ms", float64(f.synced)/float64(time.Millisecond)))
+	}
+	f.span.End()
 	for _, wt := range f.g.waiters {
+		wt.span.End()
 		if wt.batch {
 			w.reply(ctx, wt.to, &messages.AppendBatchReply{Receipts: wt.batchRs})
 		} else {
 			w.reply(ctx, wt.to, &messages.AppendReply{Receipt: wt.receipt})
 		}
-		wt.span.End()
 	}
-	bg := context.Background()
-	w.tel.appends.Add(bg, int64(len(events)))
-	w.tel.groupSize.Record(bg, int64(len(events)))
-	w.tel.fsyncMS.Record(bg, float64(f.synced)/float64(time.Millisecond))
-	f.span.SetAttributes(attribute.Int("batpak.group.requests", len(f.g.waiters)),
-		attribute.Int("batpak.group.events", len(events)), attribute.Int("batpak.group.bytes", f.g.bytes),
-		attribute.Float64("batpak.fsync_ms", float64(f.synced)/float64(time.Millisecond)))
-	f.span.End()
 	if len(events) > 0 && w.sh.subscribers.Load() > 0 {
 		ctx.Send(w.sh.fanout, &committed{events: events})
 	}
@@ -321,9 +327,9 @@ func (w *writer) land(ctx actor.Context) {
 func (w *writer) fail(ctx actor.Context, g group, span trace.Span, err error) {
 	me := messages.ToError(err)
 	for _, wt := range g.waiters {
-		w.reply(ctx, wt.to, failure(wt.batch, me))
 		wt.span.SetStatus(codes.Error, me.Error())
 		wt.span.End()
+		w.reply(ctx, wt.to, failure(wt.batch, me))
 	}
 	span.RecordError(err)
 	span.SetStatus(codes.Error, "commit failed")
@@ -362,9 +368,9 @@ func (w *writer) answerCrash(ctx actor.Context) {
 	crash := &messages.Error{Code: messages.CodeWriterCrashed, Message: fmt.Sprintf("batpak writer crashed: %v", r)}
 	answer := func(g group) {
 		for _, wt := range g.waiters {
-			w.reply(ctx, wt.to, failure(wt.batch, crash))
 			wt.span.SetStatus(codes.Error, crash.Message)
 			wt.span.End()
+			w.reply(ctx, wt.to, failure(wt.batch, crash))
 		}
 	}
 	answer(w.open)

@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/batpak-go/batpak/internal/benchutil"
 	"github.com/batpak-go/batpak/messages"
 	"golang.org/x/sys/unix"
 )
@@ -88,25 +88,6 @@ func (w *benchWorkload) fillBatch(items []messages.BatchItem) {
 	}
 }
 
-// benchLatency collects one duration per operation for percentiles.
-type benchLatency struct{ d []time.Duration }
-
-func (l *benchLatency) add(d time.Duration) { l.d = append(l.d, d) }
-
-// report adds the p50 and p99 (nearest rank) in microseconds.
-func (l *benchLatency) report(b *testing.B) {
-	if len(l.d) == 0 {
-		return
-	}
-	slices.Sort(l.d)
-	at := func(p float64) float64 {
-		i := min(max(int(p*float64(len(l.d))+0.999999)-1, 0), len(l.d)-1)
-		return float64(l.d[i]) / float64(time.Microsecond)
-	}
-	b.ReportMetric(at(0.50), "p50-us")
-	b.ReportMetric(at(0.99), "p99-us")
-}
-
 // openBenchEngine opens a fresh engine in a new temporary directory.
 func openBenchEngine(b *testing.B, mode SyncMode) *Engine {
 	b.Helper()
@@ -146,7 +127,7 @@ func BenchmarkCommitDurable(b *testing.B) {
 		b.Run(fmt.Sprintf("events=%d/payload=%d/sync=%s", g, benchPayloadSize, SyncEveryCommit), func(b *testing.B) {
 			e := openBenchEngine(b, SyncEveryCommit)
 			w := newBenchWorkload()
-			var lat benchLatency
+			var lat benchutil.Latency
 			before := e.WriterStats()
 			b.SetBytes(int64(g * benchPayloadSize))
 			for b.Loop() {
@@ -157,7 +138,7 @@ func BenchmarkCommitDurable(b *testing.B) {
 				if err := e.Commit(); err != nil {
 					b.Fatal(err)
 				}
-				lat.add(time.Since(t0))
+				lat.Add(time.Since(t0))
 			}
 			after := e.WriterStats()
 			if commits := after.Commits - before.Commits; commits != uint64(b.N) {
@@ -165,7 +146,7 @@ func BenchmarkCommitDurable(b *testing.B) {
 			}
 			reportEventRate(b, g*b.N)
 			b.ReportMetric(float64(after.Fsyncs-before.Fsyncs)/float64(b.N), "fsyncs/op")
-			lat.report(b)
+			lat.Report(b)
 			finishBenchEngine(b, e, g*b.N)
 		})
 	}
@@ -234,7 +215,7 @@ func BenchmarkAppendBatch100(b *testing.B) {
 		e := openBenchEngine(b, SyncEveryCommit)
 		w := newBenchWorkload()
 		batch := &messages.AppendBatch{Items: make([]messages.BatchItem, benchBatchItems)}
-		var lat benchLatency
+		var lat benchutil.Latency
 		before := e.WriterStats()
 		b.SetBytes(benchBatchItems * benchPayloadSize)
 		for b.Loop() {
@@ -246,12 +227,12 @@ func BenchmarkAppendBatch100(b *testing.B) {
 			if err := e.Commit(); err != nil {
 				b.Fatal(err)
 			}
-			lat.add(time.Since(t0))
+			lat.Add(time.Since(t0))
 		}
 		after := e.WriterStats()
 		reportEventRate(b, benchBatchItems*b.N)
 		b.ReportMetric(float64(after.Fsyncs-before.Fsyncs)/float64(b.N), "fsyncs/op")
-		lat.report(b)
+		lat.Report(b)
 		finishBenchEngine(b, e, benchBatchItems*b.N)
 	})
 }
