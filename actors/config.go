@@ -27,6 +27,10 @@ type Config struct {
 	// MaxGroupBytes closes a commit group at this many payload bytes.
 	// Default 4 MiB.
 	MaxGroupBytes int
+	// DrainLimit bounds the requests the writer still takes once Close has
+	// begun (those already queued); later ones are answered
+	// messages.ErrShuttingDown. Default 4096.
+	DrainLimit int
 	// RequestTimeout bounds a Store call whose context has no deadline.
 	// Default 30 s.
 	RequestTimeout time.Duration
@@ -45,6 +49,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxGroupBytes <= 0 {
 		c.MaxGroupBytes = 4 << 20
+	}
+	if c.DrainLimit <= 0 {
+		c.DrainLimit = 4096
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 30 * time.Second

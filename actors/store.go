@@ -187,6 +187,22 @@ func (s *Store) request(ctx context.Context, msg any) (any, error) {
 	return res, nil
 }
 
+// Sync commits what the writer holds and fsyncs it: with
+// storage.SyncPeriodic, every event acknowledged before Sync returns is
+// then durable. (In the default mode every receipt already is.)
+func (s *Store) Sync(ctx context.Context) error {
+	res, err := s.request(ctx, &syncRequest{})
+	if err != nil {
+		return err
+	}
+	if r, ok := res.(*messages.ErrorReply); ok && r.Err != nil {
+		return r.Err
+	} else if !ok {
+		return unexpected(res)
+	}
+	return nil
+}
+
 // engine returns the current engine for reads.
 func (s *Store) engine() (*storage.Engine, error) {
 	if e := s.sh.engine.Load(); e != nil {
@@ -248,9 +264,11 @@ func (s *Store) Stats() (storage.Stats, error) {
 }
 
 // Close stops taking requests, lets the writer commit what it already
-// holds (requests queued before Close), seals the segment and closes the
-// engine, then stops the actors. Requests after Close get messages.ErrClosed;
-// the writer answers any it still meets with messages.ErrShuttingDown.
+// holds and the requests queued before Close, up to Config.DrainLimit
+// (beyond it they are answered messages.ErrShuttingDown), seals the
+// segment, fsyncs and closes the engine, then stops the actors. Requests
+// through the Store after Close get messages.ErrClosed. Subscribers get a
+// *messages.SubscriptionEnded.
 func (s *Store) Close(ctx context.Context) error {
 	if !s.sh.closing.CompareAndSwap(false, true) {
 		return &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is already closed"}

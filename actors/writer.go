@@ -23,6 +23,9 @@ type (
 	// shutdown asks the writer to commit what it holds, seal its segment
 	// and close the engine; it answers with a *messages.ErrorReply.
 	shutdown struct{}
+	// syncRequest asks the writer to commit what it holds and fsync; it
+	// answers with a *messages.ErrorReply.
+	syncRequest struct{}
 )
 
 // waiter is a caller whose reply waits for its group's commit.
@@ -62,6 +65,7 @@ type writer struct {
 	flushing bool    // a flush is in the mailbox
 	inflight *flight // at most one group syncing
 	closed   bool
+	drained  int  // requests taken since Close began
 	joined   bool // the message being handled joined the open group
 }
 
@@ -92,8 +96,12 @@ func (w *writer) Receive(ctx actor.Context) {
 		}
 	case *shutdown:
 		w.shutdown(ctx)
+	case *syncRequest:
+		w.sync(ctx)
 	case *faults.Panic:
 		panic(m.Reason)
+	case *faults.Block:
+		<-m.Release
 	default:
 		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Err: &messages.Error{
 			Code: messages.CodeUnknownMessage, Message: fmt.Sprintf("batpak writer: unknown message %T", m)}})
@@ -171,9 +179,15 @@ func (w *writer) refuse(ctx actor.Context, batch bool) bool {
 		err = w.sh.stopped.Load()
 	case w.closed:
 		err = &messages.Error{Code: messages.CodeShuttingDown, Message: "batpak writer: the store is shutting down"}
+	case w.sh.closing.Load() && w.drained >= w.sh.cfg.DrainLimit:
+		err = &messages.Error{Code: messages.CodeShuttingDown, Message: fmt.Sprintf(
+			"batpak writer: the store is shutting down and has drained its limit of %d requests", w.sh.cfg.DrainLimit)}
 	case w.e == nil:
 		err = &messages.Error{Code: messages.CodeWriterStopped, Message: "batpak writer: no engine"}
 	default:
+		if w.sh.closing.Load() {
+			w.drained++
+		}
 		return false
 	}
 	w.reply(ctx, ctx.Sender(), failure(batch, err))
@@ -337,18 +351,36 @@ func (w *writer) fail(ctx actor.Context, g group, span trace.Span, err error) {
 	panic(fmt.Errorf("batpak writer: commit failed, reopening: %w", err))
 }
 
+// settle commits every group held, waiting for each fsync.
+func (w *writer) settle(ctx actor.Context) {
+	for w.inflight != nil || len(w.open.waiters) > 0 {
+		if w.inflight == nil {
+			w.closeGroup(ctx)
+		}
+		<-w.inflight.done
+		w.land(ctx)
+	}
+}
+
+// sync commits every group held, then fsyncs (what SyncPeriodic defers).
+func (w *writer) sync(ctx actor.Context) {
+	if w.refuse(ctx, false) {
+		return
+	}
+	w.settle(ctx)
+	err := w.e.Sync()
+	w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Err: messages.ToError(err)})
+	if err != nil {
+		panic(fmt.Errorf("batpak writer: sync failed, reopening: %w", err))
+	}
+}
+
 // shutdown commits everything held, then closes the engine (which seals
 // the segment). Requests that arrive later are answered ShuttingDown.
 func (w *writer) shutdown(ctx actor.Context) {
 	var err error
 	if w.e != nil && !w.closed {
-		for w.inflight != nil || len(w.open.waiters) > 0 {
-			if w.inflight == nil {
-				w.closeGroup(ctx)
-			}
-			<-w.inflight.done
-			w.land(ctx)
-		}
+		w.settle(ctx)
 		err = w.e.Close()
 		w.e = nil
 	}

@@ -6,3 +6,7 @@ package faults
 // Panic, sent to the writer actor, makes it panic with Reason while it
 // handles the message, as if a bug had struck in the middle of a group.
 type Panic struct{ Reason string }
+
+// Block, sent to the writer actor, makes it wait until Release is closed,
+// so a test can queue messages behind it deterministically.
+type Block struct{ Release <-chan struct{} }
