@@ -285,14 +285,24 @@ func (w *writer) closeGroup(ctx actor.Context) {
 	}
 	f := &flight{p: p, g: g, span: span, started: time.Now(), done: make(chan struct{})}
 	w.inflight = f
-	self, root := ctx.Self(), w.sh.sys.Root
-	go func() {
+	sync := func() {
 		if p != nil { // nil: the group holds only replays of written events
 			t0 := time.Now()
 			f.err = p.Sync()
 			f.synced = time.Since(t0)
 		}
 		close(f.done)
+	}
+	if len(g.waiters) == 1 {
+		// A lone request: nobody else is waiting to join, so hopping to a
+		// goroutine and back would only add latency.
+		sync()
+		w.land(ctx)
+		return
+	}
+	self, root := ctx.Self(), w.sh.sys.Root
+	go func() {
+		sync()
 		root.Send(self, &synced{f: f})
 	}()
 }
