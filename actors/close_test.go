@@ -73,3 +73,38 @@ func TestSyncMakesPeriodicAppendsDurable(t *testing.T) {
 		require.NoError(t, err, "acknowledged before Sync returned, so durable")
 	}
 }
+
+// The callers of a group that was staged when the writer crashed are told
+// ErrWriterCrashed, and none of their events exists afterwards: a retry
+// with the same key appends each exactly once.
+func TestCrashedGroupLeavesNothingBehind(t *testing.T) {
+	f := spawn(t, Config{})
+	release := make(chan struct{})
+	f.sys.Root.Send(f.store.Writer(), &faults.Block{Release: release})
+	keys := make([]messages.ID, 5)
+	futures := make([]*actor.Future, len(keys))
+	for i := range keys {
+		keys[i] = messages.NewID()
+		futures[i] = f.sys.Root.RequestFuture(f.store.Writer(),
+			&messages.Append{Coordinate: coord("crashed"), Kind: kind, IdempotencyKey: keys[i]}, 10*time.Second)
+	}
+	f.sys.Root.Send(f.store.Writer(), &faults.Panic{Reason: "mid-group"})
+	close(release)
+	for _, fut := range futures {
+		res, err := fut.Result()
+		require.NoError(t, err)
+		require.ErrorIs(t, res.(*messages.AppendReply).Err, messages.ErrWriterCrashed)
+	}
+	for _, k := range keys {
+		_, err := f.store.Get(messages.IDFromKey(k))
+		require.ErrorIs(t, err, messages.ErrNotFound, "never acknowledged, so not there")
+	}
+	for _, k := range keys {
+		r, err := f.store.Append(ctx(t), &messages.Append{Coordinate: coord("crashed"), Kind: kind, IdempotencyKey: k})
+		require.NoError(t, err)
+		require.False(t, r.Replayed)
+	}
+	evs, err := f.store.Stream(coord("crashed"), 1)
+	require.NoError(t, err)
+	require.Len(t, evs, len(keys))
+}

@@ -35,10 +35,29 @@ type shared struct {
 	openOnce  sync.Once
 	stopOnce  sync.Once
 	stoppedCh chan struct{}
+	engineCh  chan struct{} // closed when a new engine replaces the current one
+}
+
+// setEngine publishes a newly opened engine to readers and wakes those
+// waiting for one (reads during a restart).
+func (s *shared) setEngine(e *storage.Engine) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.engine.Store(e)
+	close(s.engineCh)
+	s.engineCh = make(chan struct{})
+}
+
+// engineChange returns a channel closed at the next setEngine.
+func (s *shared) engineChange() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.engineCh
 }
 
 func newShared(cfg Config) *shared {
-	return &shared{cfg: cfg, opened: make(chan error, 1), stoppedCh: make(chan struct{}), tel: newTelemetry(cfg)}
+	return &shared{cfg: cfg, opened: make(chan error, 1), stoppedCh: make(chan struct{}),
+		engineCh: make(chan struct{}), tel: newTelemetry(cfg)}
 }
 
 // stop records that the writer is gone for good, with the reason later

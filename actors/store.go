@@ -211,20 +211,28 @@ func (s *Store) engine() (*storage.Engine, error) {
 	return nil, &messages.Error{Code: messages.CodeWriterStopped, Message: "batpak: no engine is open"}
 }
 
-// read runs fn on the current engine, once more if the engine was replaced
-// (a writer restart) while fn ran.
+// read runs fn on the current engine. If that engine was closed under it
+// by a writer restart, it waits for the restarted writer's engine (at most
+// RequestTimeout) and runs fn again.
 func read[T any](s *Store, fn func(*storage.Engine) (T, error)) (T, error) {
-	for i := 0; ; i++ {
+	var zero T
+	for {
+		changed := s.sh.engineChange()
 		e, err := s.engine()
 		if err != nil {
-			var zero T
 			return zero, err
 		}
 		v, err := fn(e)
-		if errors.Is(err, storage.ErrClosed) && i == 0 && s.sh.engine.Load() != e {
-			continue
+		if !errors.Is(err, storage.ErrClosed) || s.sh.closing.Load() {
+			return v, err
 		}
-		return v, err
+		select {
+		case <-changed:
+		case <-s.sh.stoppedCh:
+			return zero, s.sh.stopped.Load()
+		case <-time.After(s.sh.cfg.RequestTimeout):
+			return v, err
+		}
 	}
 }
 

@@ -141,7 +141,7 @@ func (w *writer) start() {
 		return
 	}
 	w.e = e
-	w.sh.engine.Store(e)
+	w.sh.setEngine(e)
 	if f != nil {
 		f.Span.SetAttributes(attribute.Int64("batpak.segment.new", int64(e.WriterStats().ActiveSegment)),
 			attribute.StringSlice("batpak.cut", e.Stats().Recovery.CutUnacknowledged))
