@@ -146,8 +146,15 @@ func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]mes
 }
 
 func unexpected(res any) error {
-	if r, ok := res.(*messages.ErrorReply); ok && r.Err != nil {
-		return r.Err
+	switch r := res.(type) {
+	case *messages.ErrorReply:
+		if r.Err != nil {
+			return r.Err
+		}
+	case *messages.AppendReply:
+		if r.Err != nil {
+			return r.Err
+		}
 	}
 	return fmt.Errorf("batpak: unexpected reply %T: %w", res, messages.ErrInvalidArgument)
 }
