@@ -1,0 +1,175 @@
+// Command torture is the process that the crash-torture test kills with
+// SIGKILL: it opens a store in -dir, spawns producer actors that append
+// single events (with expected versions) and atomic batches (with
+// idempotency keys) as fast as they can, and records every receipt in
+// -side only after the receipt has arrived, one line per write(2).
+//
+// Lines: "S <id> <seq> <version> <hash>" for a single event,
+// "B <n> <id> <seq> <version> <hash> ..." for a batch of n items.
+package main
+
+import (
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/batpak-go/batpak/actors"
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage"
+)
+
+var kind = messages.MustKind(1, 1)
+
+func main() {
+	dir := flag.String("dir", "", "data directory")
+	side := flag.String("side", "", "receipts file")
+	seed := flag.Uint64("seed", 1, "random seed")
+	segment := flag.Int64("segment", 0, "segment size (0: default)")
+	producers := flag.Int("producers", 16, "producer actors")
+	flag.Parse()
+	if err := run(*dir, *side, *seed, *segment, *producers); err != nil {
+		fmt.Fprintln(os.Stderr, "torture:", err)
+		os.Exit(1)
+	}
+}
+
+// sideFile appends receipt lines, each with one write.
+type sideFile struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func (s *sideFile) record(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.f.WriteString(line + "\n"); err != nil {
+		fmt.Fprintln(os.Stderr, "torture: side file:", err)
+		os.Exit(1)
+	}
+}
+
+func receiptLine(r messages.Receipt) string {
+	return fmt.Sprintf("%s %d %d %s", hex.EncodeToString(r.EventID[:]), r.Sequence, r.Version, r.Hash)
+}
+
+func run(dir, sidePath string, seed uint64, segment int64, producers int) error {
+	f, err := os.OpenFile(sidePath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	side := &sideFile{f: f}
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}))
+	store, err := actors.Spawn(sys, actors.Config{Dir: dir, Storage: storage.Options{SegmentSize: segment}})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < producers; i++ {
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
+			return &producer{store: store, side: side, rng: rng, id: i}
+		}))
+		sys.Root.Send(pid, &start{})
+	}
+	select {} // until killed
+}
+
+// start makes a producer send its first request.
+type start struct{}
+
+// producer appends forever, one request at a time: singles to its own
+// entities with the expected version it last saw, and batches of 2-5 keyed
+// items (some caused by the item before) across entities.
+type producer struct {
+	store    *actors.Store
+	side     *sideFile
+	rng      *rand.Rand
+	id       int
+	versions map[string]uint64
+	last     messages.Coordinate // of the single append in flight
+}
+
+func (p *producer) entity(i int) messages.Coordinate {
+	return messages.Coordinate{Entity: fmt.Sprintf("p%d/e%d", p.id, i), Scope: "torture"}
+}
+
+// Receive drives the producer: each reply records its receipts and sends
+// the next request (ctx.Request to the writer, as application actors do).
+func (p *producer) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		p.versions = map[string]uint64{}
+		return
+	case *start:
+	case *messages.AppendReply:
+		if m.Err == nil {
+			p.versions[p.last.Entity] = m.Receipt.Version
+			p.side.record("S " + receiptLine(m.Receipt))
+		} else {
+			delete(p.versions, p.last.Entity) // re-read after a conflict or a crash
+		}
+	case *messages.AppendBatchReply:
+		if m.Err == nil {
+			line := fmt.Sprintf("B %d", len(m.Receipts))
+			for _, r := range m.Receipts {
+				line += " " + receiptLine(r)
+			}
+			p.side.record(line)
+		}
+	default:
+		return
+	}
+	p.next(ctx)
+}
+
+func (p *producer) version(c messages.Coordinate) uint64 {
+	if v, ok := p.versions[c.Entity]; ok {
+		return v
+	}
+	evs, err := p.store.Stream(c, 1)
+	if err != nil {
+		return 0
+	}
+	p.versions[c.Entity] = uint64(len(evs))
+	return p.versions[c.Entity]
+}
+
+func (p *producer) next(ctx actor.Context) {
+	if p.rng.IntN(4) == 0 {
+		ctx.Request(p.store.Writer(), p.batch())
+		return
+	}
+	c := p.entity(p.rng.IntN(4))
+	p.last = c
+	payload := []byte(strings.Repeat("x", 10+p.rng.IntN(300)))
+	ctx.Request(p.store.Writer(), &messages.Append{Coordinate: c, Kind: kind, Payload: payload,
+		Expected: messages.Exactly(p.version(c)), IdempotencyKey: p.key()})
+}
+
+func (p *producer) key() messages.ID {
+	var k messages.ID
+	for i := range k {
+		k[i] = byte(p.rng.Uint32())
+	}
+	return k
+}
+
+func (p *producer) batch() *messages.AppendBatch {
+	n := 2 + p.rng.IntN(4)
+	items := make([]messages.BatchItem, n)
+	for i := range items {
+		items[i] = messages.BatchItem{Coordinate: p.entity(4 + p.rng.IntN(3)), Kind: kind,
+			Payload: []byte(fmt.Sprintf("%d/%d %s", i, n, strings.Repeat("b", p.rng.IntN(200)))), IdempotencyKey: p.key()}
+		if i > 0 && p.rng.IntN(2) == 0 {
+			items[i].Causation = messages.CausedByItem(i - 1)
+		}
+	}
+	return &messages.AppendBatch{Items: items}
+}
