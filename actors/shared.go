@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/batpak-go/batpak/internal/faults"
 	"sync/atomic"
 
 	"github.com/batpak-go/batpak/messages"
@@ -36,6 +37,9 @@ type shared struct {
 	stopOnce  sync.Once
 	stoppedCh chan struct{}
 	engineCh  chan struct{} // closed when a new engine replaces the current one
+
+	storm faults.PanicEvery // test-only crash storm; touched by the writer only
+	seen  int               // appends handled while a storm is on
 }
 
 // setEngine publishes a newly opened engine to readers and wakes those

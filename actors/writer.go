@@ -102,6 +102,8 @@ func (w *writer) Receive(ctx actor.Context) {
 		panic(m.Reason)
 	case *faults.Block:
 		<-m.Release
+	case *faults.PanicEvery:
+		w.sh.storm, w.sh.seen = *m, 0
 	default:
 		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Err: &messages.Error{
 			Code: messages.CodeUnknownMessage, Message: fmt.Sprintf("batpak writer: unknown message %T", m)}})
@@ -205,6 +207,7 @@ func (w *writer) append(ctx actor.Context, a *messages.Append) {
 	if w.refuse(ctx, false) {
 		return
 	}
+	w.stormStep()
 	_, span := w.tel.tracer.Start(w.tel.parent(ctx, a.Trace), SpanAppend)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("batpak.entity", a.Coordinate.Entity), attribute.String("batpak.scope", a.Coordinate.Scope))
@@ -244,6 +247,18 @@ func (w *writer) appendBatch(ctx actor.Context, b *messages.AppendBatch) {
 		n += len(b.Items[i].Payload)
 	}
 	w.join(ctx, waiter{to: ctx.Sender(), batch: true, batchRs: rs, span: span}, n)
+}
+
+// stormStep panics on every N-th append of a test-only crash storm.
+func (w *writer) stormStep() {
+	s := &w.sh.storm
+	if s.Times <= 0 || s.N <= 0 {
+		return
+	}
+	if w.sh.seen++; w.sh.seen%s.N == 0 {
+		s.Times--
+		panic(fmt.Sprintf("crash storm: append %d", w.sh.seen))
+	}
 }
 
 // join adds a staged request to the open group. The group's first request

@@ -10,3 +10,8 @@ type Panic struct{ Reason string }
 // Block, sent to the writer actor, makes it wait until Release is closed,
 // so a test can queue messages behind it deterministically.
 type Block struct{ Release <-chan struct{} }
+
+// PanicEvery, sent to the writer actor, makes it panic on every N-th append
+// it handles from then on, Times times in all (across restarts): a crash
+// storm under load.
+type PanicEvery struct{ N, Times int }
