@@ -104,6 +104,9 @@ func (s *Store) Restarts() int {
 // span. The payload must not change until Append returns (subscribers get
 // the same slice).
 func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receipt, error) {
+	if a == nil {
+		return messages.Receipt{}, nilRequest
+	}
 	if c := s.sh.tel.inject(ctx); c != nil && len(a.Trace) == 0 {
 		cp := *a // the caller's message is not ours to change
 		cp.Trace = c
@@ -126,6 +129,9 @@ func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receip
 // AppendBatch appends the items atomically through the writer and returns
 // their receipts once the batch is committed.
 func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]messages.Receipt, error) {
+	if b == nil {
+		return nil, nilRequest
+	}
 	if c := s.sh.tel.inject(ctx); c != nil && len(b.Trace) == 0 {
 		cp := *b
 		cp.Trace = c

@@ -28,6 +28,8 @@ type (
 	syncRequest struct{}
 )
 
+var nilRequest = &messages.Error{Code: messages.CodeInvalidArgument, Message: "batpak writer: nil request"}
+
 // waiter is a caller whose reply waits for its group's commit.
 type waiter struct {
 	to      *actor.PID
@@ -84,8 +86,16 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.abandon()
 	case *actor.Stopped:
 	case *messages.Append:
+		if m == nil {
+			w.reply(ctx, ctx.Sender(), &messages.AppendReply{Err: nilRequest})
+			return
+		}
 		w.append(ctx, m)
 	case *messages.AppendBatch:
+		if m == nil {
+			w.reply(ctx, ctx.Sender(), &messages.AppendBatchReply{Err: nilRequest})
+			return
+		}
 		w.appendBatch(ctx, m)
 	case *flush:
 		w.flushing = false

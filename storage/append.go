@@ -20,6 +20,9 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	if err := e.writable(); err != nil {
 		return messages.Receipt{}, err
 	}
+	if a == nil {
+		return messages.Receipt{}, fmt.Errorf("storage: nil append: %w", messages.ErrInvalidArgument)
+	}
 	if err := e.validateEvent(a.Coordinate, a.Kind, a.Payload); err != nil {
 		return messages.Receipt{}, err
 	}

@@ -22,6 +22,9 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 	if err := e.writable(); err != nil {
 		return nil, err
 	}
+	if b == nil {
+		return nil, fmt.Errorf("storage: nil batch: %w", messages.ErrInvalidArgument)
+	}
 	if len(b.Items) == 0 {
 		return nil, nil
 	}
