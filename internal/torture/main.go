@@ -4,6 +4,8 @@
 // idempotency keys) as fast as they can, and records every receipt in
 // -side only after the receipt has arrived, one line per write(2).
 //
+// It prints "ready" on stdout once the store is open.
+//
 // Lines: "S <id> <seq> <version> <hash>" for a single event,
 // "B <n> <id> <seq> <version> <hash> ..." for a batch of n items.
 package main
@@ -71,6 +73,7 @@ func run(dir, sidePath string, seed uint64, segment int64, producers int) error 
 	if err != nil {
 		return err
 	}
+	fmt.Println("ready") // recovery is done: the test may time its kill from here
 	for i := 0; i < producers; i++ {
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {

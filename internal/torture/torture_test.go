@@ -41,7 +41,7 @@ func envOr(name string, v uint64) uint64 {
 // no batch is partly visible; that every hash chain verifies; that global
 // sequences are unique and increasing; and that the store takes appends.
 // Half the rounds use 64 KiB segments, so kills land in rotations and
-// footer writes too.
+// footer writes too; one round in four may kill during recovery.
 func TestKill9Torture(t *testing.T) {
 	n := int(envOr("BATPAK_TORTURE_ROUNDS", uint64(*rounds)))
 	seed := envOr("BATPAK_TORTURE_SEED", *seedFlag)
@@ -65,11 +65,19 @@ func TestKill9Torture(t *testing.T) {
 		}
 		cmd := exec.Command(bin, "-dir", dir, "-side", side, "-seed", fmt.Sprint(rng.Uint64()), "-segment", fmt.Sprint(segment))
 		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
-		// The random moment of the kill is what is under test, not a wait.
+		// One round in four kills at any moment from the start, recovery
+		// included; the others once the store is open and appends flow. The
+		// random moment of the kill is what is under test, not a wait.
+		if round%4 != 3 {
+			line, _ := bufio.NewReader(out).ReadString('\n')
+			require.Equal(t, "ready\n", line, "round %d: the torture program did not start", round)
+		}
 		time.Sleep(time.Duration(10+rng.IntN(maxKillMS)) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		err := cmd.Wait()
+		err = cmd.Wait()
 		require.Error(t, err, "round %d: the torture program should have been killed, not exited", round)
 		acked = check(t, round, dir, side)
 	}
