@@ -179,14 +179,18 @@ func (s *Store) request(ctx context.Context, msg any) (any, error) {
 		timeout = time.Until(d)
 	}
 	f := s.sys.Root.RequestFuture(s.writer, msg, timeout)
-	done := make(chan struct{})
 	var res any
 	var err error
-	go func() { res, err = f.Result(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if ctx.Done() == nil { // cannot be cancelled: wait on the future alone
+		res, err = f.Result()
+	} else {
+		done := make(chan struct{})
+		go func() { res, err = f.Result(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if errors.Is(err, actor.ErrTimeout) {
 		return nil, fmt.Errorf("batpak: no reply from the writer within %v (outcome unknown; retry with an idempotency key): %w", timeout, context.DeadlineExceeded)
