@@ -1,0 +1,203 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage"
+)
+
+// coords are the 1,000 entities' coordinates, shared by both batpak systems.
+var coords = func() []messages.Coordinate {
+	cs := make([]messages.Coordinate, entities)
+	for i := range cs {
+		cs[i] = messages.Coordinate{Entity: fmt.Sprintf("order/%d", i), Scope: "bench"}
+	}
+	return cs
+}()
+
+var kind = messages.MustKind(1, 1)
+
+// keyID turns a workload's idempotency key into a batpak key.
+func keyID(key string) messages.ID {
+	s := sha256.Sum256([]byte(key))
+	var id messages.ID
+	copy(id[:], s[:])
+	return id
+}
+
+// batchItems builds an atomic batch of one event per entity.
+func batchItems(ents []int) *messages.AppendBatch {
+	items := make([]messages.BatchItem, len(ents))
+	for i, e := range ents {
+		items[i] = messages.BatchItem{Coordinate: coords[e], Kind: kind, Payload: payload}
+	}
+	return &messages.AppendBatch{Items: items}
+}
+
+// engineSystem is the storage engine used directly: producers hand their
+// requests to one committing goroutine, which stages everything queued and
+// commits it with one write and one fsync (SyncEveryCommit), then answers.
+type engineSystem struct {
+	e       *storage.Engine
+	reqs    chan engineReq
+	stopped chan struct{}
+}
+
+type engineReq struct {
+	one   *messages.Append
+	batch *messages.AppendBatch
+	reply chan engineReply
+}
+
+type engineReply struct {
+	r   messages.Receipt
+	err error
+}
+
+// maxEngineGroup bounds the events of one commit (as the writer actor's
+// MaxGroupEvents does).
+const maxEngineGroup = 1024
+
+func newEngine() *engineSystem { return &engineSystem{} }
+
+func (s *engineSystem) Name() string       { return "batpak engine" }
+func (s *engineSystem) DurableAtAck() bool { return true }
+
+func (s *engineSystem) Open(dir string, _ int) error {
+	e, err := storage.Open(dir, storage.Options{SyncMode: storage.SyncEveryCommit})
+	if err != nil {
+		return err
+	}
+	s.e = e
+	s.reqs, s.stopped = make(chan engineReq, 1024), make(chan struct{})
+	go s.loop()
+	return nil
+}
+
+// loop is the committer: stage every queued request, one Commit, reply.
+func (s *engineSystem) loop() {
+	defer close(s.stopped)
+	type staged struct {
+		req engineReq
+		r   messages.Receipt
+	}
+	var group []staged
+	for first := range s.reqs {
+		group = group[:0]
+		events := 0
+		req, ok := first, true
+		for {
+			var rep engineReply
+			if req.one != nil {
+				rep.r, rep.err = s.e.Append(req.one)
+				events++
+			} else {
+				_, rep.err = s.e.AppendBatch(req.batch)
+				events += len(req.batch.Items)
+			}
+			if rep.err != nil {
+				req.reply <- rep // refused: nothing staged
+			} else {
+				group = append(group, staged{req, rep.r})
+			}
+			if events >= maxEngineGroup {
+				break
+			}
+			select {
+			case req, ok = <-s.reqs:
+			default:
+				ok = false
+			}
+			if !ok {
+				break
+			}
+		}
+		err := s.e.Commit()
+		for _, g := range group {
+			g.req.reply <- engineReply{g.r, err}
+		}
+	}
+}
+
+func (s *engineSystem) do(req engineReq) (messages.Receipt, error) {
+	req.reply = make(chan engineReply, 1)
+	s.reqs <- req
+	rep := <-req.reply
+	return rep.r, rep.err
+}
+
+func (s *engineSystem) Producer(int) Producer {
+	return &batpakProducer{
+		append: func(a *messages.Append) (messages.Receipt, error) { return s.do(engineReq{one: a}) },
+		batch: func(b *messages.AppendBatch) error {
+			_, err := s.do(engineReq{batch: b})
+			return err
+		},
+		versions: map[int]uint64{},
+	}
+}
+
+func (s *engineSystem) Count() (int, error) { return s.e.Stats().Events, nil }
+
+func (s *engineSystem) Fill(n int) error {
+	for n > 0 {
+		k := min(n, 1000)
+		ents := make([]int, k)
+		for i := range ents {
+			ents[i] = i % entities
+		}
+		if _, err := s.do(engineReq{batch: batchItems(ents)}); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+func (s *engineSystem) ReadEntity(e int) (int, error) {
+	evs, err := s.e.Stream(coords[e], 1)
+	return len(evs), err
+}
+
+func (s *engineSystem) Scan() (int, error) {
+	evs, err := s.e.Query(storage.Filter{})
+	return len(evs), err
+}
+
+func (s *engineSystem) Close() error {
+	close(s.reqs)
+	<-s.stopped
+	return s.e.Close()
+}
+
+// batpakProducer is a producer of either batpak system; the system gives
+// the functions that carry its requests.
+type batpakProducer struct {
+	append   func(*messages.Append) (messages.Receipt, error)
+	batch    func(*messages.AppendBatch) error
+	versions map[int]uint64 // of the entities it owns
+}
+
+func (p *batpakProducer) Append(e int) error {
+	_, err := p.append(&messages.Append{Coordinate: coords[e], Kind: kind, Payload: payload})
+	return err
+}
+
+func (p *batpakProducer) AppendExpected(e int) error {
+	v := p.versions[e]
+	r, err := p.append(&messages.Append{Coordinate: coords[e], Kind: kind, Payload: payload, Expected: messages.Exactly(v)})
+	if err != nil {
+		return err
+	}
+	p.versions[e] = r.Version
+	return nil
+}
+
+func (p *batpakProducer) AppendIdempotent(e int, key string) (bool, error) {
+	r, err := p.append(&messages.Append{Coordinate: coords[e], Kind: kind, Payload: payload, IdempotencyKey: keyID(key)})
+	return r.Replayed, err
+}
+
+func (p *batpakProducer) AppendBatch(ents []int) error { return p.batch(batchItems(ents)) }
