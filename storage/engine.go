@@ -41,7 +41,6 @@ type Engine struct {
 	commits     uint64
 	fsyncs      uint64
 	sealBuf     []byte
-	readScratch []byte
 }
 
 // Open opens (creating if needed) the data directory dir, locks it, recovers

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/batpak-go/batpak/messages"
@@ -86,5 +85,3 @@ func ioError(op string, err error, sync bool) error {
 	}
 	return fmt.Errorf("storage: %s: %w: %w", op, code, err)
 }
-
-var errStaged = errors.New("storage: events are staged; Commit or Rollback first")
