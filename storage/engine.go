@@ -33,14 +33,14 @@ type Engine struct {
 	ids       idSource
 	nextSeq   uint64 // of the next staged event
 
-	failed      error // sticky: set when a commit's I/O failed
-	closed      bool
-	unsynced    int       // SyncPeriodic: events written since the last fsync
-	lastSync    time.Time // SyncPeriodic
-	recovery    RecoveryReport
-	commits     uint64
-	fsyncs      uint64
-	sealBuf     []byte
+	failed   error // sticky: set when a commit's I/O failed
+	closed   bool
+	unsynced int       // SyncPeriodic: events written since the last fsync
+	lastSync time.Time // SyncPeriodic
+	recovery RecoveryReport
+	commits  uint64
+	fsyncs   uint64
+	sealBuf  []byte
 }
 
 // Open opens (creating if needed) the data directory dir, locks it, recovers
