@@ -8,7 +8,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
-	"github.com/batpak-go/batpak/storage"
 )
 
 // Store is a running batpak store: a supervisor and its writer actor in an
@@ -44,45 +43,6 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	}
 	return &Store{sys: sys, sh: sh, supervisor: sup, writer: <-writer}, nil
 }
-
-// Fanout returns the fanout's PID.
-func (s *Store) Fanout() *actor.PID { return s.sh.fanout }
-
-// Gaps returns how many times a subscriber's queue overflowed.
-func (s *Store) Gaps() int64 { return s.sh.gaps.Load() }
-
-// DefaultSubscriberCapacity bounds a subscriber's queue when Subscribe is
-// given no capacity.
-const DefaultSubscriberCapacity = 1024
-
-// Subscribe spawns a subscriber actor from props with a bounded queue of
-// capacity events (0: DefaultSubscriberCapacity) and registers it with the
-// fanout under filter (entity prefix, scope, kinds; sequence bounds and
-// limit are ignored). It returns the actor's PID and from, the first
-// sequence the subscription covers: every committed event of sequence >=
-// from that matches arrives as a *messages.Notification, or, if the queue
-// overflowed, is covered by a *messages.Gap (use a Cursor: NewCursor(filter)).
-// The actor's first message after Started is a *messages.Subscribed{From}. When the writer stops for good or the store closes, the actor
-// gets a *messages.SubscriptionEnded. A stopped subscriber is removed.
-func (s *Store) Subscribe(props *actor.Props, filter storage.Filter, capacity int) (*actor.PID, uint64, error) {
-	if capacity <= 0 {
-		capacity = DefaultSubscriberCapacity
-	}
-	props = props.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, func() {
-		s.sh.gaps.Add(1)
-		s.sh.tel.gaps.Add(context.Background(), 1)
-	})))
-	pid := s.sys.Root.Spawn(props)
-	res, err := s.sys.Root.RequestFuture(s.sh.fanout, &subscribe{pid: pid, filter: filter}, s.sh.cfg.RequestTimeout).Result()
-	if err != nil {
-		s.sys.Root.Stop(pid)
-		return nil, 0, fmt.Errorf("batpak: subscribe: %w", err)
-	}
-	return pid, res.(*subscribed).from, nil
-}
-
-// Unsubscribe removes a subscriber (the actor keeps running).
-func (s *Store) Unsubscribe(pid *actor.PID) { s.sys.Root.Send(s.sh.fanout, &unsubscribe{pid: pid}) }
 
 // Writer returns the writer's PID, for actors that send it requests. It
 // stays the same across restarts.
@@ -218,74 +178,6 @@ func (s *Store) Sync(ctx context.Context) error {
 		return unexpected(res)
 	}
 	return nil
-}
-
-// engine returns the current engine for reads.
-func (s *Store) engine() (*storage.Engine, error) {
-	if e := s.sh.engine.Load(); e != nil {
-		return e, nil
-	}
-	return nil, &messages.Error{Code: messages.CodeWriterStopped, Message: "batpak: no engine is open"}
-}
-
-// read runs fn on the current engine. If that engine was closed under it
-// by a writer restart, it waits for the restarted writer's engine (at most
-// RequestTimeout) and runs fn again.
-func read[T any](s *Store, fn func(*storage.Engine) (T, error)) (T, error) {
-	var zero T
-	for {
-		changed := s.sh.engineChange()
-		e, err := s.engine()
-		if err != nil {
-			return zero, err
-		}
-		v, err := fn(e)
-		if !errors.Is(err, storage.ErrClosed) || s.sh.closing.Load() {
-			return v, err
-		}
-		select {
-		case <-changed:
-		case <-s.sh.stoppedCh:
-			return zero, s.sh.stopped.Load()
-		case <-time.After(s.sh.cfg.RequestTimeout):
-			return v, err
-		}
-	}
-}
-
-// Get returns the committed event with the given id.
-func (s *Store) Get(id messages.ID) (messages.Event, error) {
-	return read(s, func(e *storage.Engine) (messages.Event, error) { return e.Get(id) })
-}
-
-// Stream returns one entity's events from a version on.
-func (s *Store) Stream(c messages.Coordinate, fromVersion uint64) ([]messages.Event, error) {
-	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.Stream(c, fromVersion) })
-}
-
-// Query returns the events that match f, in global order.
-func (s *Store) Query(f storage.Filter) ([]messages.Event, error) {
-	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.Query(f) })
-}
-
-// ByCorrelation returns the events of one correlation, in global order.
-func (s *Store) ByCorrelation(corr messages.ID) ([]messages.Event, error) {
-	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.ByCorrelation(corr) })
-}
-
-// Ancestors follows causation links upward from id.
-func (s *Store) Ancestors(id messages.ID, limit int) ([]messages.Event, error) {
-	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.Ancestors(id, limit) })
-}
-
-// Verify checks every entity's hash chain.
-func (s *Store) Verify() (storage.VerifyReport, error) {
-	return read(s, func(e *storage.Engine) (storage.VerifyReport, error) { return e.Verify() })
-}
-
-// Stats returns the engine's statistics.
-func (s *Store) Stats() (storage.Stats, error) {
-	return read(s, func(e *storage.Engine) (storage.Stats, error) { return e.Stats(), nil })
 }
 
 // Close stops taking requests, lets the writer commit what it already

@@ -1,0 +1,48 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/batpak-go/batpak/storage"
+)
+
+// Fanout returns the fanout's PID.
+func (s *Store) Fanout() *actor.PID { return s.sh.fanout }
+
+// Gaps returns how many times a subscriber's queue overflowed.
+func (s *Store) Gaps() int64 { return s.sh.gaps.Load() }
+
+// DefaultSubscriberCapacity bounds a subscriber's queue when Subscribe is
+// given no capacity.
+const DefaultSubscriberCapacity = 1024
+
+// Subscribe spawns a subscriber actor from props with a bounded queue of
+// capacity events (0: DefaultSubscriberCapacity) and registers it with the
+// fanout under filter (entity prefix, scope, kinds; sequence bounds and
+// limit are ignored). It returns the actor's PID and from, the first
+// sequence the subscription covers: every committed event of sequence >=
+// from that matches arrives as a *messages.Notification, or, if the queue
+// overflowed, is covered by a *messages.Gap (use a Cursor: NewCursor(filter)).
+// The actor's first message after Started is a *messages.Subscribed{From}. When the writer stops for good or the store closes, the actor
+// gets a *messages.SubscriptionEnded. A stopped subscriber is removed.
+func (s *Store) Subscribe(props *actor.Props, filter storage.Filter, capacity int) (*actor.PID, uint64, error) {
+	if capacity <= 0 {
+		capacity = DefaultSubscriberCapacity
+	}
+	props = props.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, func() {
+		s.sh.gaps.Add(1)
+		s.sh.tel.gaps.Add(context.Background(), 1)
+	})))
+	pid := s.sys.Root.Spawn(props)
+	res, err := s.sys.Root.RequestFuture(s.sh.fanout, &subscribe{pid: pid, filter: filter}, s.sh.cfg.RequestTimeout).Result()
+	if err != nil {
+		s.sys.Root.Stop(pid)
+		return nil, 0, fmt.Errorf("batpak: subscribe: %w", err)
+	}
+	return pid, res.(*subscribed).from, nil
+}
+
+// Unsubscribe removes a subscriber (the actor keeps running).
+func (s *Store) Unsubscribe(pid *actor.PID) { s.sys.Root.Send(s.sh.fanout, &unsubscribe{pid: pid}) }
