@@ -51,6 +51,9 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 }
 
 func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payload []byte) error {
+	if uint64(len(e.idx.entries)+len(e.stage.events)) >= maxEvents {
+		return fmt.Errorf("storage: the index holds its maximum of %d events: %w", uint64(maxEvents), messages.ErrInvalidArgument)
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}
