@@ -78,6 +78,6 @@ type BatchItem struct {
 // already written by one earlier batch, the original receipts come back; if
 // only some were, the batch is refused as a partial replay.
 type AppendBatch struct {
-	Items []BatchItem  `msgpack:"items"`
+	Items BatchItems   `msgpack:"items"`
 	Trace TraceCarrier `msgpack:"trace,omitempty"`
 }

@@ -4,7 +4,7 @@ package messages
 // commit group that match its filter, in global order. The events are
 // durable (in the default sync mode) and visible to readers.
 type Notification struct {
-	Events []Event `msgpack:"events"`
+	Events Events `msgpack:"events"`
 }
 
 // Gap tells a subscriber that its queue overflowed: events from sequence

@@ -9,8 +9,8 @@ type AppendReply struct {
 // AppendBatchReply answers an AppendBatch: the receipts of every item, in
 // order, or an error (and then nothing of the batch was written).
 type AppendBatchReply struct {
-	Receipts []Receipt `msgpack:"receipts"`
-	Err      *Error    `msgpack:"err,omitempty"`
+	Receipts Receipts `msgpack:"receipts"`
+	Err      *Error   `msgpack:"err,omitempty"`
 }
 
 // ErrorReply answers a message the receiver could not handle at all (for
