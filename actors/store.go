@@ -26,10 +26,10 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("batpak: Config.Dir is empty: %w", messages.ErrInvalidArgument)
 	}
+	cfg = cfg.withDefaults()
 	if err := cfg.Storage.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
 	sh := newShared(cfg)
 	sh.sys = sys
 	writer := make(chan *actor.PID, 1)

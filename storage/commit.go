@@ -82,6 +82,9 @@ func (e *Engine) writeFrames(frames []stagedFrame, data []byte) error {
 		return nil
 	}
 	s := e.active
+	if err := e.reserve(s, s.size+int64(len(data))); err != nil {
+		return err
+	}
 	if _, err := s.f.WriteAt(data, s.size); err != nil {
 		return ioError(fmt.Sprintf("write segment %d at %d", s.id, s.size), err, false)
 	}
@@ -122,6 +125,9 @@ func (e *Engine) sealActive(closing bool) error {
 	s := e.active
 	if closing && s.size == headerSize {
 		return e.removeEmptyActive()
+	}
+	if err := e.trim(s); err != nil {
+		return err
 	}
 	e.sealBuf = e.footer.appendSeal(e.sealBuf[:0], s.id, s.size)
 	if _, err := s.f.WriteAt(e.sealBuf, s.size); err != nil {

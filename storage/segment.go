@@ -111,6 +111,8 @@ type segment struct {
 	path string
 	f    fs.File
 	size int64 // end of the committed data: the next frame goes here
+	// allocated is the end of the zeros written ahead (Options.Preallocate).
+	allocated int64
 }
 
 // createSegment creates segment id in dir with its header, makes the header
