@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 
+	"github.com/batpak-go/batpak/actors"
+
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
 )
@@ -66,7 +68,8 @@ func (s *engineSystem) Name() string       { return "batpak engine" }
 func (s *engineSystem) DurableAtAck() bool { return true }
 
 func (s *engineSystem) Open(dir string, _ int) error {
-	e, err := storage.Open(dir, storage.Options{SyncMode: storage.SyncEveryCommit})
+	// The same storage options the store's actors use by default.
+	e, err := storage.Open(dir, storage.Options{SyncMode: storage.SyncEveryCommit, Preallocate: actors.DefaultPreallocate})
 	if err != nil {
 		return err
 	}

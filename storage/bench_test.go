@@ -90,8 +90,16 @@ func (w *benchWorkload) fillBatch(items []messages.BatchItem) {
 
 // openBenchEngine opens a fresh engine in a new temporary directory.
 func openBenchEngine(b *testing.B, mode SyncMode) *Engine {
+	return openBenchEngineOpts(b, Options{SyncMode: mode})
+}
+
+// benchPrealloc are the Options.Preallocate values the durable benchmarks
+// compare: segments that grow with each write, and 4 MiB zero-filled ahead.
+var benchPrealloc = []int64{0, 4 << 20}
+
+func openBenchEngineOpts(b *testing.B, o Options) *Engine {
 	b.Helper()
-	e, err := Open(b.TempDir(), Options{SyncMode: mode})
+	e, err := Open(b.TempDir(), o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -123,32 +131,34 @@ func reportEventRate(b *testing.B, events int) {
 // one fsync per group. One b.N iteration is one group; the latencies are of
 // whole groups (appends + commit) as the caller sees them.
 func BenchmarkCommitDurable(b *testing.B) {
-	for _, g := range benchGroups {
-		b.Run(fmt.Sprintf("events=%d/payload=%d/sync=%s", g, benchPayloadSize, SyncEveryCommit), func(b *testing.B) {
-			e := openBenchEngine(b, SyncEveryCommit)
-			w := newBenchWorkload()
-			var lat benchutil.Latency
-			before := e.WriterStats()
-			b.SetBytes(int64(g * benchPayloadSize))
-			for b.Loop() {
-				t0 := time.Now()
-				if err := w.append(e, g); err != nil {
-					b.Fatal(err)
+	for _, pre := range benchPrealloc {
+		for _, g := range benchGroups {
+			b.Run(fmt.Sprintf("events=%d/payload=%d/sync=%s/prealloc=%d", g, benchPayloadSize, SyncEveryCommit, pre), func(b *testing.B) {
+				e := openBenchEngineOpts(b, Options{SyncMode: SyncEveryCommit, Preallocate: pre})
+				w := newBenchWorkload()
+				var lat benchutil.Latency
+				before := e.WriterStats()
+				b.SetBytes(int64(g * benchPayloadSize))
+				for b.Loop() {
+					t0 := time.Now()
+					if err := w.append(e, g); err != nil {
+						b.Fatal(err)
+					}
+					if err := e.Commit(); err != nil {
+						b.Fatal(err)
+					}
+					lat.Add(time.Since(t0))
 				}
-				if err := e.Commit(); err != nil {
-					b.Fatal(err)
+				after := e.WriterStats()
+				if commits := after.Commits - before.Commits; commits != uint64(b.N) {
+					b.Fatalf("%d commits for %d groups", commits, b.N)
 				}
-				lat.Add(time.Since(t0))
-			}
-			after := e.WriterStats()
-			if commits := after.Commits - before.Commits; commits != uint64(b.N) {
-				b.Fatalf("%d commits for %d groups", commits, b.N)
-			}
-			reportEventRate(b, g*b.N)
-			b.ReportMetric(float64(after.Fsyncs-before.Fsyncs)/float64(b.N), "fsyncs/op")
-			lat.Report(b)
-			finishBenchEngine(b, e, g*b.N)
-		})
+				reportEventRate(b, g*b.N)
+				b.ReportMetric(float64(after.Fsyncs-before.Fsyncs)/float64(b.N), "fsyncs/op")
+				lat.Report(b)
+				finishBenchEngine(b, e, g*b.N)
+			})
+		}
 	}
 }
 
@@ -158,53 +168,55 @@ func BenchmarkCommitDurable(b *testing.B) {
 // fsync in flight at a time, as the writer actor runs it. Every group is
 // durable before it is published.
 func BenchmarkCommitPipelined(b *testing.B) {
-	for _, g := range benchGroups {
-		b.Run(fmt.Sprintf("events=%d/payload=%d/sync=%s", g, benchPayloadSize, SyncEveryCommit), func(b *testing.B) {
-			e := openBenchEngine(b, SyncEveryCommit)
-			w := newBenchWorkload()
-			before := e.WriterStats()
-			// One group is in flight (syncing) while the writer publishes the
-			// group before it and stages and writes the next.
-			var inflight, prev *Pending
-			var synced chan error
-			advance := func(next *Pending) {
-				if inflight != nil {
-					if err := <-synced; err != nil {
+	for _, pre := range benchPrealloc {
+		for _, g := range benchGroups {
+			b.Run(fmt.Sprintf("events=%d/payload=%d/sync=%s/prealloc=%d", g, benchPayloadSize, SyncEveryCommit, pre), func(b *testing.B) {
+				e := openBenchEngineOpts(b, Options{SyncMode: SyncEveryCommit, Preallocate: pre})
+				w := newBenchWorkload()
+				before := e.WriterStats()
+				// One group is in flight (syncing) while the writer publishes the
+				// group before it and stages and writes the next.
+				var inflight, prev *Pending
+				var synced chan error
+				advance := func(next *Pending) {
+					if inflight != nil {
+						if err := <-synced; err != nil {
+							b.Fatal(err)
+						}
+					}
+					if next != nil {
+						synced = make(chan error, 1)
+						go func() { synced <- next.Sync() }()
+					}
+					if prev != nil {
+						if err := e.Publish(prev); err != nil {
+							b.Fatal(err)
+						}
+					}
+					prev, inflight = inflight, next
+				}
+				b.SetBytes(int64(g * benchPayloadSize))
+				for b.Loop() {
+					if err := w.append(e, g); err != nil {
 						b.Fatal(err)
 					}
-				}
-				if next != nil {
-					synced = make(chan error, 1)
-					go func() { synced <- next.Sync() }()
-				}
-				if prev != nil {
-					if err := e.Publish(prev); err != nil {
+					p, err := e.Write()
+					if err != nil {
 						b.Fatal(err)
 					}
+					advance(p)
 				}
-				prev, inflight = inflight, next
-			}
-			b.SetBytes(int64(g * benchPayloadSize))
-			for b.Loop() {
-				if err := w.append(e, g); err != nil {
-					b.Fatal(err)
+				advance(nil)
+				advance(nil)
+				after := e.WriterStats()
+				if commits := after.Commits - before.Commits; commits != uint64(b.N) {
+					b.Fatalf("%d commits for %d groups", commits, b.N)
 				}
-				p, err := e.Write()
-				if err != nil {
-					b.Fatal(err)
-				}
-				advance(p)
-			}
-			advance(nil)
-			advance(nil)
-			after := e.WriterStats()
-			if commits := after.Commits - before.Commits; commits != uint64(b.N) {
-				b.Fatalf("%d commits for %d groups", commits, b.N)
-			}
-			reportEventRate(b, g*b.N)
-			b.ReportMetric(float64(after.Fsyncs-before.Fsyncs)/float64(b.N), "fsyncs/op")
-			finishBenchEngine(b, e, g*b.N)
-		})
+				reportEventRate(b, g*b.N)
+				b.ReportMetric(float64(after.Fsyncs-before.Fsyncs)/float64(b.N), "fsyncs/op")
+				finishBenchEngine(b, e, g*b.N)
+			})
+		}
 	}
 }
 
