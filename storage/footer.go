@@ -122,7 +122,7 @@ func (f *footerBuilder) appendSeal(b []byte, segID uint64, dataEnd int64) []byte
 // size) and calls visit for each record in order. It returns errNoFooter
 // (wrapped) if the segment has no footer that exactly covers it; visit is
 // then never called.
-func readFooter(f fs.File, id uint64, size int64, visit func(*record) error) error {
+func readFooter(f fs.File, id uint64, size int64, reserve func(int), visit func(*record) error) error {
 	if size < headerSize+frameHeaderSize+trailerSize {
 		return errNoFooter
 	}
@@ -148,6 +148,9 @@ func readFooter(f fs.File, id uint64, size int64, visit func(*record) error) err
 	recs, err := parseFooter(body, id, off)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNoFooter, err)
+	}
+	if reserve != nil {
+		reserve(len(recs))
 	}
 	for i := range recs {
 		if err := visit(&recs[i]); err != nil {

@@ -555,7 +555,7 @@ func fzReadFooterFile(t *testing.T, file []byte, id uint64, stopAt int) ([]recor
 	var got []record
 	calls := 0
 	errStop := errors.New("fz: stop")
-	err = readFooter(f, id, int64(len(file)), func(r *record) error {
+	err = readFooter(f, id, int64(len(file)), nil, func(r *record) error {
 		calls++
 		if calls-1 == stopAt {
 			return errStop

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"slices"
 	"sort"
 	"sync"
 
@@ -153,6 +154,14 @@ func (x *index) latestOfCorrelation(corr messages.ID) (uint32, bool) {
 		return p, true
 	}
 	return x.correlationRoot(corr)
+}
+
+// reserve makes room for n more entries, so that a recovery that knows
+// its count (from a footer) does not grow the slice and the id table step
+// by step.
+func (x *index) reserve(n int) {
+	x.entries = slices.Grow(x.entries, n)
+	x.byID.reserve(len(x.entries)+n, x.idOf)
 }
 
 // bySeq returns the position of the first entry with seq >= from.

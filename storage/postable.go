@@ -66,6 +66,13 @@ func (t *posTable) swap(key messages.ID, pos uint32, keyOf func(uint32) messages
 	}
 }
 
+// reserve grows the table once so that it holds n keys without growing.
+func (t *posTable) reserve(n int, keyOf func(uint32) messages.ID) {
+	for n*4 > len(t.slots)*3 {
+		t.grow()
+	}
+}
+
 // grow doubles the table, placing each slot by its tag.
 func (t *posTable) grow() {
 	old := t.slots

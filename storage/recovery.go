@@ -118,7 +118,7 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: fmt.Sprintf("header names segment %d", h.id)}
 	}
 	rp.startSegment(id, h)
-	if err := readFooter(f, id, size, rp.visit); err == nil {
+	if err := readFooter(f, id, size, e.idx.reserve, rp.visit); err == nil {
 		e.recovery.FooterSegments++
 		return nil, nil
 	} else if !errors.Is(err, errNoFooter) {
