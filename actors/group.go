@@ -143,14 +143,19 @@ func (w *writer) land(ctx actor.Context) {
 // fail answers a group whose write, fsync or publish failed, then panics:
 // the engine refuses writes until reopened, which a restart does.
 func (w *writer) fail(ctx actor.Context, g group, span trace.Span, err error) {
-	me := messages.ToError(err)
-	for _, wt := range g.waiters {
-		wt.span.SetStatus(codes.Error, me.Error())
-		wt.span.End()
-		w.reply(ctx, wt.to, failure(wt.batch, me))
-	}
+	w.answerGroup(ctx, g, messages.ToError(err))
 	span.RecordError(err)
 	span.SetStatus(codes.Error, "commit failed")
 	span.End()
 	panic(fmt.Errorf("batpak writer: commit failed, reopening: %w", err))
+}
+
+// answerGroup ends the spans of a group's callers with an error status and
+// answers each of them with err.
+func (w *writer) answerGroup(ctx actor.Context, g group, err *messages.Error) {
+	for _, wt := range g.waiters {
+		wt.span.SetStatus(codes.Error, err.Error())
+		wt.span.End()
+		w.reply(ctx, wt.to, failure(wt.batch, err))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/batpak-go/batpak/messages"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // refuse answers a request the writer cannot take, or returns false.
@@ -50,10 +51,7 @@ func (w *writer) append(ctx actor.Context, a *messages.Append) {
 	}
 	r, err := w.e.Append(a)
 	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, messages.CodeOf(err).String())
-		span.End()
-		w.reply(ctx, ctx.Sender(), &messages.AppendReply{Err: messages.ToError(err)})
+		w.refused(ctx, span, err, false)
 		return
 	}
 	if span.IsRecording() {
@@ -72,10 +70,7 @@ func (w *writer) appendBatch(ctx actor.Context, b *messages.AppendBatch) {
 	}
 	rs, err := w.e.AppendBatch(b)
 	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, messages.CodeOf(err).String())
-		span.End()
-		w.reply(ctx, ctx.Sender(), &messages.AppendBatchReply{Err: messages.ToError(err)})
+		w.refused(ctx, span, err, true)
 		return
 	}
 	n := 0
@@ -83,6 +78,15 @@ func (w *writer) appendBatch(ctx actor.Context, b *messages.AppendBatch) {
 		n += len(b.Items[i].Payload)
 	}
 	w.join(ctx, waiter{to: ctx.Sender(), batch: true, batchRs: rs, span: span}, n)
+}
+
+// refused answers a request the engine refused (validation, CAS, partial
+// replay) at once, ending its span with the error.
+func (w *writer) refused(ctx actor.Context, span trace.Span, err error, batch bool) {
+	span.RecordError(err)
+	span.SetStatus(codes.Error, messages.CodeOf(err).String())
+	span.End()
+	w.reply(ctx, ctx.Sender(), failure(batch, messages.ToError(err)))
 }
 
 // stormStep panics on every N-th append of a test-only crash storm.

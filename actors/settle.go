@@ -5,7 +5,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
-	"go.opentelemetry.io/otel/codes"
 )
 
 // settle commits every group held, waiting for each fsync.
@@ -55,17 +54,10 @@ func (w *writer) answerCrash(ctx actor.Context) {
 		return
 	}
 	crash := &messages.Error{Code: messages.CodeWriterCrashed, Message: fmt.Sprintf("batpak writer crashed: %v", r)}
-	answer := func(g group) {
-		for _, wt := range g.waiters {
-			wt.span.SetStatus(codes.Error, crash.Message)
-			wt.span.End()
-			w.reply(ctx, wt.to, failure(wt.batch, crash))
-		}
-	}
-	answer(w.open)
+	w.answerGroup(ctx, w.open, crash)
 	w.open = group{}
 	if f := w.inflight; f != nil {
-		answer(f.g)
+		w.answerGroup(ctx, f.g, crash)
 		f.g = group{}
 	}
 	if !w.joined {

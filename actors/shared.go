@@ -3,9 +3,10 @@ package actors
 import (
 	"sync"
 
+	"sync/atomic"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/internal/faults"
-	"sync/atomic"
 
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
@@ -71,6 +72,13 @@ func (s *shared) stop(reason *messages.Error) {
 		s.stopped.Store(reason)
 		close(s.stoppedCh)
 	})
+}
+
+// endForGood stops the writer for good with reason and tells every
+// subscriber through the fanout.
+func (s *shared) endForGood(reason *messages.Error) {
+	s.stop(reason)
+	s.sys.Root.Send(s.fanout, &ended{err: reason})
 }
 
 func (s *shared) reportOpen(err error) {

@@ -35,8 +35,7 @@ func supervisorProps(sh *shared, writer chan<- *actor.PID) *actor.Props {
 			sh.mu.Unlock()
 			reason := &messages.Error{Code: messages.CodeWriterStopped,
 				Message: "batpak writer stopped: restart budget spent (" + f.Policy.String() + "); last panic: " + f.Reason}
-			sh.stop(reason)
-			sh.sys.Root.Send(sh.fanout, &ended{err: reason})
+			sh.endForGood(reason)
 		},
 	})
 	return actor.PropsFromProducer(func() actor.Actor { return &supervisor{sh: sh, writer: writer} },

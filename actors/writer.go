@@ -113,8 +113,7 @@ func (w *writer) start() {
 		// read the same bytes. The writer answers WriterStopped from now on.
 		reason := &messages.Error{Code: messages.CodeWriterStopped,
 			Message: "batpak writer stopped: cannot open the store: " + err.Error()}
-		w.sh.stop(reason)
-		w.sh.sys.Root.Send(w.sh.fanout, &ended{err: reason})
+		w.sh.endForGood(reason)
 		if f != nil {
 			f.Span.RecordError(err)
 			f.Span.SetStatus(codes.Error, "reopen failed")
