@@ -76,22 +76,36 @@ func (e *Engine) cutAfter(p Position) error {
 }
 
 func (e *Engine) truncateTo(path string, off int64) error {
-	f, err := e.fs.OpenFile(path, os.O_RDWR, 0o600)
-	if err != nil {
-		return fmt.Errorf("storage: cut: open %s: %w: %w", path, messages.ErrIO, err)
-	}
-	defer f.Close()
-	size, err := f.Size()
+	size, err := e.cutFile(path, off, "cut")
 	if err != nil || size <= off {
 		return err
-	}
-	if err := f.Truncate(off); err != nil {
-		return fmt.Errorf("storage: cut: truncate %s: %w: %w", path, messages.ErrIO, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("storage: cut: sync %s: %w: %w", path, messages.ErrSyncFailed, err)
 	}
 	e.recovery.CutUnacknowledged = append(e.recovery.CutUnacknowledged,
 		fmt.Sprintf("%s: %d bytes from offset %d cut", filepath.Base(path), size-off, off))
 	return nil
+}
+
+// cutFile truncates the file at path to off, if it is longer, and makes
+// that durable. It returns the file's size before. op names the caller in
+// errors.
+func (e *Engine) cutFile(path string, off int64, op string) (int64, error) {
+	f, err := e.fs.OpenFile(path, os.O_RDWR, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("storage: %s: open %s: %w: %w", op, path, messages.ErrIO, err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return 0, fmt.Errorf("storage: %s: size of %s: %w: %w", op, path, messages.ErrIO, err)
+	}
+	if size <= off {
+		return size, nil
+	}
+	if err := f.Truncate(off); err != nil {
+		return 0, fmt.Errorf("storage: %s: truncate %s: %w: %w", op, path, messages.ErrIO, err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("storage: %s: sync %s: %w: %w", op, path, messages.ErrSyncFailed, err)
+	}
+	return size, nil
 }

@@ -18,17 +18,10 @@ import (
 // refuses every later write until it is reopened: after a failed fsync the
 // state of the file is unknown, and recovery is the only safe judge.
 func (e *Engine) Commit() error {
-	if err := e.writable(); err != nil {
-		return err
-	}
-	if len(e.pending) > 0 {
-		return fmt.Errorf("storage: Commit with %d written groups not yet published: %w", len(e.pending), messages.ErrInvalidArgument)
-	}
-	p, err := e.Write()
+	p, err := e.writeAndSync()
 	if p == nil || err != nil {
 		return err
 	}
-	p.Sync()
 	return e.Publish(p)
 }
 
@@ -36,6 +29,16 @@ func (e *Engine) Commit() error {
 // with their payloads (the slices the appends were given, not copies): what
 // the writer hands to subscribers. The caller owns the returned slice.
 func (e *Engine) CommitEvents() ([]messages.Event, error) {
+	p, err := e.writeAndSync()
+	if p == nil || err != nil {
+		return nil, err
+	}
+	return e.PublishEvents(p)
+}
+
+// writeAndSync is Commit up to the publish: it writes the staged group and
+// fsyncs it (a nil Pending: nothing was staged).
+func (e *Engine) writeAndSync() (*Pending, error) {
 	if err := e.writable(); err != nil {
 		return nil, err
 	}
@@ -43,11 +46,10 @@ func (e *Engine) CommitEvents() ([]messages.Event, error) {
 		return nil, fmt.Errorf("storage: Commit with %d written groups not yet published: %w", len(e.pending), messages.ErrInvalidArgument)
 	}
 	p, err := e.Write()
-	if p == nil || err != nil {
-		return nil, err
+	if p != nil {
+		p.Sync() // its error comes back from Publish, which also makes it sticky
 	}
-	p.Sync()
-	return e.PublishEvents(p)
+	return p, err
 }
 
 // writeStaged writes the staged frames, rotating segments where staging

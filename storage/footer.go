@@ -126,14 +126,10 @@ func readFooter(f fs.File, id uint64, size int64, reserve func(int), visit func(
 	if size < headerSize+frameHeaderSize+trailerSize {
 		return errNoFooter
 	}
-	var tr [trailerSize]byte
-	if _, err := f.ReadAt(tr[:], size-trailerSize); err != nil {
-		return fmt.Errorf("%w: read trailer: %v", errNoFooter, err)
-	}
-	if [8]byte(tr[8:]) != trailerMagic {
+	off := footerAt(f, size)
+	if off < 0 {
 		return errNoFooter
 	}
-	off := int64(binary.LittleEndian.Uint64(tr[:8]))
 	if off < headerSize || off >= size-trailerSize {
 		return fmt.Errorf("%w: footer offset %d out of range", errNoFooter, off)
 	}

@@ -204,20 +204,9 @@ func (e *Engine) repair(ce *CorruptionError) error {
 }
 
 func (e *Engine) truncateSegment(id uint64, ce *CorruptionError) error {
-	f, err := e.fs.OpenFile(filepath.Join(e.dir, segmentName(id)), os.O_RDWR, 0o600)
+	size, err := e.cutFile(filepath.Join(e.dir, segmentName(id)), ce.Offset, "repair")
 	if err != nil {
-		return fmt.Errorf("storage: repair: open segment %d: %w: %w", id, messages.ErrIO, err)
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err == nil {
-		err = f.Truncate(ce.Offset)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if err != nil {
-		return fmt.Errorf("storage: repair: truncate segment %d: %w: %w", id, messages.ErrIO, err)
+		return err
 	}
 	e.recovery.Repaired = append(e.recovery.Repaired, fmt.Sprintf(
 		"segment %d: %d bytes from offset %d dropped (%s)", id, size-ce.Offset, ce.Offset, ce.Reason))
