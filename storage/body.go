@@ -42,11 +42,7 @@ func appendEventFrame(b []byte, e *messages.Event, h *hasher) []byte {
 	b = appendUint(b, e.Version)
 	b = appendInt(b, e.WallMS)
 	b = appendInt(b, e.TimestampUS)
-	if e.CorrelationID == e.ID {
-		b = appendNil(b)
-	} else {
-		b = appendOptID(b, e.CorrelationID)
-	}
+	b = appendCorr(b, e)
 	b = appendOptID(b, e.CausationID)
 	b = appendOptID(b, e.BatchID)
 	b = appendBin(b, e.PrevHash[:])
@@ -76,6 +72,15 @@ func appendCommitFrame(b []byte, batch messages.ID, count int) []byte {
 	b = appendUint(b, uint64(count))
 	finishFrame(b, start)
 	return b
+}
+
+// appendCorr writes an event's correlation id, or nil when it is the
+// event's own id (a root: most events), to save 16 bytes.
+func appendCorr(b []byte, e *messages.Event) []byte {
+	if e.CorrelationID == e.ID {
+		return appendNil(b)
+	}
+	return appendOptID(b, e.CorrelationID)
 }
 
 // bodyType returns the type of a frame body without decoding the rest.
@@ -108,10 +113,7 @@ func decodeEvent(body []byte, e *messages.Event, withPayload bool) error {
 	e.Version = r.uint()
 	e.WallMS = r.int()
 	e.TimestampUS = r.int()
-	e.CorrelationID = r.optID()
-	if e.CorrelationID.IsZero() {
-		e.CorrelationID = e.ID
-	}
+	e.CorrelationID = r.corr(e.ID)
 	e.CausationID = r.optID()
 	e.BatchID = r.optID()
 	r.fixed(e.PrevHash[:])

@@ -251,3 +251,11 @@ func (r *reader) str() string {
 	}
 	return string(r.next(int(n)))
 }
+
+// corr reads a correlation id written by appendCorr: nil means id itself.
+func (r *reader) corr(id [16]byte) [16]byte {
+	if c := r.optID(); c != ([16]byte{}) {
+		return c
+	}
+	return id
+}

@@ -70,11 +70,7 @@ func (f *footerBuilder) addEvent(e *messages.Event, size int) {
 	b = appendUint(b, uint64(e.Kind))
 	b = appendUint(b, e.Version)
 	b = appendInt(b, e.WallMS)
-	if e.CorrelationID == e.ID {
-		b = appendNil(b)
-	} else {
-		b = appendOptID(b, e.CorrelationID)
-	}
+	b = appendCorr(b, e)
 	b = appendOptID(b, e.BatchID)
 	b = appendBin(b, e.Hash[:])
 	b = appendUint(b, uint64(size))
@@ -226,10 +222,7 @@ func parseFooterRecord(r *reader, rec *record, strs []string) {
 		e.Kind = messages.EventKind(kind)
 		e.Version = r.uint()
 		e.WallMS = r.int()
-		e.CorrelationID = r.optID()
-		if e.CorrelationID.IsZero() {
-			e.CorrelationID = e.ID
-		}
+		e.CorrelationID = r.corr(e.ID)
 		e.BatchID = r.optID()
 		r.fixed(e.Hash[:])
 	case rec.typ == bodyBegin && n == 5, rec.typ == bodyCommit && n == 4:
