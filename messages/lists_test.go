@@ -1,6 +1,7 @@
 package messages_test
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
@@ -19,17 +20,24 @@ func TestHostileListLengthsDecodeSafely(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
-		v    any
+		v    func() any
 	}{
-		{"Notification.Events", field("events"), new(messages.Notification)},
-		{"AppendBatch.Items", field("items"), new(messages.AppendBatch)},
-		{"AppendBatchReply.Receipts", field("receipts"), new(messages.AppendBatchReply)},
+		{"Notification.Events", field("events"), func() any { return new(messages.Notification) }},
+		{"AppendBatch.Items", field("items"), func() any { return new(messages.AppendBatch) }},
+		{"AppendBatchReply.Receipts", field("receipts"), func() any { return new(messages.AppendBatchReply) }},
+		{"Append.Trace", append([]byte{0x81, 0xa5, 't', 'r', 'a', 'c', 'e'}, 0xdf, 0x7f, 0xff, 0xff, 0xff), func() any { return new(messages.Append) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			allocs := testing.AllocsPerRun(5, func() {
-				require.Error(t, msgpack.Unmarshal(tc.data, tc.v))
+				require.Error(t, msgpack.Unmarshal(tc.data, tc.v()))
 			})
 			require.Less(t, allocs, 100.0)
+			v := tc.v() // a fresh value: a map already made is reused, not reallocated
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			require.Error(t, msgpack.Unmarshal(tc.data, v))
+			runtime.ReadMemStats(&after)
+			require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated for a 12-byte input")
 		})
 	}
 }
