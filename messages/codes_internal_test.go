@@ -9,7 +9,7 @@ import (
 // Every code has a name, and every code but CodeUnknown has exactly one
 // sentinel in the list CodeOf searches.
 func TestCodeTablesComplete(t *testing.T) {
-	last := CodeInvalidArgument
+	last := CodeOutcomeUnknown
 	require.Len(t, codeNames, int(last)+1)
 	for c := CodeUnknown; c <= last; c++ {
 		require.NotEmpty(t, codeNames[c], "code %d", c)

@@ -29,6 +29,9 @@ const (
 	CodeUnknownMessage                     // the receiver does not handle this message type
 	CodeDenied                             // a policy gate denied the append
 	CodeInvalidArgument                    // a request's field is out of range
+	CodeIdempotencyConflict                // an idempotency key was reused for a different request
+	CodeOverloaded                         // the writer's admission bound is reached; back off and retry
+	CodeOutcomeUnknown                     // the request may or may not have been written
 )
 
 var codeNames = [...]string{
@@ -36,6 +39,7 @@ var codeNames = [...]string{
 	"version conflict", "invalid batch", "partial batch replay", "not found",
 	"corrupt", "i/o error", "sync failed", "closed", "writer crashed",
 	"writer stopped", "shutting down", "unknown message", "denied", "invalid argument",
+	"idempotency conflict", "overloaded", "outcome unknown",
 }
 
 // String names the code.
@@ -87,13 +91,22 @@ var (
 	ErrUnknownMessage    = &Error{Code: CodeUnknownMessage}
 	ErrDenied            = &Error{Code: CodeDenied}
 	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}
+	// ErrIdempotencyConflict: the key names an event written for another
+	// request (another coordinate, kind, payload, correlation or causation).
+	ErrIdempotencyConflict = &Error{Code: CodeIdempotencyConflict}
+	// ErrOverloaded: the writer's queue is at its bound; nothing was
+	// written. Back off and retry.
+	ErrOverloaded = &Error{Code: CodeOverloaded}
+	// ErrOutcomeUnknown: the writer failed and could not make sure that
+	// nothing of the request was written. Retry with an idempotency key.
+	ErrOutcomeUnknown = &Error{Code: CodeOutcomeUnknown}
 )
 
 var sentinels = []*Error{
 	ErrInvalidCoordinate, ErrReservedKind, ErrPayloadTooLarge, ErrVersionConflict,
 	ErrInvalidBatch, ErrPartialReplay, ErrNotFound, ErrCorrupt, ErrSyncFailed, ErrIO,
 	ErrClosed, ErrWriterCrashed, ErrWriterStopped, ErrShuttingDown, ErrUnknownMessage,
-	ErrDenied, ErrInvalidArgument,
+	ErrDenied, ErrInvalidArgument, ErrIdempotencyConflict, ErrOverloaded, ErrOutcomeUnknown,
 }
 
 // CodeOf returns the code of the first sentinel err matches, or CodeUnknown.

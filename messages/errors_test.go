@@ -244,7 +244,10 @@ func TestErrorCodeString(t *testing.T) {
 		{name: "unknown message", code: messages.CodeUnknownMessage, want: "unknown message"},
 		{name: "denied", code: messages.CodeDenied, want: "denied"},
 		{name: "invalid argument", code: messages.CodeInvalidArgument, want: "invalid argument"},
-		{name: "first out of range", code: messages.CodeInvalidArgument + 1, want: "code 18"},
+		{name: "idempotency conflict", code: messages.CodeIdempotencyConflict, want: "idempotency conflict"},
+		{name: "overloaded", code: messages.CodeOverloaded, want: "overloaded"},
+		{name: "outcome unknown", code: messages.CodeOutcomeUnknown, want: "outcome unknown"},
+		{name: "first out of range", code: messages.CodeOutcomeUnknown + 1, want: "code 21"},
 		{name: "max out of range", code: 65535, want: "code 65535"},
 	}
 	for _, tc := range tests {
