@@ -11,27 +11,27 @@ type ErrorCode uint16
 
 // Error codes. Their numbers are part of the wire format: append only.
 const (
-	CodeUnknown           ErrorCode = iota // an error with no better code
-	CodeInvalidCoordinate                  // entity or scope fails validation
-	CodeReservedKind                       // a user append used a system kind
-	CodePayloadTooLarge                    // payload over the configured limit
-	CodeVersionConflict                    // the expected version did not hold
-	CodeInvalidBatch                       // a batch failed validation
-	CodePartialReplay                      // some, not all, keys of a batch exist
-	CodeNotFound                           // no such event
-	CodeCorrupt                            // stored bytes failed a check
-	CodeIO                                 // the file system failed
-	CodeSyncFailed                         // an fsync failed; the store refuses writes until reopened
-	CodeClosed                             // the store is closed
-	CodeWriterCrashed                      // the writer crashed while handling the request
-	CodeWriterStopped                      // the writer's restart budget is spent
-	CodeShuttingDown                       // the store is shutting down and did not take the request
-	CodeUnknownMessage                     // the receiver does not handle this message type
-	CodeDenied                             // a policy gate denied the append
-	CodeInvalidArgument                    // a request's field is out of range
-	CodeIdempotencyConflict                // an idempotency key was reused for a different request
-	CodeOverloaded                         // the writer's admission bound is reached; back off and retry
-	CodeOutcomeUnknown                     // the request may or may not have been written
+	CodeUnknown             ErrorCode = iota // an error with no better code
+	CodeInvalidCoordinate                    // entity or scope fails validation
+	CodeReservedKind                         // a user append used a system kind
+	CodePayloadTooLarge                      // payload over the configured limit
+	CodeVersionConflict                      // the expected version did not hold
+	CodeInvalidBatch                         // a batch failed validation
+	CodePartialReplay                        // some, not all, keys of a batch exist
+	CodeNotFound                             // no such event
+	CodeCorrupt                              // stored bytes failed a check
+	CodeIO                                   // the file system failed
+	CodeSyncFailed                           // an fsync failed; the store refuses writes until reopened
+	CodeClosed                               // the store is closed
+	CodeWriterCrashed                        // the writer crashed while handling the request
+	CodeWriterStopped                        // the writer's restart budget is spent
+	CodeShuttingDown                         // the store is shutting down and did not take the request
+	CodeUnknownMessage                       // the receiver does not handle this message type
+	CodeDenied                               // a policy gate denied the append
+	CodeInvalidArgument                      // a request's field is out of range
+	CodeIdempotencyConflict                  // an idempotency key was reused for a different request
+	CodeOverloaded                           // the writer's admission bound is reached; back off and retry
+	CodeOutcomeUnknown                       // the request may or may not have been written
 )
 
 var codeNames = [...]string{
