@@ -105,6 +105,7 @@ func (e *Engine) existing(id messages.ID) (messages.Receipt, bool, error) {
 // stageEvent completes ev (sequence, version, clock, chain), encodes it
 // into the staging buffer and records it. It cannot fail.
 func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
+	e.stageSynced()
 	now := e.opts.Clock()
 	ev.Sequence = e.nextSeq
 	ev.Version = t.version + 1
@@ -125,6 +126,7 @@ func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
 }
 
 func (e *Engine) stageMarker(typ int, m marker) {
+	e.stageSynced()
 	st := &e.stage
 	off := len(st.buf)
 	if typ == bodyBegin {
@@ -133,4 +135,26 @@ func (e *Engine) stageMarker(typ int, m marker) {
 		st.buf = appendCommitFrame(st.buf, m.batch, m.count)
 	}
 	st.place(typ, off, e.opts.SegmentSize).m = m
+}
+
+// stageSynced starts a new group with a sync mark when the active segment
+// is known durable further than its last mark says: the mark records how
+// far. Recovery treats damage at or after the last mark's offset in the
+// last segment as a torn write (bytes that were never synced), and damage
+// before it as corruption. A group that would have to rotate for its mark
+// gets none (a new segment is durable up to its header).
+func (e *Engine) stageSynced() {
+	st := &e.stage
+	w := e.synced
+	if !st.empty() || w.Segment != st.seg || w.Offset <= e.marked || w.Offset > st.size {
+		return
+	}
+	off := len(st.buf)
+	st.buf = appendSyncedFrame(st.buf, w.Offset)
+	if st.size+int64(len(st.buf)-off) > e.opts.SegmentSize {
+		st.buf = st.buf[:off]
+		return
+	}
+	st.place(bodySynced, off, e.opts.SegmentSize).synced = w.Offset
+	e.marked = w.Offset
 }

@@ -12,6 +12,7 @@ const (
 	bodyBegin  = 2 // BEGIN(n) of an atomic batch
 	bodyCommit = 3 // COMMIT of an atomic batch
 	bodyFooter = 4 // the index footer of a sealed segment
+	bodySynced = 5 // a sync mark: how far this segment was durable when the group was staged
 )
 
 // An event body is the msgpack array
@@ -72,6 +73,33 @@ func appendCommitFrame(b []byte, batch messages.ID, count int) []byte {
 	b = appendUint(b, uint64(count))
 	finishFrame(b, start)
 	return b
+}
+
+// appendSyncedFrame encodes a sync mark [5, synced]: the segment's bytes
+// before offset synced were durable (fsynced) when the group that starts
+// with this mark was staged. Recovery uses it to tell a torn tail from
+// damage (see scanSegment).
+func appendSyncedFrame(b []byte, synced int64) []byte {
+	b, start := beginFrame(b)
+	b = appendArrayLen(b, 2)
+	b = appendUint(b, bodySynced)
+	b = appendUint(b, uint64(synced))
+	finishFrame(b, start)
+	return b
+}
+
+// decodeSynced decodes a sync mark body and returns its offset.
+func decodeSynced(body []byte) (int64, error) {
+	r := reader{b: body}
+	if n := r.arrayLen(); r.err == nil && n != 2 {
+		return 0, errMalformed
+	}
+	r.uint()
+	w := r.uint()
+	if r.err != nil || r.off != len(body) || w > MaxSegmentSize+MaxFrameBytes {
+		return 0, errMalformed
+	}
+	return int64(w), nil
 }
 
 // appendCorr writes an event's correlation id, or nil when it is the

@@ -93,9 +93,12 @@ func (e *Engine) writeFrames(frames []stagedFrame, data []byte) error {
 	s.size += int64(len(data))
 	for i := range frames {
 		f := &frames[i]
-		if f.typ == bodyEvent {
+		switch f.typ {
+		case bodyEvent:
 			e.footer.addEvent(&e.stage.events[f.event], f.size)
-		} else {
+		case bodySynced:
+			e.footer.addSynced(f.synced, f.size)
+		default:
 			e.footer.addMarker(f.typ, f.m, f.size)
 		}
 	}
@@ -114,6 +117,7 @@ func (e *Engine) rotate() error {
 	}
 	e.countSegmentSyncs()
 	e.active = s
+	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
 	e.footer.reset()
 	e.idx.mu.Lock()
 	e.idx.segments[s.id] = s.f
@@ -131,9 +135,11 @@ func (e *Engine) sealActive(closing bool) error {
 	if err := e.trim(s); err != nil {
 		return err
 	}
-	e.sealBuf = e.footer.appendSeal(e.sealBuf[:0], s.id, s.size)
-	if _, err := s.f.WriteAt(e.sealBuf, s.size); err != nil {
-		return ioError(fmt.Sprintf("write footer of segment %d", s.id), err, false)
+	if e.footer.fits() {
+		e.sealBuf = e.footer.appendSeal(e.sealBuf[:0], s.id, s.size)
+		if _, err := s.f.WriteAt(e.sealBuf, s.size); err != nil {
+			return ioError(fmt.Sprintf("write footer of segment %d", s.id), err, false)
+		}
 	}
 	return e.syncFile(s)
 }
@@ -188,6 +194,7 @@ func (e *Engine) syncFile(s *segment) error {
 	e.fsyncs++
 	e.unsynced = 0
 	e.lastSync = e.opts.Clock()
+	e.synced = Position{Segment: s.id, Offset: s.size}
 	return nil
 }
 

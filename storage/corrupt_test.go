@@ -101,8 +101,8 @@ func ftCheckDamagedStore(t *testing.T, mem *fs.Mem, m *ftModel, seg ftSegLayout,
 		return "open failed"
 	}
 	require.NotEqual(t, "header", reg.kind, "%s: a damaged header must fail Open", ctx)
-	require.False(t, reg.kind == "frame" && !seg.sealed,
-		"%s: a damaged frame in the middle of an unsealed segment must fail Open", ctx)
+	require.False(t, reg.kind == "frame" && !seg.sealed && reg.start < seg.synced,
+		"%s: a damaged frame before the synced point (%d) of an unsealed segment must fail Open", ctx, seg.synced)
 
 	all := m.all()
 	byID := m.byID()
@@ -423,10 +423,11 @@ func TestCorruptSegmentHeader(t *testing.T) {
 
 // ftFooterRec is one record of a rebuilt footer.
 type ftFooterRec struct {
-	typ  int
-	ev   messages.Event
-	m    marker
-	size int
+	typ    int
+	ev     messages.Event
+	m      marker
+	synced int64
+	size   int
 }
 
 // ftRebuildFooter re-seals a sealed segment b with a footer built by the
@@ -440,9 +441,13 @@ func ftRebuildFooter(t *testing.T, l ftSegLayout, b []byte, edit func([]ftFooter
 		body, _, err := decodeFrame(b[f.off:])
 		require.NoError(t, err)
 		r := ftFooterRec{typ: f.typ, size: f.size}
-		if f.typ == bodyEvent {
+		switch f.typ {
+		case bodyEvent:
 			require.NoError(t, decodeEvent(body, &r.ev, false))
-		} else {
+		case bodySynced:
+			r.synced, err = decodeSynced(body)
+			require.NoError(t, err)
+		default:
 			r.m, err = decodeMarker(body, f.typ)
 			require.NoError(t, err)
 		}
@@ -450,9 +455,12 @@ func ftRebuildFooter(t *testing.T, l ftSegLayout, b []byte, edit func([]ftFooter
 	}
 	var fb footerBuilder
 	for _, r := range edit(recs) {
-		if r.typ == bodyEvent {
+		switch r.typ {
+		case bodyEvent:
 			fb.addEvent(&r.ev, r.size)
-		} else {
+		case bodySynced:
+			fb.addSynced(r.synced, r.size)
+		default:
 			fb.addMarker(r.typ, r.m, r.size)
 		}
 	}

@@ -29,6 +29,8 @@ type Engine struct {
 	over      overlay
 	pending   []*Pending // written, not yet published, oldest first
 	published Position   // end of the last published group
+	synced    Position   // how far the active segment is known durable
+	marked    int64      // the offset the last staged sync mark records
 	hasher    *hasher
 	ids       idSource
 	nextSeq   uint64 // of the next staged event
@@ -101,6 +103,7 @@ func (e *Engine) setActive(s *segment) {
 	e.idx.segments[s.id] = s.f
 	e.idx.mu.Unlock()
 	e.stage.reset(s.id, s.size, true)
+	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
 }
 
 // writable reports why the engine cannot take writes, if it cannot.

@@ -19,7 +19,9 @@ import (
 // describes one data frame in order: an event as
 // [1, seq, id, entity#, scope#, kind, version, wall_ms, corr|nil, batch|nil,
 // hash, frame size] (# = index into strings), a marker as
-// [2, batch, count, first seq, frame size] or [3, batch, count, frame size].
+// [2, batch, count, first seq, frame size] or [3, batch, count, frame size],
+// a sync mark as [5, synced, frame size]. A footer whose body would not fit
+// a frame (2^28 bytes) is not written: the segment is then scanned.
 // Open trusts a footer only if everything checks and the records exactly
 // tile the segment from the header to the footer; otherwise it scans.
 const trailerSize = 16
@@ -93,6 +95,31 @@ func (f *footerBuilder) addMarker(typ int, m marker, size int) {
 	b = appendUint(b, uint64(size))
 	f.recs = b
 	f.count++
+}
+
+// addSynced records a sync mark as [5, synced, frame size].
+func (f *footerBuilder) addSynced(synced int64, size int) {
+	b := appendArrayLen(f.recs, 3)
+	b = appendUint(b, bodySynced)
+	b = appendUint(b, uint64(synced))
+	b = appendUint(b, uint64(size))
+	f.recs = b
+	f.count++
+}
+
+// maxFooterBody is the largest footer body written; a segment whose footer
+// would be larger is sealed without one (Open then scans it). A variable so
+// that tests can lower it.
+var maxFooterBody = MaxFrameBytes
+
+// fits reports whether the footer of the records so far can be written as
+// one frame (its body must fit the frame's 28-bit length).
+func (f *footerBuilder) fits() bool {
+	n := 64 + len(f.recs) // array headers, segment id, data end
+	for _, s := range f.strs {
+		n += 5 + len(s)
+	}
+	return n <= maxFooterBody
 }
 
 // appendSeal appends the footer frame and the trailer for a segment whose
@@ -225,6 +252,8 @@ func parseFooterRecord(r *reader, rec *record, strs []string) {
 		e.CorrelationID = r.corr(e.ID)
 		e.BatchID = r.optID()
 		r.fixed(e.Hash[:])
+	case rec.typ == bodySynced && n == 3:
+		rec.synced = int64(r.uint())
 	case rec.typ == bodyBegin && n == 5, rec.typ == bodyCommit && n == 4:
 		r.fixed(rec.m.batch[:])
 		count := r.uint()

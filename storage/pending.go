@@ -109,6 +109,9 @@ func (e *Engine) publish(p *Pending) error {
 	}
 	if p.sync && e.opts.SyncMode != SyncNone {
 		e.fsyncs++
+		if p.end.Segment == e.synced.Segment && p.end.Offset > e.synced.Offset {
+			e.synced = p.end
+		}
 	}
 	x := e.idx
 	x.mu.Lock()

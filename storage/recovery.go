@@ -71,11 +71,15 @@ func (e *Engine) recoverOnce() (uint64, error) {
 			return 0, err
 		}
 		// A torn tail is only possible in the last segment holding data:
-		// every Open cuts it before starting a new segment.
-		if n := len(fixes); n > 0 && (f == nil || !f.remove) {
-			t := fixes[n-1].res
-			return 0, &CorruptionError{Segment: fixes[n-1].id, Offset: t.end,
-				Reason: t.reason + ", in a segment followed by more data"}
+		// every Open cuts it before starting a new segment, and a sealed
+		// segment was fsynced whole. Later segments may only be headerless.
+		if f != nil && !f.remove {
+			if empty, err := e.restHeaderless(ids[i+1:]); err != nil {
+				return 0, err
+			} else if !empty {
+				return 0, &CorruptionError{Segment: id, Offset: f.res.end,
+					Reason: f.res.reason + ", in a segment followed by more data"}
+			}
 		}
 		if f != nil {
 			fixes = append(fixes, *f)
@@ -133,6 +137,31 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 		return nil, nil
 	}
 	return &fix{id: id, res: res}, nil
+}
+
+// restHeaderless reports whether every segment of ids holds nothing (see
+// headerless): what a crash while creating a segment leaves.
+func (e *Engine) restHeaderless(ids []uint64) (bool, error) {
+	for _, id := range ids {
+		f, err := e.fs.OpenFile(filepath.Join(e.dir, segmentName(id)), os.O_RDONLY, 0)
+		if err != nil {
+			return false, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
+		}
+		size, err := f.Size()
+		if err != nil {
+			f.Close()
+			return false, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
+		}
+		hb := make([]byte, headerSize)
+		n, _ := f.ReadAt(hb, 0)
+		_, herr := decodeHeader(hb[:n])
+		empty := herr != nil && headerless(f, size)
+		f.Close()
+		if !empty {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // headerless reports whether a segment whose header does not decode holds

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/batpak-go/batpak/storage/fs"
@@ -19,16 +18,23 @@ type scanResult struct {
 const scanWindow = 4 << 20
 
 // scanSegment reads the frames of a segment of the given size from the
-// header on, calls visit for each, and stops at the end of the data. What
-// follows the last good frame is a torn tail if it is an incomplete frame
-// reaching the end of the file, a run of zeros to the end of the file, or a
-// last frame (ending exactly at the end of the file, or followed only by
-// zeros) whose checksum fails; anything else is a *CorruptionError.
+// header on, calls visit for each, and stops at the end of the data.
+//
+// Sync marks (bodySynced frames) tell how far the segment was durable when
+// each group was staged; the highest one read so far is the synced point.
+// A frame that fails to decode at or after the synced point is where a torn
+// write begins: a power cut can leave any mix of unsynced pages on the disk
+// (old, new or zeros, in any order), so everything from there to the end of
+// the file is a torn tail, whatever follows. A frame that fails before the
+// synced point is in data that was durable: a *CorruptionError. (A segment
+// that is not the last one holding data can have no torn tail at all: see
+// recoverOnce.)
 func scanSegment(f fs.File, id uint64, size int64, visit func(*record) error) (scanResult, error) {
 	var (
 		buf    []byte
 		bufOff int64 = headerSize // file offset of buf[0]
 		off    int64 = headerSize
+		synced int64 = headerSize // the header is durable before any frame is written
 		rec    record
 	)
 	for off < size {
@@ -53,7 +59,12 @@ func scanSegment(f fs.File, id uint64, size int64, visit func(*record) error) (s
 			if footerAt(f, size) == off { // a damaged footer where the trailer says
 				return scanResult{end: off, sealed: true}, nil
 			}
-			return tornOrCorrupt(f, id, off, size, buf[pos:], err)
+			if later, lerr := syncMarkAfter(f, off+1, size); lerr != nil {
+				return scanResult{}, fmt.Errorf("read segment %d: %w", id, lerr)
+			} else if later > off {
+				synced = later // a mark past the damage proves it was durable
+			}
+			return tornOrCorrupt(id, off, size, synced, err)
 		}
 		typ, err := bodyType(body)
 		if err == nil && typ == bodyFooter {
@@ -66,6 +77,11 @@ func scanSegment(f fs.File, id uint64, size int64, visit func(*record) error) (s
 			err = decodeEvent(body, &rec.ev, false)
 		case typ == bodyBegin || typ == bodyCommit:
 			rec.m, err = decodeMarker(body, typ)
+		case typ == bodySynced:
+			if rec.synced, err = decodeSynced(body); err == nil && (rec.synced > off || rec.synced < headerSize) {
+				err = fmt.Errorf("sync mark at %d names offset %d", off, rec.synced)
+			}
+			synced = max(synced, rec.synced)
 		default:
 			err = fmt.Errorf("unknown frame type %d", typ)
 		}
@@ -81,36 +97,53 @@ func scanSegment(f fs.File, id uint64, size int64, visit func(*record) error) (s
 }
 
 // tornOrCorrupt judges the bytes from off to the end of the file after a
-// frame failed to decode with ferr.
-func tornOrCorrupt(f fs.File, id uint64, off, size int64, b []byte, ferr error) (scanResult, error) {
-	res := scanResult{end: off, torn: size - off}
-	switch {
-	case errors.Is(ferr, errFrameShort):
-		res.reason = "incomplete frame at the end of the file"
-		return res, nil
-	case errors.Is(ferr, errFrameZero) || errors.Is(ferr, errFrameLength):
-		// A length word cut short by a torn write, then zeros.
-		zero, err := zerosFrom(f, off+min(frameHeaderSize, size-off), size)
-		if err != nil {
-			return scanResult{}, err
+// frame failed to decode with ferr, given the segment's synced point.
+func tornOrCorrupt(id uint64, off, size, synced int64, ferr error) (scanResult, error) {
+	if off >= synced {
+		return scanResult{end: off, torn: size - off,
+			reason: fmt.Sprintf("%v at or after the synced point %d: never made durable", ferr, synced)}, nil
+	}
+	return scanResult{}, &CorruptionError{Segment: id, Offset: off,
+		Reason: fmt.Sprintf("%v, before the synced point %d", ferr, synced)}
+}
+
+// maxSyncedFrame bounds the size of a sync mark frame: a header, a fixarray,
+// the type and a uint64.
+const maxSyncedFrame = frameHeaderSize + 2 + 9
+
+// syncMarkAfter searches the bytes from off to size for sync marks (valid
+// bodySynced frames, at any offset: after damage the frame boundaries are
+// lost) and returns the highest offset they record, or 0. A mark that
+// survives past damage and records a synced point beyond it proves the
+// damage hit durable bytes. Only the damaged path pays for the search.
+func syncMarkAfter(f fs.File, off, size int64) (int64, error) {
+	const chunk = 256 << 10
+	buf := make([]byte, chunk+maxSyncedFrame)
+	var best int64
+	for ; off < size; off += chunk {
+		n := min(int64(len(buf)), size-off)
+		if _, err := f.ReadAt(buf[:n], off); err != nil {
+			return 0, err
 		}
-		if zero {
-			res.reason = "zeros to the end of the file"
-			return res, nil
-		}
-	case errors.Is(ferr, errFrameCRC):
-		n, _ := frameLen(b)
-		end := off + frameHeaderSize + int64(n)
-		zero, err := zerosFrom(f, end, size)
-		if err != nil {
-			return scanResult{}, err
-		}
-		if zero {
-			res.reason = "last frame fails its checksum"
-			return res, nil
+		b := buf[:n]
+		for i := 0; i+frameHeaderSize < len(b) && i < chunk; i++ {
+			l, err := frameLen(b[i:])
+			if err != nil || l > maxSyncedFrame-frameHeaderSize || i+frameHeaderSize+l > len(b) {
+				continue
+			}
+			body, _, err := decodeFrame(b[i:])
+			if err != nil {
+				continue
+			}
+			if t, err := bodyType(body); err != nil || t != bodySynced {
+				continue
+			}
+			if w, err := decodeSynced(body); err == nil && w <= off+int64(i) {
+				best = max(best, w)
+			}
 		}
 	}
-	return scanResult{}, &CorruptionError{Segment: id, Offset: off, Reason: ferr.Error() + ", and data follows"}
+	return best, nil
 }
 
 // zerosFrom reports whether the file holds only zero bytes from off to size.

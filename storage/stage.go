@@ -41,7 +41,8 @@ type stagedFrame struct {
 	size    int
 	event   int // staged index for events
 	m       marker
-	rotated bool // seg is a new segment that starts with this frame
+	synced  int64 // of a sync mark
+	rotated bool  // seg is a new segment that starts with this frame
 }
 
 func (s *staging) empty() bool { return len(s.frames) == 0 }

@@ -400,6 +400,7 @@ type ftSegLayout struct {
 	dataEnd int64     // end of the last data frame
 	sealed  bool      // a footer frame and a trailer follow the data
 	rest    int64     // bytes after the last parsed frame (trailer or torn tail)
+	synced  int64     // the highest offset a sync mark records (headerSize if none)
 }
 
 // footer returns the footer frame of a sealed segment.
@@ -417,7 +418,7 @@ func (l ftSegLayout) data() []ftFrame {
 // decoders, stopping at the first frame that does not decode.
 func ftParseSegment(t *testing.T, id uint64, b []byte) ftSegLayout {
 	t.Helper()
-	l := ftSegLayout{id: id, size: int64(len(b)), dataEnd: headerSize}
+	l := ftSegLayout{id: id, size: int64(len(b)), dataEnd: headerSize, synced: headerSize}
 	h, err := decodeHeader(b)
 	require.NoError(t, err, "segment %d header", id)
 	l.header = h
@@ -439,6 +440,10 @@ func ftParseSegment(t *testing.T, id uint64, b []byte) ftSegLayout {
 			mk, err := decodeMarker(body, typ)
 			require.NoError(t, err)
 			f.batch = mk.batch
+		case bodySynced:
+			w, err := decodeSynced(body)
+			require.NoError(t, err)
+			l.synced = max(l.synced, w)
 		}
 		l.frames = append(l.frames, f)
 		off += int64(n)
