@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"os"
 	"path/filepath"
 
@@ -21,10 +23,12 @@ func (e *Engine) Published() Position { return e.published }
 
 // Abandon gives the engine up as a crashed writer would: what is staged or
 // written but not published is dropped from memory, nothing more is written
-// (no footer, no fsync), the files are closed and the directory lock is
-// released. No Pending.Sync may be running. To also cut from the files
-// what was written but never published, open the directory again with
-// Options.CutAfter = Published() taken before Abandon.
+// (no footer, no fsync) and the directory lock is released, so that another
+// engine can open the directory. Reads of published events go on working
+// (they read frames that nothing will change) until Release. No
+// Pending.Sync may be running. To also cut from the files what was written
+// but never published, call CutUnpublished first, or open the directory
+// again with Options.CutAfter = Published() taken before Abandon.
 func (e *Engine) Abandon() error {
 	if e.closed {
 		return ErrClosed
@@ -32,48 +36,110 @@ func (e *Engine) Abandon() error {
 	e.stage.reset(e.active.id, e.active.size, true)
 	e.pending = nil
 	e.closed = true
-	e.idx.mu.Lock()
-	e.idx.closed = true
-	e.idx.mu.Unlock()
-	err := e.closeFiles()
-	if lerr := e.lock.Close(); lerr != nil && err == nil {
-		err = fmt.Errorf("storage: release lock: %w: %w", messages.ErrIO, lerr)
+	if err := e.lock.Close(); err != nil {
+		return fmt.Errorf("storage: release lock: %w: %w", messages.ErrIO, err)
 	}
-	return err
+	return nil
 }
 
-// cutAfter drops everything after p from the log before recovery: the
-// segment p names is truncated to p.Offset, later segments are removed.
-// Those bytes were written by a writer that crashed before it published
-// (acknowledged) them.
+// Release ends the reads of an abandoned engine: later reads fail with
+// ErrClosed and the files close once the reads in progress are done. It
+// does nothing on an engine closed by Close.
+func (e *Engine) Release() error {
+	e.idx.mu.Lock()
+	done := e.idx.closed
+	e.idx.closed = true
+	e.idx.mu.Unlock()
+	if done {
+		return nil
+	}
+	return e.closeFiles()
+}
+
+// cutAfter drops everything after p from the log before recovery: later
+// segments are removed (highest first, then the directory is synced), then
+// the segment p names is truncated to p.Offset and synced. In that order a
+// crash half-way leaves a log whose every segment is a prefix of what it
+// was, never later events whose predecessors are gone. Those bytes were
+// written by a writer that crashed before it published (acknowledged) them.
 func (e *Engine) cutAfter(p Position) error {
 	ids, _, err := listSegments(e.fs, e.dir)
 	if err != nil {
 		return fmt.Errorf("storage: cut: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
-	changed := false
-	for _, id := range ids {
-		path := filepath.Join(e.dir, segmentName(id))
-		switch {
-		case id == p.Segment:
-			if err := e.truncateTo(path, p.Offset); err != nil {
-				return err
-			}
-		case id > p.Segment:
-			if err := e.fs.Remove(path); err != nil {
-				return fmt.Errorf("storage: cut: remove segment %d: %w: %w", id, messages.ErrIO, err)
-			}
-			e.recovery.CutUnacknowledged = append(e.recovery.CutUnacknowledged, fmt.Sprintf("segment %d removed", id))
-			changed = true
-		}
+	removed, err := e.removeSegmentsAfter(ids, p.Segment)
+	if err != nil {
+		return err
 	}
-	if changed {
-		if err := e.fs.SyncDir(e.dir); err != nil {
-			return fmt.Errorf("storage: cut: sync directory: %w: %w", messages.ErrSyncFailed, err)
-		}
+	for _, id := range removed {
+		e.recovery.CutUnacknowledged = append(e.recovery.CutUnacknowledged, fmt.Sprintf("segment %d removed", id))
+	}
+	if slices.Contains(ids, p.Segment) {
+		return e.truncateTo(filepath.Join(e.dir, segmentName(p.Segment)), p.Offset)
 	}
 	return nil
 }
+
+// removeSegmentsAfter removes the segments of ids later than seg, highest
+// first, and syncs the directory; it returns the ids removed.
+func (e *Engine) removeSegmentsAfter(ids []uint64, seg uint64) ([]uint64, error) {
+	var removed []uint64
+	for i := len(ids) - 1; i >= 0 && ids[i] > seg; i-- {
+		if err := e.fs.Remove(filepath.Join(e.dir, segmentName(ids[i]))); err != nil {
+			return removed, fmt.Errorf("storage: cut: remove segment %d: %w: %w", ids[i], messages.ErrIO, err)
+		}
+		removed = append(removed, ids[i])
+	}
+	if len(removed) > 0 {
+		if err := e.fs.SyncDir(e.dir); err != nil {
+			return removed, fmt.Errorf("storage: cut: sync directory: %w: %w", messages.ErrSyncFailed, err)
+		}
+	}
+	return removed, nil
+}
+
+// CutUnpublished removes from the files everything written after the last
+// published group (groups written but not yet published, and the segments
+// their rotations created), durably, the way Options.CutAfter would on the
+// next Open. The writer calls it when it crashes, before it tells the
+// callers of those groups that nothing of theirs was written. No
+// Pending.Sync may be running. The engine takes no more writes afterwards
+// (call Abandon); reads of published events go on working.
+func (e *Engine) CutUnpublished() error {
+	if e.closed {
+		return ErrClosed
+	}
+	p := e.published
+	e.failed = errors.Join(e.failed, errCut)
+	e.idx.mu.Lock()
+	var later []uint64
+	for id, f := range e.idx.segments {
+		if id > p.Segment {
+			later = append(later, id)
+			f.Close()
+			delete(e.idx.segments, id)
+		}
+	}
+	base := e.idx.segments[p.Segment]
+	e.idx.mu.Unlock()
+	slices.Sort(later)
+	if _, err := e.removeSegmentsAfter(later, p.Segment); err != nil {
+		return err
+	}
+	if base == nil {
+		return nil
+	}
+	if err := base.Truncate(p.Offset); err != nil {
+		return fmt.Errorf("storage: cut segment %d at %d: %w: %w", p.Segment, p.Offset, messages.ErrIO, err)
+	}
+	if err := base.Sync(); err != nil {
+		return fmt.Errorf("storage: sync segment %d after the cut: %w: %w", p.Segment, messages.ErrSyncFailed, err)
+	}
+	return nil
+}
+
+// errCut makes an engine whose unpublished groups were cut refuse writes.
+var errCut = errors.New("storage: the unpublished groups were cut; reopen to write")
 
 func (e *Engine) truncateTo(path string, off int64) error {
 	size, err := e.cutFile(path, off, "cut")

@@ -120,7 +120,7 @@ func (e *Engine) rotate() error {
 	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
 	e.footer.reset()
 	e.idx.mu.Lock()
-	e.idx.segments[s.id] = s.f
+	e.idx.segments[s.id] = share(s.f)
 	e.idx.mu.Unlock()
 	return nil
 }

@@ -29,8 +29,12 @@ func ftCorruptBase(t *testing.T, seed uint64, closed bool) (*fs.Mem, *ftModel) {
 		require.NoError(t, e.Close())
 		return mem, m
 	}
-	// The unsealed last segment must hold a few frames to damage.
+	// The unsealed last segment must hold a few frames to damage, some of
+	// them before its synced point (groups after them start with sync marks).
 	rng := ftRand(seed ^ 0xC0FFEE)
+	for range 3 {
+		require.NoError(t, m.runGroup(e, ftGroup{{single: ftGenItem(rng, ftPlanCfg{entities: 4}, 20, 60)}}))
+	}
 	for {
 		n := 0
 		for _, ev := range m.staged {
@@ -59,6 +63,18 @@ func ftRequireCorruption(t *testing.T, err error, seg uint64, off int64, ctx str
 	require.Equal(t, seg, ce.Segment, "%s: segment named by %v", ctx, err)
 	require.Equal(t, off, ce.Offset, "%s: offset named by %v", ctx, err)
 	require.Contains(t, err.Error(), fmt.Sprintf("segment %d at offset %d", seg, off), ctx)
+}
+
+// ftSyncedFrames returns how many data frames of l end at or before its
+// synced point: damage to them is corruption, not a torn tail.
+func ftSyncedFrames(l ftSegLayout) int {
+	n := 0
+	for _, f := range l.data() {
+		if f.end() <= l.synced {
+			n++
+		}
+	}
+	return n
 }
 
 // ftRegion says what a byte of a segment file belongs to.
@@ -287,7 +303,7 @@ func TestCorruptMidSegmentRepair(t *testing.T) {
 		frame  int  // data frame to damage, -1 for the header
 		footer bool // also damage the footer so that Open scans
 	}{
-		{"unsealed last segment", layout[n-1], len(layout[n-1].data()) / 2, false},
+		{"unsealed last segment", layout[n-1], ftSyncedFrames(layout[n-1]) / 2, false},
 		{"first frame of the unsealed last segment", layout[n-1], 0, false},
 		{"sealed middle segment", middle, len(middle.data()) / 2, true},
 		{"sealed first segment", layout[0], 1, true},

@@ -54,8 +54,8 @@ func Open(dir string, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	o := opts.withDefaults()
-	if err := o.FS.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("storage: create %s: %w: %w", dir, messages.ErrIO, err)
+	if err := createDir(o.FS, dir, o.SyncMode != SyncNone); err != nil {
+		return nil, err
 	}
 	lock, err := o.FS.Lock(filepath.Join(dir, "LOCK"))
 	if err != nil {
@@ -100,7 +100,7 @@ func (e *Engine) setActive(s *segment) {
 	e.active = s
 	e.footer.reset()
 	e.idx.mu.Lock()
-	e.idx.segments[s.id] = s.f
+	e.idx.segments[s.id] = share(s.f)
 	e.idx.mu.Unlock()
 	e.stage.reset(s.id, s.size, true)
 	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
@@ -168,6 +168,31 @@ func (e *Engine) closeFiles() error {
 		delete(e.idx.segments, id)
 	}
 	return first
+}
+
+// createDir creates dir (0700) and the parents it lacks; with sync, it
+// fsyncs the parent of each directory it created, so that a power cut
+// cannot take away the data directory with the segments synced into it.
+func createDir(fsys fs.FS, dir string, sync bool) error {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := fsys.ReadDir(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
+	}
+	if err := fsys.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("storage: create %s: %w: %w", dir, messages.ErrIO, err)
+	}
+	if !sync {
+		return nil
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := fsys.SyncDir(filepath.Dir(missing[i])); err != nil {
+			return fmt.Errorf("storage: sync the parent of %s: %w: %w", missing[i], messages.ErrSyncFailed, err)
+		}
+	}
+	return nil
 }
 
 // Dir returns the data directory.

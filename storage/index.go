@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/batpak-go/batpak/messages"
-	"github.com/batpak-go/batpak/storage/fs"
 )
 
 // entry is the in-memory index record of one committed event: enough to
@@ -62,13 +61,13 @@ type index struct {
 	byCorr    posTable // latest entry of each correlation
 	streams   []*stream
 	streamIdx map[messages.Coordinate]uint32
-	segments  map[uint64]fs.File
+	segments  map[uint64]*sharedFile
 	closed    bool
 	orphans   int // events whose correlation named no stored event
 }
 
 func newIndex() *index {
-	return &index{streamIdx: make(map[messages.Coordinate]uint32), segments: make(map[uint64]fs.File)}
+	return &index{streamIdx: make(map[messages.Coordinate]uint32), segments: make(map[uint64]*sharedFile)}
 }
 
 func (x *index) idOf(p uint32) messages.ID   { return x.entries[p].id }

@@ -17,6 +17,9 @@ func (e *Engine) loadBody(en entry) ([]byte, error) {
 	e.idx.mu.RLock()
 	f, ok := e.idx.segments[uint64(en.segment)]
 	closed := e.idx.closed
+	if ok && !closed {
+		f.acquire()
+	}
 	e.idx.mu.RUnlock()
 	if closed {
 		return nil, ErrClosed
@@ -24,6 +27,7 @@ func (e *Engine) loadBody(en entry) ([]byte, error) {
 	if !ok {
 		return nil, en.corrupt("segment is not open")
 	}
+	defer f.release()
 	buf := make([]byte, en.size)
 	if _, err := f.ReadAt(buf, int64(en.offset)); err != nil {
 		return nil, fmt.Errorf("storage: read segment %d at %d: %w: %w", en.segment, en.offset, messages.ErrIO, err)

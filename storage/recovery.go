@@ -103,7 +103,7 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 	if err != nil {
 		return nil, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
 	}
-	e.idx.segments[id] = f
+	e.idx.segments[id] = share(f)
 	size, err := f.Size()
 	if err != nil {
 		return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
