@@ -3,9 +3,9 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/batpak-go/batpak/messages"
 )
