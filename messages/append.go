@@ -17,9 +17,11 @@ type Append struct {
 	// Expected is the optimistic-concurrency condition on the entity.
 	Expected ExpectedVersion `msgpack:"expected"`
 	// IdempotencyKey, when non-zero, makes the append safe to retry: a
-	// second append with the same key returns the first one's receipt
-	// (even if its Expected no longer holds) and writes nothing. The event's
-	// id is then IDFromKey(key).
+	// second append of the same request (coordinate, kind, payload,
+	// correlation, causation) with the same key returns the first one's
+	// receipt (even if its Expected no longer holds) and writes nothing; a
+	// different request with the same key is refused with
+	// ErrIdempotencyConflict. The event's id is IDFromKey(key).
 	IdempotencyKey ID `msgpack:"key"`
 	// Trace optionally carries the sender's W3C trace context.
 	Trace TraceCarrier `msgpack:"trace,omitempty"`
@@ -74,9 +76,14 @@ type BatchItem struct {
 // AppendBatch asks the writer to append several events atomically: all of
 // them become visible together, or none does, now and after any crash.
 //
-// Idempotency is all-or-none: if every item carries a key and all were
-// already written by one earlier batch, the original receipts come back; if
-// only some were, the batch is refused as a partial replay.
+// Idempotency: the items that carry a key identify the batch. If they were
+// all written by one earlier batch and this batch equals it item for item
+// (keyed and unkeyed items alike: coordinate, kind, payload, correlation,
+// causation), the original receipts come back and nothing is written, so
+// the very same batch is always safe to retry. If only some keyed items were
+// written, the batch is refused with ErrPartialReplay; if the stored batch
+// differs, with ErrIdempotencyConflict. A batch without keys is never a
+// replay.
 type AppendBatch struct {
 	Items BatchItems   `msgpack:"items"`
 	Trace TraceCarrier `msgpack:"trace,omitempty"`

@@ -32,13 +32,13 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	id := e.ids.next()
 	if !a.IdempotencyKey.IsZero() {
 		id = messages.IDFromKey(a.IdempotencyKey)
-		if r, ok, err := e.existing(id); ok || err != nil {
+		if r, ok, err := e.replaySingle(a, id); ok || err != nil {
 			return r, err
 		}
 	}
 	t := e.tailOf(a.Coordinate)
 	if !a.Expected.Check(t.version) {
-		return messages.Receipt{}, &VersionConflictError{Coordinate: a.Coordinate, Expected: a.Expected, Actual: t.version}
+		return messages.Receipt{}, e.conflict(a.Coordinate, a.Expected, t)
 	}
 	corr := a.CorrelationID
 	if corr.IsZero() {
@@ -75,31 +75,16 @@ func (e *Engine) tailOf(c messages.Coordinate) tail {
 	return e.idx.tailOf(c)
 }
 
-// existing returns the receipt of an event already staged, written or
-// published under the key-derived id.
-func (e *Engine) existing(id messages.ID) (messages.Receipt, bool, error) {
-	if g, ok := e.over.keyed[id]; ok {
-		r := g.r
-		r.Replayed = true
-		return r, true, nil
+// conflict explains why expected does not hold on c, whose tail as staged
+// or written is t. If the published (durable) state would satisfy it, the
+// answer depends on groups not yet published: ErrUndecided. Otherwise the
+// conflict is a fact of the committed log, reported with its version.
+func (e *Engine) conflict(c messages.Coordinate, expected messages.ExpectedVersion, t tail) error {
+	published := e.idx.tailOf(c).version
+	if published != t.version && expected.Check(published) {
+		return fmt.Errorf("%w: %s expects %s of %s, which the unpublished groups change", ErrUndecided, "an append", expected, c)
 	}
-	e.idx.mu.RLock()
-	pos, ok := e.idx.byID.find(id, e.idx.idOf)
-	var en ref
-	if ok {
-		en = e.idx.ref(pos)
-	}
-	e.idx.mu.RUnlock()
-	if !ok {
-		return messages.Receipt{}, false, nil
-	}
-	ev, err := e.readEntry(en, false)
-	if err != nil {
-		return messages.Receipt{}, false, err
-	}
-	r := ev.Receipt()
-	r.Replayed = true
-	return r, true, nil
+	return &VersionConflictError{Coordinate: c, Expected: expected, Actual: published}
 }
 
 // stageEvent completes ev (sequence, version, clock, chain), encodes it

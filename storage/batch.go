@@ -14,10 +14,11 @@ import (
 //
 // Rules: at most MaxBatchItems items and MaxBatchBytes of payload; no item
 // may carry an expected version; a causation may name only an earlier item;
-// idempotency keys are all-or-none: if every item has a key and all were
-// written before, the original receipts come back (Replayed); if some were,
-// the batch is refused with messages.ErrPartialReplay. An empty batch
-// returns no receipts and writes nothing.
+// the keyed items identify a batch for idempotency: if they were all
+// written before by one batch that the request matches item for item (keyed
+// or not), the original receipts come back (Replayed); see replayBatch for
+// the partial and conflicting cases. An empty batch returns no receipts and
+// writes nothing.
 func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error) {
 	if err := e.writable(); err != nil {
 		return nil, err
@@ -108,31 +109,3 @@ func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error
 	return ids, nil
 }
 
-// replayBatch handles a resubmitted batch: it returns the original receipts
-// when every item is keyed and already written, an ErrPartialReplay error
-// when only some are, and replay=false when none is.
-func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]messages.Receipt, bool, error) {
-	var rs []messages.Receipt
-	found := 0
-	for i := range items {
-		if items[i].IdempotencyKey.IsZero() {
-			continue
-		}
-		r, ok, err := e.existing(ids[i])
-		if err != nil {
-			return nil, false, err
-		}
-		if ok {
-			found++
-			rs = append(rs, r)
-		}
-	}
-	switch {
-	case found == 0:
-		return nil, false, nil
-	case found < len(items):
-		return nil, false, &BatchError{Item: -1, Err: fmt.Errorf("%w: %d of %d items were already written",
-			messages.ErrPartialReplay, found, len(items))}
-	}
-	return rs, true, nil
-}

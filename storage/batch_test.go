@@ -204,7 +204,7 @@ func TestBatchReplay(t *testing.T) {
 	require.ErrorIs(t, err, messages.ErrPartialReplay)
 	mixed := append([]messages.BatchItem{{Coordinate: coord("e"), Kind: testKind}}, keyed[0])
 	_, err = h.e.AppendBatch(&messages.AppendBatch{Items: mixed})
-	require.ErrorIs(t, err, messages.ErrPartialReplay)
+	require.ErrorIs(t, err, messages.ErrIdempotencyConflict, "keyed item 0 was written at another position of another batch")
 	require.Zero(t, h.e.Staged())
 
 	h.reopen()

@@ -18,7 +18,7 @@ import (
 // refuses every later write until it is reopened: after a failed fsync the
 // state of the file is unknown, and recovery is the only safe judge.
 func (e *Engine) Commit() error {
-	p, err := e.writeAndSync()
+	p, err := e.writeAndSync(false)
 	if p == nil || err != nil {
 		return err
 	}
@@ -26,10 +26,10 @@ func (e *Engine) Commit() error {
 }
 
 // CommitEvents is Commit returning the committed events, in global order,
-// with their payloads (the slices the appends were given, not copies): what
-// the writer hands to subscribers. The caller owns the returned slice.
+// with their payloads (copies of the bytes written, not the slices the
+// appends were given). The caller owns the returned slice.
 func (e *Engine) CommitEvents() ([]messages.Event, error) {
-	p, err := e.writeAndSync()
+	p, err := e.writeAndSync(true)
 	if p == nil || err != nil {
 		return nil, err
 	}
@@ -38,14 +38,14 @@ func (e *Engine) CommitEvents() ([]messages.Event, error) {
 
 // writeAndSync is Commit up to the publish: it writes the staged group and
 // fsyncs it (a nil Pending: nothing was staged).
-func (e *Engine) writeAndSync() (*Pending, error) {
+func (e *Engine) writeAndSync(retain bool) (*Pending, error) {
 	if err := e.writable(); err != nil {
 		return nil, err
 	}
 	if len(e.pending) > 0 {
 		return nil, fmt.Errorf("storage: Commit with %d written groups not yet published: %w", len(e.pending), messages.ErrInvalidArgument)
 	}
-	p, err := e.Write()
+	p, err := e.write(retain)
 	if p != nil {
 		p.Sync() // its error comes back from Publish, which also makes it sticky
 	}

@@ -45,7 +45,15 @@ func (p *Pending) Sync() error {
 // staging placed a rotation) and returns it as a Pending group; it returns
 // nil when nothing is staged. Appends staged afterwards chain to the
 // written group. Groups must be published in the order they were written.
-func (e *Engine) Write() (*Pending, error) {
+func (e *Engine) Write() (*Pending, error) { return e.write(false) }
+
+// WriteRetaining is Write for a caller that will take the group's events
+// with PublishEvents: their payloads are then copies of the bytes written
+// (one copy of the group's frames), never the slices the appends were
+// given, which their callers may reuse once answered.
+func (e *Engine) WriteRetaining() (*Pending, error) { return e.write(true) }
+
+func (e *Engine) write(retain bool) (*Pending, error) {
 	if err := e.writable(); err != nil {
 		return nil, err
 	}
@@ -57,6 +65,7 @@ func (e *Engine) Write() (*Pending, error) {
 		return nil, err
 	}
 	st := &e.stage
+	st.detachPayloads(retain)
 	p := &Pending{gen: st.gen, n: len(st.events), events: st.events, sizes: st.sizes, f: e.active.f, seg: e.active.id,
 		sync: e.syncDue(), end: Position{Segment: e.active.id, Offset: e.active.size}}
 	if p.sync {
@@ -82,8 +91,9 @@ func (e *Engine) Publish(p *Pending) error {
 	return nil
 }
 
-// PublishEvents is Publish returning the group's events with their
-// payloads; the caller owns the returned slice.
+// PublishEvents is Publish returning the group's events; the caller owns
+// the returned slice. Their payloads are copies of the committed bytes if
+// the group was written with WriteRetaining, else nil.
 func (e *Engine) PublishEvents(p *Pending) ([]messages.Event, error) {
 	if err := e.publish(p); err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"bytes"
+
 	"github.com/batpak-go/batpak/messages"
 )
 
@@ -132,3 +134,26 @@ func (o *overlay) reset() {
 // isKeyedID reports whether id was derived from an idempotency key
 // (messages.IDFromKey makes version-8 UUIDs; new events get version 7).
 func isKeyedID(id messages.ID) bool { return id[6]>>4 == 8 }
+
+// detachPayloads drops the staged events' references to the callers'
+// payload slices. With retain, each payload is replaced by its bytes in one
+// copy of the written frames (a payload is the last field before an event
+// frame's hash), so that what is handed on is exactly what was written.
+func (s *staging) detachPayloads(retain bool) {
+	if !retain {
+		for i := range s.events {
+			s.events[i].Payload = nil
+		}
+		return
+	}
+	slab := bytes.Clone(s.buf)
+	for i := range s.frames {
+		f := &s.frames[i]
+		if f.typ != bodyEvent {
+			continue
+		}
+		ev := &s.events[f.event]
+		end := f.bufOff + f.size - hashFieldBytes
+		ev.Payload = slab[end-len(ev.Payload) : end : end]
+	}
+}
