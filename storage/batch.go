@@ -108,4 +108,3 @@ func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error
 	}
 	return ids, nil
 }
-
