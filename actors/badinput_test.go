@@ -13,6 +13,7 @@ import (
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
 	"github.com/batpak-go/batpak/storage/fs"
+	"github.com/batpak-go/batpak/supervision"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -100,9 +101,9 @@ func TestHostileInputThroughEveryDoor(t *testing.T) {
 			require.NoError(t, err, "answered, not timed out")
 			switch r := res.(type) {
 			case *messages.AppendReply:
-				require.ErrorIs(t, r.Err, h.want)
+				require.ErrorIs(t, r.Err(), h.want)
 			case *messages.AppendBatchReply:
-				require.ErrorIs(t, r.Err, h.want)
+				require.ErrorIs(t, r.Err(), h.want)
 			default:
 				t.Fatalf("reply %T", res)
 			}
@@ -114,7 +115,7 @@ func TestHostileInputThroughEveryDoor(t *testing.T) {
 			require.NoError(t, err, "%s answers %T", pid.Id, msg)
 			r, ok := res.(*messages.ErrorReply)
 			require.True(t, ok, "%s answers %T with %T", pid.Id, msg, res)
-			require.ErrorIs(t, r.Err, messages.ErrUnknownMessage)
+			require.ErrorIs(t, r.Err(), messages.ErrUnknownMessage)
 		}
 	}
 	st, err := s.Stats()
@@ -196,7 +197,9 @@ func TestFullDisk(t *testing.T) {
 	}
 	faulty.FailFrom(1, syscall.ENOSPC) // the disk is full from now on
 	_, err = s.Append(ctx(t), &messages.Append{Coordinate: coord("e"), Kind: kind, Payload: []byte("no room")})
-	require.ErrorIs(t, err, messages.ErrIO, "the code travels in the reply")
+	// The dead disk also refuses the cut of what the failed write may have
+	// left, so the outcome is unknown (and said so), with the cause's text.
+	require.ErrorIs(t, err, messages.ErrOutcomeUnknown, "the code travels in the reply")
 	require.Contains(t, err.Error(), "no space left on device", "and the cause's text")
 	// The writer cannot reopen on a full disk: it stops, and says so at once.
 	require.Eventually(t, func() bool { return s.sh.stopped.Load() != nil }, 5*time.Second, time.Millisecond)
@@ -211,4 +214,30 @@ func TestFullDisk(t *testing.T) {
 		_, err := e.Get(r.EventID)
 		require.NoError(t, err, "acknowledged before the disk filled")
 	}
+}
+
+// A write that fails once (the disk recovers): the failed group is cut
+// before its caller is answered, so ErrIO means nothing of it was written,
+// now and after a reopen; the writer restarts and takes appends again.
+func TestFailedWriteIsCutBeforeTheReply(t *testing.T) {
+	mem := fs.NewMem()
+	faulty := fs.NewFaulty(mem)
+	sys := quietSystem()
+	defer sys.Shutdown()
+	s, err := Spawn(sys, Config{Dir: "/data", Storage: storage.Options{FS: faulty, Preallocate: -1}, Policy: supervision.Bounded(5, time.Minute)})
+	require.NoError(t, err)
+	kept, err := s.Append(ctx(t), &messages.Append{Coordinate: coord("e"), Kind: kind, Payload: []byte("before")})
+	require.NoError(t, err)
+	faulty.SetPartialWrites(true)
+	faulty.FailAt(1, syscall.EIO) // the group's write: half of it reaches the file
+	_, err = s.Append(ctx(t), &messages.Append{Coordinate: coord("e"), Kind: kind, Payload: []byte("torn write")})
+	require.ErrorIs(t, err, messages.ErrIO)
+	require.Contains(t, err.Error(), "nothing of this request was written")
+	// Whatever happens next (here: the process dies), the failed write is gone.
+	e, err := storage.Open("/data", storage.Options{FS: mem.CrashClean()})
+	require.NoError(t, err)
+	require.Equal(t, 1, e.Stats().Events)
+	_, err = e.Get(kept.EventID)
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
 }

@@ -20,8 +20,12 @@ type (
 	subscribed struct{ from uint64 }
 	// unsubscribe removes a subscriber (no answer).
 	unsubscribe struct{ pid *actor.PID }
-	// committed carries the events of one commit group from the writer.
-	committed struct{ events []messages.Event }
+	// committed carries the events of one commit group from the writer;
+	// gap: their payloads were not kept, so subscribers get a Gap instead.
+	committed struct {
+		events []messages.Event
+		gap    bool
+	}
 	// ended tells every subscriber that no more notifications will come.
 	ended struct{ err *messages.Error }
 )
@@ -66,6 +70,10 @@ func (f *fanout) Receive(ctx actor.Context) {
 	case *actor.Terminated:
 		f.remove(ctx, m.Who)
 	case *committed:
+		if m.gap {
+			f.gap(ctx, m.events)
+			return
+		}
 		f.deliver(ctx, m.events)
 	case *ended:
 		f.done = m.err
@@ -81,7 +89,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	default:
 		if ctx.Sender() != nil {
-			ctx.Respond(&messages.ErrorReply{Err: &messages.Error{Code: messages.CodeUnknownMessage,
+			ctx.Respond(&messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,
 				Message: "batpak fanout: unknown message; subscribe with Store.Subscribe"}})
 		}
 	}
@@ -107,6 +115,16 @@ func (f *fanout) deliver(ctx actor.Context, events []messages.Event) {
 	for _, s := range f.subs {
 		if mine := matching(s.filter, events); len(mine) > 0 {
 			ctx.Send(s.pid, &messages.Notification{Events: mine})
+		}
+	}
+}
+
+// gap tells every subscriber with a matching event in events to read them
+// from the log.
+func (f *fanout) gap(ctx actor.Context, events []messages.Event) {
+	for _, s := range f.subs {
+		if mine := matching(s.filter, events); len(mine) > 0 {
+			ctx.Send(s.pid, &messages.Gap{FirstMissed: mine[0].Sequence})
 		}
 	}
 }

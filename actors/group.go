@@ -38,17 +38,26 @@ type flight struct {
 	synced  time.Duration
 	err     error
 	done    chan struct{}
+	// retained: the group was written with its payloads kept for the fanout.
+	retained bool
 }
 
 // join adds a staged request to the open group. The group's first request
 // makes the writer send itself a flush, so that every request already in
-// the mailbox joins the group; a group that reaches its bounds closes at
-// once.
+// the mailbox joins the group. A group that reaches its bounds closes at
+// once; if the previous group is still syncing, the writer first waits for
+// it (the open group never grows past its bounds: that is the writer's
+// backpressure on its mailbox).
 func (w *writer) join(ctx actor.Context, wt waiter, bytes int) {
 	w.open.waiters = append(w.open.waiters, wt)
 	w.open.bytes += bytes
-	w.joined = true
+	w.taken = true
 	if len(w.open.waiters) >= w.sh.cfg.MaxGroupEvents || w.open.bytes >= w.sh.cfg.MaxGroupBytes {
+		if f := w.inflight; f != nil {
+			<-f.done
+			w.land(ctx) // lands f, then writes the open group
+			return
+		}
 		w.closeGroup(ctx)
 		return
 	}
@@ -73,11 +82,16 @@ func (w *writer) closeGroup(ctx actor.Context) {
 			span.AddLink(trace.Link{SpanContext: wt.span.SpanContext()})
 		}
 	}
-	p, err := w.e.Write()
-	if err != nil {
-		w.fail(ctx, g, span, err)
+	retain := w.sh.subscribers.Load() > 0
+	write := w.e.Write
+	if retain {
+		write = w.e.WriteRetaining // subscribers get copies of the written bytes
 	}
-	f := &flight{p: p, g: g, span: span, started: time.Now(), done: make(chan struct{})}
+	p, err := write()
+	if err != nil {
+		w.fail(g, span, err)
+	}
+	f := &flight{p: p, g: g, span: span, started: time.Now(), done: make(chan struct{}), retained: retain}
 	w.inflight = f
 	sync := func() {
 		if p != nil { // nil: the group holds only replays of written events
@@ -113,7 +127,7 @@ func (w *writer) land(ctx actor.Context) {
 		events, err = w.e.PublishEvents(f.p)
 	}
 	if err != nil {
-		w.fail(ctx, f.g, f.span, err)
+		w.fail(f.g, f.span, err)
 	}
 	// Spans and metrics first, so that whoever gets a reply also sees them.
 	bg := context.Background()
@@ -135,19 +149,32 @@ func (w *writer) land(ctx actor.Context) {
 		}
 	}
 	if len(events) > 0 && w.sh.subscribers.Load() > 0 {
-		ctx.Send(w.sh.fanout, &committed{events: events})
+		// A subscriber that came while the group was written without its
+		// payloads is told of a gap instead (it reads them from the log).
+		ctx.Send(w.sh.fanout, &committed{events: events, gap: !f.retained})
 	}
+	w.dirty = w.dirty || len(events) > 0
+	w.redecide(ctx)
 	w.closeGroup(ctx)
+	w.armSyncTimer(ctx)
 }
 
-// fail answers a group whose write, fsync or publish failed, then panics:
-// the engine refuses writes until reopened, which a restart does.
-func (w *writer) fail(ctx actor.Context, g group, span trace.Span, err error) {
-	w.answerGroup(ctx, g, messages.ToError(err))
+// fail records a group whose write, fsync or publish failed, then panics:
+// the engine refuses writes until reopened, which a restart does. The
+// crash handler (answerCrash) cuts what the group wrote and answers its
+// callers with err.
+func (w *writer) fail(g group, span trace.Span, err error) {
+	w.failed = &failedGroup{g: g, err: err}
 	span.RecordError(err)
 	span.SetStatus(codes.Error, "commit failed")
 	span.End()
 	panic(fmt.Errorf("batpak writer: commit failed, reopening: %w", err))
+}
+
+// failedGroup is a group whose commit failed, for the crash handler.
+type failedGroup struct {
+	g   group
+	err error
 }
 
 // answerGroup ends the spans of a group's callers with an error status and

@@ -1,17 +1,29 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 )
 
+// request is an append or a batch the writer is deciding: the message, who
+// gets the answer, and its span.
+type request struct {
+	msg  any // *messages.Append or *messages.AppendBatch
+	to   *actor.PID
+	span trace.Span
+}
+
+func (r *request) batch() bool { _, ok := r.msg.(*messages.AppendBatch); return ok }
+
 // refuse answers a request the writer cannot take, or returns false.
-func (w *writer) refuse(ctx actor.Context, batch bool) bool {
+func (w *writer) refuse(ctx actor.Context, to *actor.PID, batch bool) bool {
 	var err *messages.Error
 	switch {
 	case w.sh.stopped.Load() != nil:
@@ -29,64 +41,98 @@ func (w *writer) refuse(ctx actor.Context, batch bool) bool {
 		}
 		return false
 	}
-	w.reply(ctx, ctx.Sender(), failure(batch, err))
+	w.reply(ctx, to, failure(batch, err))
 	return true
 }
 
 func failure(batch bool, err *messages.Error) any {
 	if batch {
-		return &messages.AppendBatchReply{Err: err}
+		return &messages.AppendBatchReply{Failure: err}
 	}
-	return &messages.AppendReply{Err: err}
+	return &messages.AppendReply{Failure: err}
 }
 
-func (w *writer) append(ctx actor.Context, a *messages.Append) {
-	if w.refuse(ctx, false) {
+// receive takes a new append or batch from the mailbox.
+func (w *writer) receive(ctx actor.Context, msg any, carrier messages.TraceCarrier) {
+	r := request{msg: msg, to: ctx.Sender()}
+	if w.refuse(ctx, r.to, r.batch()) {
 		return
 	}
 	w.stormStep()
-	_, span := w.tel.tracer.Start(w.tel.parent(ctx, a.Trace), SpanAppend)
-	if span.IsRecording() {
-		span.SetAttributes(attribute.String("batpak.entity", a.Coordinate.Entity), attribute.String("batpak.scope", a.Coordinate.Scope))
-	}
-	r, err := w.e.Append(a)
-	if err != nil {
-		w.refused(ctx, span, err, false)
-		return
-	}
-	if span.IsRecording() {
-		span.SetAttributes(attribute.Int64("batpak.sequence", int64(r.Sequence)), attribute.Bool("batpak.replayed", r.Replayed))
-	}
-	w.join(ctx, waiter{to: ctx.Sender(), receipt: r, span: span}, len(a.Payload))
+	_, r.span = w.tel.tracer.Start(w.tel.parent(ctx, carrier), SpanAppend)
+	w.decide(ctx, r)
 }
 
-func (w *writer) appendBatch(ctx actor.Context, b *messages.AppendBatch) {
-	if w.refuse(ctx, true) {
+// decide runs the engine's append protocol for r: a receipt joins the open
+// group (answered when it is durable); a refusal is answered at once; an
+// answer that depends on groups not yet published (storage.ErrUndecided: a
+// conflict or a replay caused by events that a crash could still cut) is
+// deferred and decided again when the next group lands, so that no caller
+// is ever told of an event that never came to exist.
+func (w *writer) decide(ctx actor.Context, r request) {
+	var (
+		receipts []messages.Receipt
+		bytes    int
+		err      error
+	)
+	switch m := r.msg.(type) {
+	case *messages.Append:
+		if r.span.IsRecording() {
+			r.span.SetAttributes(attribute.String("batpak.entity", m.Coordinate.Entity), attribute.String("batpak.scope", m.Coordinate.Scope))
+		}
+		var rc messages.Receipt
+		rc, err = w.e.Append(m)
+		receipts, bytes = []messages.Receipt{rc}, len(m.Payload)
+	case *messages.AppendBatch:
+		if r.span.IsRecording() {
+			r.span.SetAttributes(attribute.Int("batpak.batch.items", len(m.Items)))
+		}
+		receipts, err = w.e.AppendBatch(m)
+		for i := range m.Items {
+			bytes += len(m.Items[i].Payload)
+		}
+	}
+	switch {
+	case errors.Is(err, storage.ErrUndecided):
+		w.deferred = append(w.deferred, r)
+		w.taken = true
+		return
+	case err != nil:
+		w.refused(ctx, r, err)
 		return
 	}
-	_, span := w.tel.tracer.Start(w.tel.parent(ctx, b.Trace), SpanAppend)
-	if span.IsRecording() {
-		span.SetAttributes(attribute.Int("batpak.batch.items", len(b.Items)))
+	wt := waiter{to: r.to, span: r.span}
+	if r.batch() {
+		wt.batch, wt.batchRs = true, receipts
+	} else {
+		wt.receipt = receipts[0]
+		if r.span.IsRecording() {
+			r.span.SetAttributes(attribute.Int64("batpak.sequence", int64(wt.receipt.Sequence)), attribute.Bool("batpak.replayed", wt.receipt.Replayed))
+		}
 	}
-	rs, err := w.e.AppendBatch(b)
-	if err != nil {
-		w.refused(ctx, span, err, true)
+	w.join(ctx, wt, bytes)
+}
+
+// redecide decides the deferred requests again, in their order, now that a
+// group has landed.
+func (w *writer) redecide(ctx actor.Context) {
+	if len(w.deferred) == 0 {
 		return
 	}
-	n := 0
-	for i := range b.Items {
-		n += len(b.Items[i].Payload)
+	rs := w.deferred
+	w.deferred = nil
+	for _, r := range rs {
+		w.decide(ctx, r)
 	}
-	w.join(ctx, waiter{to: ctx.Sender(), batch: true, batchRs: rs, span: span}, n)
 }
 
 // refused answers a request the engine refused (validation, CAS, partial
-// replay) at once, ending its span with the error.
-func (w *writer) refused(ctx actor.Context, span trace.Span, err error, batch bool) {
-	span.RecordError(err)
-	span.SetStatus(codes.Error, messages.CodeOf(err).String())
-	span.End()
-	w.reply(ctx, ctx.Sender(), failure(batch, messages.ToError(err)))
+// replay, idempotency conflict) at once, ending its span with the error.
+func (w *writer) refused(ctx actor.Context, r request, err error) {
+	r.span.RecordError(err)
+	r.span.SetStatus(codes.Error, messages.CodeOf(err).String())
+	r.span.End()
+	w.reply(ctx, r.to, failure(r.batch(), messages.ToError(err)))
 }
 
 // stormStep panics on every N-th append of a test-only crash storm.

@@ -45,12 +45,24 @@ type shared struct {
 
 // setEngine publishes a newly opened engine to readers and wakes those
 // waiting for one (reads during a restart).
+// The engine it replaces (abandoned by a crashed writer, whose reads went
+// on meanwhile) is released.
 func (s *shared) setEngine(e *storage.Engine) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.engine.Store(e)
+	old := s.engine.Swap(e)
 	close(s.engineCh)
 	s.engineCh = make(chan struct{})
+	s.mu.Unlock()
+	if old != nil && old != e {
+		old.Release()
+	}
+}
+
+// releaseEngine ends the reads of the current engine (at Close).
+func (s *shared) releaseEngine() {
+	if e := s.engine.Load(); e != nil {
+		e.Release()
+	}
 }
 
 // engineChange returns a channel closed at the next setEngine.

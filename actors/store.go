@@ -80,8 +80,8 @@ func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receip
 	if !ok {
 		return messages.Receipt{}, unexpected(res)
 	}
-	if r.Err != nil {
-		return messages.Receipt{}, r.Err
+	if err := r.Err(); err != nil {
+		return messages.Receipt{}, err
 	}
 	return r.Receipt, nil
 }
@@ -105,8 +105,8 @@ func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]mes
 	if !ok {
 		return nil, unexpected(res)
 	}
-	if r.Err != nil {
-		return nil, r.Err
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
 	return r.Receipts, nil
 }
@@ -114,12 +114,12 @@ func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]mes
 func unexpected(res any) error {
 	switch r := res.(type) {
 	case *messages.ErrorReply:
-		if r.Err != nil {
-			return r.Err
+		if err := r.Err(); err != nil {
+			return err
 		}
 	case *messages.AppendReply:
-		if r.Err != nil {
-			return r.Err
+		if err := r.Err(); err != nil {
+			return err
 		}
 	}
 	return fmt.Errorf("batpak: unexpected reply %T: %w", res, messages.ErrInvalidArgument)
@@ -134,13 +134,12 @@ func (s *Store) request(ctx context.Context, msg any) (any, error) {
 	if s.sh.closing.Load() {
 		return nil, &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
 	}
-	timeout := s.sh.cfg.RequestTimeout
-	if d, ok := ctx.Deadline(); ok {
-		timeout = time.Until(d)
+	timeout, err := s.timeout(ctx)
+	if err != nil {
+		return nil, err
 	}
 	f := s.sys.Root.RequestFuture(s.writer, msg, timeout)
 	var res any
-	var err error
 	if ctx.Done() == nil { // cannot be cancelled: wait on the future alone
 		res, err = f.Result()
 	} else {
@@ -172,12 +171,31 @@ func (s *Store) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r, ok := res.(*messages.ErrorReply); ok && r.Err != nil {
-		return r.Err
-	} else if !ok {
+	if r, ok := res.(*messages.ErrorReply); !ok {
 		return unexpected(res)
+	} else if err := r.Err(); err != nil {
+		return err
 	}
 	return nil
+}
+
+// timeout returns how long a request may wait for the writer: until ctx's
+// deadline, else Config.RequestTimeout. A context already done or past its
+// deadline fails at once (protoactor would take a negative timeout as
+// none).
+func (s *Store) timeout(ctx context.Context) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	d, ok := ctx.Deadline()
+	if !ok {
+		return s.sh.cfg.RequestTimeout, nil
+	}
+	t := time.Until(d)
+	if t <= 0 {
+		return 0, context.DeadlineExceeded
+	}
+	return t, nil
 }
 
 // Close stops taking requests, lets the writer commit what it already
@@ -191,21 +209,33 @@ func (s *Store) Close(ctx context.Context) error {
 		return &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is already closed"}
 	}
 	defer s.sys.Root.Stop(s.supervisor)
+	defer s.sh.releaseEngine()
 	closed := &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
 	defer s.sys.Root.RequestFuture(s.sh.fanout, &ended{err: closed}, time.Second).Wait()
 	if s.sh.stopped.Load() != nil {
 		return nil
 	}
-	timeout := s.sh.cfg.RequestTimeout
-	if d, ok := ctx.Deadline(); ok {
-		timeout = time.Until(d)
+	timeout, err := s.timeout(ctx)
+	if err != nil {
+		timeout = s.sh.cfg.RequestTimeout // the writer still seals; Close does not wait for it
 	}
-	res, err := s.sys.Root.RequestFuture(s.writer, &shutdown{}, timeout).Result()
+	f := s.sys.Root.RequestFuture(s.writer, &shutdown{}, timeout)
 	if err != nil {
 		return fmt.Errorf("batpak: close: %w", err)
 	}
-	if r, ok := res.(*messages.ErrorReply); ok && r.Err != nil {
-		return r.Err
+	var res any
+	done := make(chan struct{})
+	go func() { res, err = f.Result(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("batpak: close: the writer is still sealing the store: %w", ctx.Err())
+	}
+	if err != nil {
+		return fmt.Errorf("batpak: close: %w", err)
+	}
+	if r, ok := res.(*messages.ErrorReply); ok {
+		return r.Err()
 	}
 	return nil
 }

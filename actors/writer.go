@@ -24,6 +24,9 @@ type (
 	// syncRequest asks the writer to commit what it holds and fsync; it
 	// answers with a *messages.ErrorReply.
 	syncRequest struct{}
+	// syncTick is SyncPeriodic's timer: it fsyncs what was committed since
+	// the last fsync, also when traffic has stopped.
+	syncTick struct{}
 )
 
 var nilRequest = &messages.Error{Code: messages.CodeInvalidArgument, Message: "batpak writer: nil request"}
@@ -35,11 +38,15 @@ type writer struct {
 	tel      *telemetry
 	e        *storage.Engine
 	open     group
-	flushing bool    // a flush is in the mailbox
-	inflight *flight // at most one group syncing
+	flushing bool         // a flush is in the mailbox
+	inflight *flight      // at most one group syncing
+	failed   *failedGroup // a group whose commit failed, until the crash handler answers it
+	deferred []request    // requests to decide again when the next group lands
 	closed   bool
 	drained  int  // requests taken since Close began
-	joined   bool // the message being handled joined the open group
+	taken    bool // the message being handled joined the open group or was deferred
+	dirty    bool // SyncPeriodic: committed since the last fsync
+	ticking  bool // SyncPeriodic: a syncTick is scheduled
 }
 
 func newWriter(sh *shared) actor.Producer {
@@ -48,7 +55,7 @@ func newWriter(sh *shared) actor.Producer {
 
 // Receive implements actor.Actor.
 func (w *writer) Receive(ctx actor.Context) {
-	w.joined = false
+	w.taken = false
 	defer w.answerCrash(ctx)
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
@@ -58,16 +65,18 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *actor.Stopped:
 	case *messages.Append:
 		if m == nil {
-			w.reply(ctx, ctx.Sender(), &messages.AppendReply{Err: nilRequest})
+			w.reply(ctx, ctx.Sender(), &messages.AppendReply{Failure: nilRequest})
 			return
 		}
-		w.append(ctx, m)
+		w.receive(ctx, m, m.Trace)
 	case *messages.AppendBatch:
 		if m == nil {
-			w.reply(ctx, ctx.Sender(), &messages.AppendBatchReply{Err: nilRequest})
+			w.reply(ctx, ctx.Sender(), &messages.AppendBatchReply{Failure: nilRequest})
 			return
 		}
-		w.appendBatch(ctx, m)
+		w.receive(ctx, m, m.Trace)
+	case *syncTick:
+		w.periodicSync(ctx)
 	case *flush:
 		w.flushing = false
 		w.closeGroup(ctx)
@@ -86,7 +95,7 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *faults.PanicEvery:
 		w.sh.storm, w.sh.seen = *m, 0
 	default:
-		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Err: &messages.Error{
+		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Failure: &messages.Error{
 			Code: messages.CodeUnknownMessage, Message: fmt.Sprintf("batpak writer: unknown message %T", m)}})
 	}
 }

@@ -1,20 +1,44 @@
 package messages
 
-// AppendReply answers an Append: either a receipt or an error.
+// AppendReply answers an Append: either a receipt or a failure.
 type AppendReply struct {
 	Receipt Receipt `msgpack:"receipt"`
-	Err     *Error  `msgpack:"err,omitempty"`
+	Failure *Error  `msgpack:"err,omitempty"`
+}
+
+// Err returns the failure as a plain error, nil on success.
+func (r *AppendReply) Err() error {
+	if r == nil || r.Failure == nil {
+		return nil
+	}
+	return r.Failure
 }
 
 // AppendBatchReply answers an AppendBatch: the receipts of every item, in
-// order, or an error (and then nothing of the batch was written).
+// order, or a failure (and then nothing of the batch was written).
 type AppendBatchReply struct {
 	Receipts Receipts `msgpack:"receipts"`
-	Err      *Error   `msgpack:"err,omitempty"`
+	Failure  *Error   `msgpack:"err,omitempty"`
+}
+
+// Err returns the failure as a plain error, nil on success.
+func (r *AppendBatchReply) Err() error {
+	if r == nil || r.Failure == nil {
+		return nil
+	}
+	return r.Failure
 }
 
 // ErrorReply answers a message the receiver could not handle at all (for
-// example CodeUnknownMessage).
+// example CodeUnknownMessage), or a Sync or Close.
 type ErrorReply struct {
-	Err *Error `msgpack:"err"`
+	Failure *Error `msgpack:"err"`
+}
+
+// Err returns the failure as a plain error, nil on success.
+func (r *ErrorReply) Err() error {
+	if r == nil || r.Failure == nil {
+		return nil
+	}
+	return r.Failure
 }
