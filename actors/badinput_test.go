@@ -100,9 +100,9 @@ func TestHostileInputThroughEveryDoor(t *testing.T) {
 			require.NoError(t, err, "answered, not timed out")
 			switch r := res.(type) {
 			case *messages.AppendReply:
-				require.ErrorIs(t, r.Err, h.want)
+				require.ErrorIs(t, r.Err(), h.want)
 			case *messages.AppendBatchReply:
-				require.ErrorIs(t, r.Err, h.want)
+				require.ErrorIs(t, r.Err(), h.want)
 			default:
 				t.Fatalf("reply %T", res)
 			}
@@ -114,7 +114,7 @@ func TestHostileInputThroughEveryDoor(t *testing.T) {
 			require.NoError(t, err, "%s answers %T", pid.Id, msg)
 			r, ok := res.(*messages.ErrorReply)
 			require.True(t, ok, "%s answers %T with %T", pid.Id, msg, res)
-			require.ErrorIs(t, r.Err, messages.ErrUnknownMessage)
+			require.ErrorIs(t, r.Err(), messages.ErrUnknownMessage)
 		}
 	}
 	st, err := s.Stats()

@@ -74,7 +74,7 @@ func (r *requester) Receive(ctx actor.Context) {
 		r.send(ctx)
 	case *messages.AppendReply:
 		r.lat.Add(time.Since(r.sent))
-		if m.Err != nil {
+		if m.Err() != nil {
 			r.failed.Add(1)
 		}
 		if r.i++; r.i < r.n {

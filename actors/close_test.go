@@ -35,11 +35,11 @@ func TestCloseDrainsUpToItsLimit(t *testing.T) {
 		res, err := fut.Result()
 		require.NoError(t, err, "every queued request is answered")
 		r := res.(*messages.AppendReply)
-		if r.Err == nil {
+		if r.Err() == nil {
 			ok++
 			receipts = append(receipts, r.Receipt)
 		} else {
-			require.ErrorIs(t, r.Err, messages.ErrShuttingDown)
+			require.ErrorIs(t, r.Err(), messages.ErrShuttingDown)
 			refused++
 		}
 	}
@@ -93,7 +93,7 @@ func TestCrashedGroupLeavesNothingBehind(t *testing.T) {
 	for _, fut := range futures {
 		res, err := fut.Result()
 		require.NoError(t, err)
-		require.ErrorIs(t, res.(*messages.AppendReply).Err, messages.ErrWriterCrashed)
+		require.ErrorIs(t, res.(*messages.AppendReply).Err(), messages.ErrWriterCrashed)
 	}
 	for _, k := range keys {
 		_, err := f.store.Get(messages.IDFromKey(k))

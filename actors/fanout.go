@@ -81,7 +81,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	default:
 		if ctx.Sender() != nil {
-			ctx.Respond(&messages.ErrorReply{Err: &messages.Error{Code: messages.CodeUnknownMessage,
+			ctx.Respond(&messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,
 				Message: "batpak fanout: unknown message; subscribe with Store.Subscribe"}})
 		}
 	}

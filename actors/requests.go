@@ -35,9 +35,9 @@ func (w *writer) refuse(ctx actor.Context, batch bool) bool {
 
 func failure(batch bool, err *messages.Error) any {
 	if batch {
-		return &messages.AppendBatchReply{Err: err}
+		return &messages.AppendBatchReply{Failure: err}
 	}
-	return &messages.AppendReply{Err: err}
+	return &messages.AppendReply{Failure: err}
 }
 
 func (w *writer) append(ctx actor.Context, a *messages.Append) {

@@ -25,7 +25,7 @@ func (w *writer) sync(ctx actor.Context) {
 	}
 	w.settle(ctx)
 	err := w.e.Sync()
-	w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Err: messages.ToError(err)})
+	w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Failure: messages.ToError(err)})
 	if err != nil {
 		panic(fmt.Errorf("batpak writer: sync failed, reopening: %w", err))
 	}
@@ -41,7 +41,7 @@ func (w *writer) shutdown(ctx actor.Context) {
 		w.e = nil
 	}
 	w.closed = true
-	w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Err: messages.ToError(err)})
+	w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Failure: messages.ToError(err)})
 }
 
 // answerCrash runs when Receive panics: every caller of the open group and

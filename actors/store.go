@@ -80,8 +80,8 @@ func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receip
 	if !ok {
 		return messages.Receipt{}, unexpected(res)
 	}
-	if r.Err != nil {
-		return messages.Receipt{}, r.Err
+	if r.Failure != nil {
+		return messages.Receipt{}, r.Failure
 	}
 	return r.Receipt, nil
 }
@@ -105,8 +105,8 @@ func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]mes
 	if !ok {
 		return nil, unexpected(res)
 	}
-	if r.Err != nil {
-		return nil, r.Err
+	if r.Failure != nil {
+		return nil, r.Failure
 	}
 	return r.Receipts, nil
 }
@@ -114,12 +114,12 @@ func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]mes
 func unexpected(res any) error {
 	switch r := res.(type) {
 	case *messages.ErrorReply:
-		if r.Err != nil {
-			return r.Err
+		if r.Failure != nil {
+			return r.Failure
 		}
 	case *messages.AppendReply:
-		if r.Err != nil {
-			return r.Err
+		if r.Failure != nil {
+			return r.Failure
 		}
 	}
 	return fmt.Errorf("batpak: unexpected reply %T: %w", res, messages.ErrInvalidArgument)
@@ -172,8 +172,8 @@ func (s *Store) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r, ok := res.(*messages.ErrorReply); ok && r.Err != nil {
-		return r.Err
+	if r, ok := res.(*messages.ErrorReply); ok && r.Failure != nil {
+		return r.Failure
 	} else if !ok {
 		return unexpected(res)
 	}
@@ -204,8 +204,8 @@ func (s *Store) Close(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("batpak: close: %w", err)
 	}
-	if r, ok := res.(*messages.ErrorReply); ok && r.Err != nil {
-		return r.Err
+	if r, ok := res.(*messages.ErrorReply); ok && r.Failure != nil {
+		return r.Failure
 	}
 	return nil
 }

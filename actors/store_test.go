@@ -107,7 +107,7 @@ func TestUnknownMessagesGetAnErrorReply(t *testing.T) {
 		require.NoError(t, err)
 		r, ok := res.(*messages.ErrorReply)
 		require.True(t, ok, "%T", res)
-		require.ErrorIs(t, r.Err, messages.ErrUnknownMessage)
+		require.ErrorIs(t, r.Err(), messages.ErrUnknownMessage)
 	}
 	_, err := f.store.Append(ctx(t), &messages.Append{Coordinate: coord("still"), Kind: kind})
 	require.NoError(t, err, "the writer is unharmed")
@@ -147,7 +147,7 @@ func TestManyActorsAppendConcurrently(t *testing.T) {
 	for i := 0; i < actors*each; i++ {
 		select {
 		case r := <-replies:
-			require.Nil(t, r.Err)
+			require.NoError(t, r.Err())
 			require.False(t, seqs[r.Receipt.Sequence], "sequences are unique")
 			seqs[r.Receipt.Sequence] = true
 		case <-time.After(10 * time.Second):
@@ -217,7 +217,7 @@ func TestPanicUnderLoadWithOnce(t *testing.T) {
 	require.ErrorIs(t, err, messages.ErrWriterStopped)
 	res, err := f.sys.Root.RequestFuture(f.store.Writer(), &messages.Append{Coordinate: coord("late"), Kind: kind}, 5*time.Second).Result()
 	require.NoError(t, err, "the writer's PID still answers")
-	require.ErrorIs(t, res.(*messages.AppendReply).Err, messages.ErrWriterStopped)
+	require.ErrorIs(t, res.(*messages.AppendReply).Err(), messages.ErrWriterStopped)
 	require.Less(t, time.Since(start), 2*time.Second)
 
 	// Every acknowledged event survives a reopen.

@@ -58,8 +58,8 @@ func TestCrashStormUnderLoad(t *testing.T) {
 	for i := 0; i < actorsN*each; i++ {
 		select {
 		case r := <-replies:
-			if r.Err != nil {
-				require.ErrorIs(t, r.Err, messages.ErrWriterCrashed)
+			if r.Err() != nil {
+				require.ErrorIs(t, r.Err(), messages.ErrWriterCrashed)
 				crashed++
 			} else {
 				receipts = append(receipts, r.Receipt)

@@ -61,7 +61,7 @@ func (s *supervisor) Receive(ctx actor.Context) {
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting, *actor.Terminated:
 	default:
 		if ctx.Sender() != nil {
-			ctx.Respond(&messages.ErrorReply{Err: &messages.Error{Code: messages.CodeUnknownMessage,
+			ctx.Respond(&messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,
 				Message: "batpak supervisor: send requests to the writer"}})
 		}
 		_ = m

@@ -37,7 +37,7 @@ func TestAppendAndCommitSpans(t *testing.T) {
 	carrier := f.store.sh.tel.inject(parent)
 	res, err := f.sys.Root.RequestFuture(f.store.Writer(), &messages.Append{Coordinate: coord("e"), Kind: kind, Trace: carrier}, 5e9).Result()
 	require.NoError(t, err)
-	require.Nil(t, res.(*messages.AppendReply).Err)
+	require.NoError(t, res.(*messages.AppendReply).Err())
 
 	appends := spansNamed(f.recorder, SpanAppend)
 	require.Len(t, appends, 2)

@@ -58,13 +58,13 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *actor.Stopped:
 	case *messages.Append:
 		if m == nil {
-			w.reply(ctx, ctx.Sender(), &messages.AppendReply{Err: nilRequest})
+			w.reply(ctx, ctx.Sender(), &messages.AppendReply{Failure: nilRequest})
 			return
 		}
 		w.append(ctx, m)
 	case *messages.AppendBatch:
 		if m == nil {
-			w.reply(ctx, ctx.Sender(), &messages.AppendBatchReply{Err: nilRequest})
+			w.reply(ctx, ctx.Sender(), &messages.AppendBatchReply{Failure: nilRequest})
 			return
 		}
 		w.appendBatch(ctx, m)
@@ -86,7 +86,7 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *faults.PanicEvery:
 		w.sh.storm, w.sh.seen = *m, 0
 	default:
-		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Err: &messages.Error{
+		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Failure: &messages.Error{
 			Code: messages.CodeUnknownMessage, Message: fmt.Sprintf("batpak writer: unknown message %T", m)}})
 	}
 }

@@ -94,23 +94,23 @@ func TestErrorIs(t *testing.T) {
 func TestErrorIsAfterRoundTrip(t *testing.T) {
 	for _, s := range allSentinels {
 		t.Run(s.name, func(t *testing.T) {
-			sent := messages.AppendReply{Err: messages.ToError(fmt.Errorf("append order/42: %w", s.err))}
+			sent := messages.AppendReply{Failure: messages.ToError(fmt.Errorf("append order/42: %w", s.err))}
 			b, err := msgpack.Marshal(sent)
 			require.NoError(t, err)
 			var got messages.AppendReply
 			require.NoError(t, msgpack.Unmarshal(b, &got))
-			require.NotNil(t, got.Err)
-			require.NotSame(t, s.err, got.Err)
-			require.Equal(t, "append order/42: "+s.code.String(), got.Err.Error())
+			require.NotNil(t, got.Failure)
+			require.NotSame(t, s.err, got.Failure)
+			require.Equal(t, "append order/42: "+s.code.String(), got.Err().Error())
 
-			require.ErrorIs(t, got.Err, s.err)
-			require.ErrorIs(t, fmt.Errorf("caller: %w", got.Err), s.err)
+			require.ErrorIs(t, got.Err(), s.err)
+			require.ErrorIs(t, fmt.Errorf("caller: %w", got.Err()), s.err)
 			for _, other := range allSentinels {
 				if other.code != s.code {
-					require.NotErrorIs(t, got.Err, other.err)
+					require.NotErrorIs(t, got.Err(), other.err)
 				}
 			}
-			require.Equal(t, s.code, messages.CodeOf(got.Err))
+			require.Equal(t, s.code, messages.CodeOf(got.Err()))
 
 			// And as a bare *Error.
 			b, err = msgpack.Marshal(s.err)

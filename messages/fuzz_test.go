@@ -38,7 +38,7 @@ func FuzzDecodeMessages(f *testing.F) {
 			Payload: []byte("p"), CorrelationID: id, Expected: messages.Exactly(3), IdempotencyKey: id,
 			Trace: messages.TraceCarrier{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}},
 		&messages.AppendBatch{Items: []messages.BatchItem{{Coordinate: messages.Coordinate{Entity: "a", Scope: "b"}, Causation: messages.CausedByItem(0)}}},
-		&messages.AppendReply{Err: &messages.Error{Code: messages.CodeVersionConflict, Message: "x"}},
+		&messages.AppendReply{Failure: &messages.Error{Code: messages.CodeVersionConflict, Message: "x"}},
 		&messages.AppendBatchReply{Receipts: []messages.Receipt{{EventID: id, Sequence: 9}}},
 		&messages.Notification{Events: []messages.Event{{ID: id, Sequence: 1, Payload: []byte("e")}}},
 		&messages.Gap{FirstMissed: 77},

@@ -132,16 +132,16 @@ func TestRoundTripPopulated(t *testing.T) {
 		{name: "SubscriptionEnded", value: messages.SubscriptionEnded{Err: &messages.Error{Code: messages.CodeWriterStopped, Message: "budget spent"}}},
 		{name: "AppendReply with receipt", value: messages.AppendReply{Receipt: fullReceipt(1)}},
 		{name: "AppendReply with Err", value: messages.AppendReply{
-			Err: &messages.Error{Code: messages.CodeVersionConflict, Message: "order/42 is at version 3, expected 2"},
+			Failure: &messages.Error{Code: messages.CodeVersionConflict, Message: "order/42 is at version 3, expected 2"},
 		}},
 		{name: "AppendBatchReply with receipts", value: messages.AppendBatchReply{
 			Receipts: []messages.Receipt{fullReceipt(1), fullReceipt(2), fullReceipt(3)},
 		}},
 		{name: "AppendBatchReply with Err", value: messages.AppendBatchReply{
-			Err: &messages.Error{Code: messages.CodePartialReplay, Message: "2 of 3 keys exist"},
+			Failure: &messages.Error{Code: messages.CodePartialReplay, Message: "2 of 3 keys exist"},
 		}},
 		{name: "ErrorReply", value: messages.ErrorReply{
-			Err: &messages.Error{Code: messages.CodeUnknownMessage, Message: "unknown message *foo.Bar"},
+			Failure: &messages.Error{Code: messages.CodeUnknownMessage, Message: "unknown message *foo.Bar"},
 		}},
 		{name: "Coordinate", value: coord},
 		{name: "Coordinate multibyte", value: messages.Coordinate{Entity: "commande/été", Scope: "租户"}},

@@ -63,7 +63,7 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 // event id of each item.
 func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error) {
 	bad := func(i int, f string, args ...any) error {
-		return &BatchError{Item: i, Err: fmt.Errorf("%w: "+f, append([]any{messages.ErrInvalidBatch}, args...)...)}
+		return messages.NewBatchError(i, fmt.Errorf("%w: "+f, append([]any{messages.ErrInvalidBatch}, args...)...))
 	}
 	if len(items) > e.opts.MaxBatchItems {
 		return nil, bad(-1, "%d items, limit %d", len(items), e.opts.MaxBatchItems)
@@ -74,7 +74,7 @@ func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error
 	for i := range items {
 		it := &items[i]
 		if err := e.validateEvent(it.Coordinate, it.Kind, it.Payload); err != nil {
-			return nil, &BatchError{Item: i, Err: err}
+			return nil, messages.NewBatchError(i, err)
 		}
 		total += len(it.Payload)
 		if !it.Expected.IsAny() {
@@ -131,8 +131,8 @@ func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]m
 	case found == 0:
 		return nil, false, nil
 	case found < len(items):
-		return nil, false, &BatchError{Item: -1, Err: fmt.Errorf("%w: %d of %d items were already written",
-			messages.ErrPartialReplay, found, len(items))}
+		return nil, false, messages.NewBatchError(-1, fmt.Errorf("%w: %d of %d items were already written",
+			messages.ErrPartialReplay, found, len(items)))
 	}
 	return rs, true, nil
 }

@@ -35,7 +35,7 @@ func tracedID() trace.TraceID { id, _ := tracedRaw.Load().(trace.TraceID); retur
 
 // retryable reports whether a failed append should be sent again: the
 // writer crashed under it (its idempotency key makes the retry safe).
-func retryable(err *messages.Error) bool { return errors.Is(err, messages.ErrWriterCrashed) }
+func retryable(err error) bool { return errors.Is(err, messages.ErrWriterCrashed) }
 
 // desk is an application actor that places its orders one after another,
 // each with an expected version (a new stream) and an idempotency key.
@@ -52,15 +52,15 @@ func (k *desk) Receive(ctx actor.Context) {
 		k.next(ctx)
 	case *messages.AppendReply:
 		switch {
-		case m.Err == nil:
+		case m.Err() == nil:
 			k.d.acked.Add(1)
 			k.i++
 			k.next(ctx)
-		case retryable(m.Err):
+		case retryable(m.Err()):
 			k.d.retries.Add(1)
 			ctx.Request(k.d.store.Writer(), k.current)
 		default:
-			k.d.fail(fmt.Errorf("desk %d order %d: %w", k.id, k.i, m.Err))
+			k.d.fail(fmt.Errorf("desk %d order %d: %w", k.id, k.i, m.Err()))
 		}
 	}
 }
@@ -129,12 +129,12 @@ func (r *reactor) send(ctx actor.Context, a *messages.Append) {
 			return
 		}
 		switch m := res.(*messages.AppendReply); {
-		case m.Err == nil:
-		case retryable(m.Err):
+		case m.Err() == nil:
+		case retryable(m.Err()):
 			r.d.retries.Add(1)
 			r.send(ctx, a)
 		default:
-			r.d.fail(fmt.Errorf("reaction: %w", m.Err))
+			r.d.fail(fmt.Errorf("reaction: %w", m.Err()))
 		}
 	})
 }

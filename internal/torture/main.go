@@ -112,14 +112,14 @@ func (p *producer) Receive(ctx actor.Context) {
 		return
 	case *start:
 	case *messages.AppendReply:
-		if m.Err == nil {
+		if m.Err() == nil {
 			p.versions[p.last.Entity] = m.Receipt.Version
 			p.side.record("S " + receiptLine(m.Receipt))
 		} else {
 			delete(p.versions, p.last.Entity) // re-read after a conflict or a crash
 		}
 	case *messages.AppendBatchReply:
-		if m.Err == nil {
+		if m.Err() == nil {
 			line := fmt.Sprintf("B %d", len(m.Receipts))
 			for _, r := range m.Receipts {
 				line += " " + receiptLine(r)
