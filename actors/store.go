@@ -215,14 +215,10 @@ func (s *Store) Close(ctx context.Context) error {
 	if s.sh.stopped.Load() != nil {
 		return nil
 	}
-	timeout, err := s.timeout(ctx)
-	if err != nil {
-		timeout = s.sh.cfg.RequestTimeout // the writer still seals; Close does not wait for it
-	}
-	f := s.sys.Root.RequestFuture(s.writer, &shutdown{}, timeout)
-	if err != nil {
-		return fmt.Errorf("batpak: close: %w", err)
-	}
+	// The writer seals whatever Close's context says; Close waits for it
+	// as long as its context lets it.
+	f := s.sys.Root.RequestFuture(s.writer, &shutdown{}, s.sh.cfg.RequestTimeout)
+	var err error
 	var res any
 	done := make(chan struct{})
 	go func() { res, err = f.Result(); close(done) }()

@@ -155,8 +155,8 @@ func (r *requester) Receive(ctx actor.Context) {
 		r.send(ctx)
 	case *messages.AppendReply:
 		r.lat.Add(time.Since(r.sent))
-		if m.Err != nil {
-			r.err = fmt.Errorf("append: %w", m.Err)
+		if m.Err() != nil {
+			r.err = fmt.Errorf("append: %w", m.Err())
 			r.done <- r
 			return
 		}

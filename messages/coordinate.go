@@ -17,18 +17,30 @@ type Coordinate struct {
 }
 
 // CoordinateError says which part of a coordinate is invalid and why.
+// It travels in an *Error's Coordinate field.
 type CoordinateError struct {
-	Field  string // "entity" or "scope"
-	Reason string
+	// Field is "entity" or "scope".
+	Field string `msgpack:"field"`
+	// Reason says what is wrong with it.
+	Reason string `msgpack:"reason"`
 }
 
-// Error implements error.
+// Error implements error. A nil *CoordinateError reads "<nil>".
 func (e *CoordinateError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	return fmt.Sprintf("invalid coordinate: %s %s", e.Field, e.Reason)
 }
 
-// Unwrap lets errors.Is(err, ErrInvalidCoordinate) match.
-func (e *CoordinateError) Unwrap() error { return ErrInvalidCoordinate }
+// Unwrap lets errors.Is(err, ErrInvalidCoordinate) match (nil for a nil
+// receiver).
+func (e *CoordinateError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return ErrInvalidCoordinate
+}
 
 // Validate checks that entity and scope are non-empty, at most
 // MaxCoordinateBytes long, valid UTF-8 and free of NUL bytes.

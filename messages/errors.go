@@ -50,26 +50,77 @@ func (c ErrorCode) String() string {
 	return fmt.Sprintf("code %d", uint16(c))
 }
 
-// Error is an error as it travels in a reply: a code and a message.
-// errors.Is(err, sentinel) matches any *Error with the sentinel's code, so
-// callers test replies and local errors the same way.
+// Error is an error as it travels in a reply: a code, a message and, when
+// the error had one, its structured detail (at most one detail field is
+// set; the others are nil). errors.Is(err, sentinel) matches any *Error with
+// the sentinel's code, so callers test replies and local errors the same
+// way; errors.As finds the detail, so
+//
+//	var vc *messages.VersionConflictError
+//	if errors.As(err, &vc) { ... vc.Actual ... }
+//
+// works on the engine's error, on the *Error a reply carries, and on one
+// that crossed a process boundary. Every method is safe on a nil *Error.
 type Error struct {
-	Code    ErrorCode `msgpack:"code"`
-	Message string    `msgpack:"message"`
+	// Code classifies the error; it is what errors.Is compares.
+	Code ErrorCode `msgpack:"code"`
+	// Message is the error's text as the sender saw it.
+	Message string `msgpack:"message"`
+	// VersionConflict is the detail of a CodeVersionConflict.
+	VersionConflict *VersionConflictError `msgpack:"version_conflict,omitempty"`
+	// Corruption is the detail of a CodeCorrupt.
+	Corruption *CorruptionError `msgpack:"corruption,omitempty"`
+	// Coordinate is the detail of a CodeInvalidCoordinate.
+	Coordinate *CoordinateError `msgpack:"coordinate,omitempty"`
+	// IdempotencyConflict is the detail of a CodeIdempotencyConflict.
+	IdempotencyConflict *IdempotencyConflictError `msgpack:"idempotency_conflict,omitempty"`
+	// Batch is the detail of a refused batch: the item and its cause (which
+	// carries the cause's own detail).
+	Batch *BatchError `msgpack:"batch,omitempty"`
 }
 
-// Error implements error.
+// Error implements error. A nil *Error reads "<nil>".
 func (e *Error) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	if e.Message == "" {
 		return e.Code.String()
 	}
 	return e.Message
 }
 
-// Is matches another *Error with the same code.
+// Is matches another non-nil *Error with the same code. A nil *Error
+// matches nothing.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t != nil && t.Code == e.Code
+	return ok && e != nil && t != nil && t.Code == e.Code
+}
+
+// Unwrap returns the detail fields that are set, so that errors.As finds
+// them (and through them their sentinels). It returns nil for a nil
+// *Error.
+func (e *Error) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
+	var out []error
+	if e.VersionConflict != nil {
+		out = append(out, e.VersionConflict)
+	}
+	if e.Corruption != nil {
+		out = append(out, e.Corruption)
+	}
+	if e.Coordinate != nil {
+		out = append(out, e.Coordinate)
+	}
+	if e.IdempotencyConflict != nil {
+		out = append(out, e.IdempotencyConflict)
+	}
+	if e.Batch != nil {
+		out = append(out, e.Batch)
+	}
+	return out
 }
 
 // Sentinels, one per code; test with errors.Is.
@@ -109,10 +160,11 @@ var sentinels = []*Error{
 	ErrDenied, ErrInvalidArgument, ErrIdempotencyConflict, ErrOverloaded, ErrOutcomeUnknown,
 }
 
-// CodeOf returns the code of the first sentinel err matches, or CodeUnknown.
+// CodeOf returns the code of the first *Error or sentinel err matches, or
+// CodeUnknown.
 func CodeOf(err error) ErrorCode {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e != nil {
 		return e.Code
 	}
 	for _, s := range sentinels {
@@ -124,10 +176,55 @@ func CodeOf(err error) ErrorCode {
 }
 
 // ToError turns any error into a fresh *Error that can travel in a reply,
-// keeping its text and its code. It returns nil for nil.
+// keeping its text, its code and its detail: each detail field is filled
+// with a copy of what errors.As finds in err. An error holding a
+// *BatchError gets only the Batch detail (its cause carries the rest). It
+// returns nil for nil and for a nil *Error.
 func ToError(err error) *Error {
 	if err == nil {
 		return nil
 	}
-	return &Error{Code: CodeOf(err), Message: err.Error()}
+	if e, ok := err.(*Error); ok && e == nil {
+		return nil
+	}
+	out := &Error{Code: CodeOf(err), Message: err.Error()}
+	if b := find[*BatchError](err); b != nil {
+		out.Batch = b.clone()
+		return out
+	}
+	out.VersionConflict = clone(find[*VersionConflictError](err))
+	out.Corruption = clone(find[*CorruptionError](err))
+	out.Coordinate = clone(find[*CoordinateError](err))
+	out.IdempotencyConflict = clone(find[*IdempotencyConflictError](err))
+	return out
+}
+
+// clone returns a copy of *e, or nil for nil.
+func (e *Error) clone() *Error {
+	if e == nil {
+		return nil
+	}
+	c := *e
+	c.VersionConflict = clone(e.VersionConflict)
+	c.Corruption = clone(e.Corruption)
+	c.Coordinate = clone(e.Coordinate)
+	c.IdempotencyConflict = clone(e.IdempotencyConflict)
+	c.Batch = e.Batch.clone()
+	return &c
+}
+
+// find returns the first T in err's chain, or T's zero value.
+func find[T error](err error) T {
+	var t T
+	errors.As(err, &t)
+	return t
+}
+
+// clone returns a shallow copy of *p, or nil for nil.
+func clone[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }

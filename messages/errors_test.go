@@ -82,6 +82,8 @@ func TestErrorIs(t *testing.T) {
 		{name: "non-*Error target", err: messages.ErrIO, target: errors.New("i/o error"), want: false},
 		{name: "nil *Error target", err: messages.ErrIO, target: (*messages.Error)(nil), want: false},
 		{name: "nil target", err: messages.ErrIO, target: nil, want: false},
+		{name: "nil *Error err", err: (*messages.Error)(nil), target: messages.ErrVersionConflict, want: false},
+		{name: "nil *Error err and target", err: (*messages.Error)(nil), target: (*messages.Error)(nil), want: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,16 +103,16 @@ func TestErrorIsAfterRoundTrip(t *testing.T) {
 			require.NoError(t, msgpack.Unmarshal(b, &got))
 			require.NotNil(t, got.Failure)
 			require.NotSame(t, s.err, got.Failure)
-			require.Equal(t, "append order/42: "+s.code.String(), got.Failure.Error())
+			require.Equal(t, "append order/42: "+s.code.String(), got.Err().Error())
 
-			require.ErrorIs(t, got.Failure, s.err)
-			require.ErrorIs(t, fmt.Errorf("caller: %w", got.Failure), s.err)
+			require.ErrorIs(t, got.Err(), s.err)
+			require.ErrorIs(t, fmt.Errorf("caller: %w", got.Err()), s.err)
 			for _, other := range allSentinels {
 				if other.code != s.code {
-					require.NotErrorIs(t, got.Failure, other.err)
+					require.NotErrorIs(t, got.Err(), other.err)
 				}
 			}
-			require.Equal(t, s.code, messages.CodeOf(got.Failure))
+			require.Equal(t, s.code, messages.CodeOf(got.Err()))
 
 			// And as a bare *Error.
 			b, err = msgpack.Marshal(s.err)
@@ -132,6 +134,7 @@ func TestErrorError(t *testing.T) {
 		{name: "code name when no message", err: &messages.Error{Code: messages.CodeIO}, want: "i/o error"},
 		{name: "zero", err: &messages.Error{}, want: "unknown"},
 		{name: "out-of-range code", err: &messages.Error{Code: 999}, want: "code 999"},
+		{name: "nil", err: nil, want: "<nil>"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,6 +26,8 @@ var fuzzTypes = []func() any{
 	func() any { return new(messages.Coordinate) },
 	func() any { return new(messages.ExpectedVersion) },
 	func() any { return new(messages.CausationRef) },
+	func() any { return new(messages.Error) },
+	func() any { return new(messages.BatchError) },
 }
 
 // FuzzDecodeMessages decodes arbitrary bytes as every message type: it must
@@ -51,6 +53,19 @@ func FuzzDecodeMessages(f *testing.F) {
 		f.Add(byte(i), b)
 	}
 	f.Add(byte(6), []byte{0x80})
+	// Errors with structured detail, each as the type that carries it
+	// (the byte indexes fuzzTypes).
+	batchErr := messages.ToError(messages.NewBatchError(1, &messages.CoordinateError{Field: "scope", Reason: "is empty"}))
+	conflict := messages.ToError(&messages.VersionConflictError{
+		Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, Expected: messages.Exactly(1), Actual: 2})
+	for which, v := range map[byte]any{3: &messages.AppendBatchReply{Failure: batchErr}, 4: &messages.ErrorReply{Failure: conflict},
+		14: batchErr, 15: batchErr.Batch} {
+		b, err := msgpack.Marshal(v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(which, b)
+	}
 	f.Fuzz(func(t *testing.T, which byte, data []byte) {
 		v := fuzzTypes[int(which)%len(fuzzTypes)]()
 		if err := msgpack.Unmarshal(data, v); err != nil {

@@ -7,7 +7,7 @@ import "fmt"
 // Existing, of ExistingKind) differs from the request (at Requested, of
 // RequestedKind) in its coordinate, kind, payload, correlation or
 // causation. Nothing was written. errors.Is(err, ErrIdempotencyConflict)
-// matches it.
+// matches it. It travels in an *Error's IdempotencyConflict field.
 type IdempotencyConflictError struct {
 	// Key is the idempotency key that was reused.
 	Key ID `msgpack:"key"`
@@ -35,5 +35,11 @@ func (e *IdempotencyConflictError) Error() string {
 		e.Key, e.EventID, e.Existing, e.ExistingKind, e.Requested, e.RequestedKind, e.Field)
 }
 
-// Unwrap lets errors.Is(err, ErrIdempotencyConflict) match.
-func (e *IdempotencyConflictError) Unwrap() error { return ErrIdempotencyConflict }
+// Unwrap lets errors.Is(err, ErrIdempotencyConflict) match (nil for a nil
+// receiver).
+func (e *IdempotencyConflictError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return ErrIdempotencyConflict
+}

@@ -64,7 +64,7 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 // event id of each item.
 func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error) {
 	bad := func(i int, f string, args ...any) error {
-		return &BatchError{Item: i, Err: fmt.Errorf("%w: "+f, append([]any{messages.ErrInvalidBatch}, args...)...)}
+		return messages.NewBatchError(i, fmt.Errorf("%w: "+f, append([]any{messages.ErrInvalidBatch}, args...)...))
 	}
 	if len(items) > e.opts.MaxBatchItems {
 		return nil, bad(-1, "%d items, limit %d", len(items), e.opts.MaxBatchItems)
@@ -75,7 +75,7 @@ func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error
 	for i := range items {
 		it := &items[i]
 		if err := e.validateEvent(it.Coordinate, it.Kind, it.Payload); err != nil {
-			return nil, &BatchError{Item: i, Err: err}
+			return nil, messages.NewBatchError(i, err)
 		}
 		total += len(it.Payload)
 		if !it.Expected.IsAny() {

@@ -116,8 +116,8 @@ func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]m
 		}
 		keyed++
 		if _, ok := e.over.keyed[ids[i]]; ok {
-			return nil, false, &BatchError{Item: i, Err: fmt.Errorf("%w: idempotency key %s names an event not yet published",
-				ErrUndecided, items[i].IdempotencyKey)}
+			return nil, false, fmt.Errorf("%w: batch item %d: idempotency key %s names an event not yet published",
+				ErrUndecided, i, items[i].IdempotencyKey)
 		}
 		ev, ok, err := e.storedByID(ids[i])
 		if err != nil {
@@ -134,8 +134,8 @@ func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]m
 	case found == 0:
 		return nil, false, nil
 	case found < keyed:
-		return nil, false, &BatchError{Item: -1, Err: fmt.Errorf("%w: %d of the %d keyed items were already written",
-			messages.ErrPartialReplay, found, keyed)}
+		return nil, false, messages.NewBatchError(-1, fmt.Errorf("%w: %d of the %d keyed items were already written",
+			messages.ErrPartialReplay, found, keyed))
 	}
 	base := stored.Sequence - uint64(first)
 	rs := make([]messages.Receipt, len(items))
@@ -149,7 +149,7 @@ func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]m
 			if !ok {
 				ev = stored
 			}
-			return nil, false, &BatchError{Item: i, Err: keyConflict(items[first].IdempotencyKey, &ev, it.Coordinate, it.Kind, field)}
+			return nil, false, messages.NewBatchError(i, keyConflict(items[first].IdempotencyKey, &ev, it.Coordinate, it.Kind, field))
 		}
 		rs[i] = ev.Receipt()
 		rs[i].Replayed = true
@@ -157,8 +157,8 @@ func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]m
 	if next, ok, err := e.storedBySeq(base + uint64(len(items))); err != nil {
 		return nil, false, err
 	} else if ok && next.BatchID == stored.BatchID {
-		return nil, false, &BatchError{Item: -1, Err: keyConflict(items[first].IdempotencyKey, &stored,
-			items[first].Coordinate, items[first].Kind, "batch length")}
+		return nil, false, messages.NewBatchError(-1, keyConflict(items[first].IdempotencyKey, &stored,
+			items[first].Coordinate, items[first].Kind, "batch length"))
 	}
 	return rs, true, nil
 }

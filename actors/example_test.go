@@ -1,0 +1,181 @@
+package actors_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/batpak-go/batpak/actors"
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage"
+	"github.com/batpak-go/batpak/supervision"
+)
+
+var (
+	placed  = messages.MustKind(1, 1)
+	shipped = messages.MustKind(1, 2)
+)
+
+// desk is an application actor: it asks the store's writer to append an
+// order placement and reports what the reply says.
+type desk struct {
+	store *actors.Store
+	order messages.Coordinate
+	out   chan<- string
+}
+
+func (d *desk) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.Request(d.store.Writer(), &messages.Append{Coordinate: d.order, Kind: placed,
+			Payload: []byte(`{"total":42}`), Expected: messages.NoStream(), IdempotencyKey: messages.NewID()})
+	case *messages.AppendReply:
+		if err := m.Err(); err != nil { // a plain nil error on success
+			var vc *storage.VersionConflictError
+			if errors.As(err, &vc) {
+				d.out <- fmt.Sprintf("conflict: %s is at version %d", vc.Coordinate.Entity, vc.Actual)
+				return
+			}
+			d.out <- "failed: " + err.Error()
+			return
+		}
+		d.out <- fmt.Sprintf("placed: version %d", m.Receipt.Version) // m.Receipt is durable
+	}
+}
+
+// auditor is a subscriber: its Cursor delivers every matching committed
+// event exactly once, in order, across gaps in its bounded queue.
+type auditor struct {
+	cur *actors.Cursor
+	out chan<- messages.Event
+}
+
+func (a *auditor) Receive(ctx actor.Context) {
+	_, _ = a.cur.Handle(ctx.Message(), func(ev messages.Event) error { a.out <- ev; return nil })
+}
+
+// The store inside an actor system: appends from an actor and from Go
+// code, a read, and a subscriber. README.md's "Using it from actors" is
+// this example.
+func Example() {
+	dir, err := os.MkdirTemp("", "batpak-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	sys := actor.NewActorSystem()
+	defer sys.Shutdown()
+	store, err := actors.Spawn(sys, actors.Config{Dir: dir, Policy: supervision.Bounded(3, time.Minute)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close(ctx)
+
+	// Subscribers: an actor with a bounded queue; a Cursor gives exactly-once, in order, across gaps.
+	filter := storage.Filter{EntityPrefix: "order/"}
+	cur := store.NewCursor(filter)
+	audited := make(chan messages.Event, 16)
+	_, _, err = store.Subscribe(actor.PropsFromProducer(func() actor.Actor { return &auditor{cur, audited} }),
+		filter, 1024)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// From any actor: a request to the writer's PID, a reply with a receipt or a typed error.
+	order := messages.Coordinate{Entity: "order/42", Scope: "shop"}
+	said := make(chan string, 1)
+	sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &desk{store, order, said} }))
+	fmt.Println(receive(said))
+
+	// From Go code: the same through a future; reads never queue behind the writer.
+	r, err := store.Append(ctx, &messages.Append{Coordinate: order, Kind: shipped, Expected: messages.Exactly(1)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("shipped: version", r.Version)
+	evs, _ := store.Stream(order, 1)
+	fmt.Println("stream:", len(evs), "events")
+
+	// A second desk places the same order: its expected version fails.
+	sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &desk{store, order, said} }))
+	fmt.Println(receive(said))
+
+	for range 2 {
+		ev := receive(audited)
+		fmt.Println("audited:", ev.Coordinate.Entity, "version", ev.Version)
+	}
+	// Output:
+	// placed: version 1
+	// shipped: version 2
+	// stream: 2 events
+	// conflict: order/42 is at version 2
+	// audited: order/42 version 1
+	// audited: order/42 version 2
+}
+
+// Errors are typed and travel in replies: errors.Is against the sentinels
+// in messages, errors.As for the detail. README.md's error section is this
+// example.
+func Example_errors() {
+	dir, err := os.MkdirTemp("", "batpak-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	sys := actor.NewActorSystem()
+	defer sys.Shutdown()
+	store, err := actors.Spawn(sys, actors.Config{Dir: dir})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close(ctx)
+	order := messages.Coordinate{Entity: "order/42", Scope: "shop"}
+
+	_, err = store.Append(ctx, &messages.Append{Coordinate: order, Kind: placed, Expected: messages.Exactly(3)})
+	if errors.Is(err, messages.ErrVersionConflict) {
+		var vc *storage.VersionConflictError
+		if errors.As(err, &vc) {
+			fmt.Printf("%s is at version %d, expected %s\n", vc.Coordinate.Entity, vc.Actual, vc.Expected)
+		}
+	}
+
+	_, err = store.AppendBatch(ctx, &messages.AppendBatch{Items: []messages.BatchItem{
+		{Coordinate: order, Kind: placed},
+		{Coordinate: messages.Coordinate{Entity: "stock/7"}, Kind: placed}, // no scope
+	}})
+	var be *storage.BatchError
+	var ce *messages.CoordinateError
+	if errors.As(err, &be) && errors.As(err, &ce) {
+		fmt.Printf("batch refused at item %d: %s %s\n", be.Item, ce.Field, ce.Reason)
+	}
+	fmt.Println(errors.Is(err, messages.ErrInvalidCoordinate))
+
+	// Output:
+	// order/42 is at version 0, expected version 3
+	// batch refused at item 1: scope is empty
+	// true
+}
+
+// receive waits for a value; the bound only keeps a broken example from
+// hanging the test run.
+func receive[T any](ch <-chan T) T {
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		panic("example: nothing arrived within a minute")
+	}
+}
