@@ -211,3 +211,64 @@ func TestExpiredContexts(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded, "Close returns when its context ends")
 	close(release)
 }
+
+// With SyncPeriodic, an event acknowledged before its fsync is made durable
+// within SyncInterval even when no further commit comes (a timer in the
+// writer), not only at the next commit.
+func TestPeriodicSyncWithoutTraffic(t *testing.T) {
+	mem := fs.NewMem()
+	sys := quietSystem()
+	defer sys.Shutdown()
+	s, err := Spawn(sys, Config{Dir: "/data", Storage: storage.Options{FS: mem, Preallocate: -1,
+		SyncMode: storage.SyncPeriodic, SyncInterval: 20 * time.Millisecond, SyncEveryEvents: 1 << 20}})
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	for range 3 { // the first commit of a session syncs (the interval has passed since Open)
+		_, err = s.Append(ctx(t), &messages.Append{Coordinate: coord("e"), Kind: kind, Payload: []byte("acknowledged")})
+		require.NoError(t, err)
+	}
+	st, err := s.Stats()
+	require.NoError(t, err)
+	require.Equal(t, 3, st.Events)
+	// Nothing else is sent: the timer alone must make them durable.
+	require.Eventually(t, func() bool {
+		e, err := storage.Open("/data2", storage.Options{FS: crashCopy(mem)})
+		if err != nil {
+			return false
+		}
+		defer e.Close()
+		return e.Stats().Events == 3
+	}, 10*time.Second, 5*time.Millisecond, "the acknowledged events never became durable")
+}
+
+// crashCopy is the image of /data after a power cut (only synced bytes),
+// placed at /data2 so that it does not meet the live store's lock.
+func crashCopy(mem *fs.Mem) *fs.Mem {
+	img := mem.CrashClean()
+	names, _ := img.ReadDir("/data")
+	_ = img.MkdirAll("/data2", 0o700)
+	for _, n := range names {
+		if b, err := img.ReadFile("/data/" + n); err == nil && n != "LOCK" {
+			_ = img.WriteFile("/data2/"+n, b)
+		}
+	}
+	return img
+}
+
+// An idempotency key reused for another request through the actors gets
+// ErrIdempotencyConflict with both coordinates, and nothing is written.
+func TestIdempotencyConflictThroughTheStore(t *testing.T) {
+	f := spawn(t, Config{})
+	key := messages.NewID()
+	_, err := f.store.Append(ctx(t), &messages.Append{Coordinate: coord("acct/1"), Kind: kind, Payload: []byte("10"), IdempotencyKey: key})
+	require.NoError(t, err)
+	_, err = f.store.Append(ctx(t), &messages.Append{Coordinate: coord("acct/2"), Kind: kind, Payload: []byte("10"), IdempotencyKey: key})
+	require.ErrorIs(t, err, messages.ErrIdempotencyConflict)
+	var ic *messages.IdempotencyConflictError
+	require.ErrorAs(t, err, &ic)
+	require.Equal(t, coord("acct/1"), ic.Existing)
+	require.Equal(t, coord("acct/2"), ic.Requested)
+	evs, err := f.store.Stream(coord("acct/2"), 1)
+	require.NoError(t, err)
+	require.Empty(t, evs)
+}
