@@ -45,7 +45,11 @@ func (w *writer) answerCrash(ctx actor.Context) {
 		w.answerGroup(ctx, f.g, crash)
 		f.g = group{}
 	}
-	for _, d := range w.deferred {
+	if d := w.deciding; d != nil { // it panicked while being decided again
+		d.span.End()
+		w.reply(ctx, d.to, failure(d.batch(), crash))
+	}
+	for _, d := range append(w.todo, w.deferred...) {
 		d.span.End()
 		if d.to != nil {
 			ctx.RequestWithCustomSender(ctx.Self(), d.msg, d.to)
@@ -53,7 +57,7 @@ func (w *writer) answerCrash(ctx actor.Context) {
 			ctx.Send(ctx.Self(), d.msg)
 		}
 	}
-	w.deferred = nil
+	w.deciding, w.todo, w.deferred = nil, nil, nil
 	if !w.taken {
 		switch ctx.Message().(type) {
 		case *messages.Append:

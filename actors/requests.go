@@ -92,6 +92,7 @@ func (w *writer) decide(ctx actor.Context, r request) {
 			bytes += len(m.Items[i].Payload)
 		}
 	}
+	w.deciding = nil // from here on r is answered through the group, the deferred list or at once
 	switch {
 	case errors.Is(err, storage.ErrUndecided):
 		w.deferred = append(w.deferred, r)
@@ -114,14 +115,18 @@ func (w *writer) decide(ctx actor.Context, r request) {
 }
 
 // redecide decides the deferred requests again, in their order, now that a
-// group has landed.
+// group has landed. Those deferred again wait for the next landing. A
+// landing inside (a full group waits for the one in flight) leaves the rest
+// to this loop.
 func (w *writer) redecide(ctx actor.Context) {
-	if len(w.deferred) == 0 {
+	if len(w.todo) > 0 || w.deciding != nil {
 		return
 	}
-	rs := w.deferred
-	w.deferred = nil
-	for _, r := range rs {
+	w.todo, w.deferred = w.deferred, nil
+	for len(w.todo) > 0 {
+		r := w.todo[0]
+		w.todo = w.todo[1:]
+		w.deciding = &r
 		w.decide(ctx, r)
 	}
 }

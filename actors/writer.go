@@ -42,6 +42,8 @@ type writer struct {
 	inflight *flight      // at most one group syncing
 	failed   *failedGroup // a group whose commit failed, until the crash handler answers it
 	deferred []request    // requests to decide again when the next group lands
+	todo     []request    // deferred requests being decided again
+	deciding *request     // the deferred request being decided again
 	closed   bool
 	drained  int  // requests taken since Close began
 	taken    bool // the message being handled joined the open group or was deferred
