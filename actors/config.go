@@ -30,6 +30,18 @@ type Config struct {
 	// MaxGroupBytes closes a commit group at this many payload bytes.
 	// Default 4 MiB.
 	MaxGroupBytes int
+	// MaxQueuedEvents bounds the append events queued for the writer (sent,
+	// not yet taken by it). An Append or AppendBatch that would exceed it
+	// is not queued: its sender is answered at once with
+	// messages.ErrOverloaded (a *messages.AppendReply or
+	// *messages.AppendBatchReply), to back off and retry; one without a
+	// sender is dropped. Store.Append and Store.AppendBatch instead wait for
+	// room. A single request larger than the bound is admitted when nothing
+	// is queued. Default 65,536.
+	MaxQueuedEvents int
+	// MaxQueuedBytes bounds the payload bytes of the append events queued
+	// for the writer, in the same way as MaxQueuedEvents. Default 64 MiB.
+	MaxQueuedBytes int
 	// DrainLimit bounds the requests the writer still takes once Close has
 	// begun (those already queued); later ones are answered
 	// messages.ErrShuttingDown. Default 4096.
@@ -61,6 +73,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxGroupBytes <= 0 {
 		c.MaxGroupBytes = 4 << 20
+	}
+	if c.MaxQueuedEvents <= 0 {
+		c.MaxQueuedEvents = 64 << 10
+	}
+	if c.MaxQueuedBytes <= 0 {
+		c.MaxQueuedBytes = 64 << 20
 	}
 	if c.DrainLimit <= 0 {
 		c.DrainLimit = 4096

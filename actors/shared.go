@@ -28,6 +28,7 @@ type shared struct {
 	subscribers atomic.Int64 // registered with the fanout
 	gaps        atomic.Int64 // signalled by subscribers' mailboxes
 	tel         *telemetry
+	adm         *admission // the writer's admission bound, made by writerProps
 
 	mu        sync.Mutex
 	restart   *supervision.Failure // handed from the strategy to the next instance

@@ -63,6 +63,13 @@ func (s *Store) Restarts() int {
 // span in ctx, if any, becomes the parent of the writer's batpak.append
 // span. The payload must not change until Append returns (subscribers get
 // the same slice).
+//
+// When the writer's queue is at its bound (Config.MaxQueuedEvents,
+// MaxQueuedBytes), Append does not fail with messages.ErrOverloaded as an
+// actor's request does: it waits until the queue is down to half its
+// bounds and sends again, for as long as ctx allows (it then returns
+// ctx.Err()); a ctx without a deadline waits at most
+// Config.RequestTimeout, then Append returns the ErrOverloaded error.
 func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receipt, error) {
 	if a == nil {
 		return messages.Receipt{}, nilRequest
@@ -72,7 +79,7 @@ func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receip
 		cp.Trace = c
 		a = &cp
 	}
-	res, err := s.request(ctx, a)
+	res, err := s.requestAdmitted(ctx, a)
 	if err != nil {
 		return messages.Receipt{}, err
 	}
@@ -87,7 +94,8 @@ func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receip
 }
 
 // AppendBatch appends the items atomically through the writer and returns
-// their receipts once the batch is committed.
+// their receipts once the batch is committed. Under overload it waits for
+// room as Append does.
 func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]messages.Receipt, error) {
 	if b == nil {
 		return nil, nilRequest
@@ -97,7 +105,7 @@ func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]mes
 		cp.Trace = c
 		b = &cp
 	}
-	res, err := s.request(ctx, b)
+	res, err := s.requestAdmitted(ctx, b)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (s *supervisor) Receive(ctx actor.Context) {
 			return
 		}
 		s.sh.fanout = fan
-		pid, err := ctx.SpawnNamed(actor.PropsFromProducer(newWriter(s.sh)), writerName)
+		pid, err := ctx.SpawnNamed(writerProps(s.sh), writerName)
 		if err != nil {
 			s.sh.reportOpen(err)
 			return

@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -26,6 +27,7 @@ type telemetry struct {
 	fsyncMS    metric.Float64Histogram
 	restarts   metric.Int64Counter
 	gaps       metric.Int64Counter
+	overloaded metric.Int64Counter // appends refused by the writer's admission
 	propagator propagation.TextMapPropagator
 }
 
@@ -39,7 +41,34 @@ func newTelemetry(cfg Config) *telemetry {
 	t.fsyncMS, _ = m.Float64Histogram("batpak.commit.fsync", metric.WithUnit("ms"), metric.WithDescription("fsync latency per commit group"))
 	t.restarts, _ = m.Int64Counter("batpak.writer.restarts", metric.WithDescription("writer restarts"))
 	t.gaps, _ = m.Int64Counter("batpak.subscriber.gaps", metric.WithDescription("subscriber queue overflows signalled as gaps"))
+	t.overloaded, _ = m.Int64Counter("batpak.writer.overloaded",
+		metric.WithDescription("appends refused with ErrOverloaded by the writer's admission bound (batpak.answered=false: no sender to answer, dropped)"))
 	return t
+}
+
+// Attributes of batpak.writer.overloaded, made once.
+var (
+	answeredYes = metric.WithAttributeSet(attribute.NewSet(attribute.Bool("batpak.answered", true)))
+	answeredNo  = metric.WithAttributeSet(attribute.NewSet(attribute.Bool("batpak.answered", false)))
+)
+
+// observeQueue reports the depth of the writer's queue (the appends its
+// admission let in that the writer has not taken yet) as two gauges:
+// batpak.writer.queue.events and batpak.writer.queue.bytes (payload bytes).
+func observeQueue(cfg Config, d *queueDepth) {
+	m := cfg.MeterProvider.Meter(instrumentation)
+	_, _ = m.Int64ObservableGauge("batpak.writer.queue.events",
+		metric.WithDescription("append events queued for the writer (bound: Config.MaxQueuedEvents)"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(d.events.Load())
+			return nil
+		}))
+	_, _ = m.Int64ObservableGauge("batpak.writer.queue.bytes", metric.WithUnit("By"),
+		metric.WithDescription("append payload bytes queued for the writer (bound: Config.MaxQueuedBytes)"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(d.bytes.Load())
+			return nil
+		}))
 }
 
 // headerCarrier reads a message envelope's headers as a propagation carrier.
