@@ -42,13 +42,9 @@ func overloaded(res any) bool {
 	var err error
 	switch r := res.(type) {
 	case *messages.AppendReply:
-		if r.Err != nil {
-			err = r.Err
-		}
+		err = r.Err()
 	case *messages.AppendBatchReply:
-		if r.Err != nil {
-			err = r.Err
-		}
+		err = r.Err()
 	}
 	return errors.Is(err, messages.ErrOverloaded)
 }

@@ -17,20 +17,20 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
-// replyErr is the error an append reply carries, or nil.
-func replyErr(res any) error {
+// appendReplyErr is the error an append reply carries, or nil.
+func appendReplyErr(res any) error {
 	switch r := res.(type) {
 	case *messages.AppendReply:
-		if r.Err != nil {
-			return r.Err
+		if err := r.Err(); err != nil {
+			return err
 		}
 	case *messages.AppendBatchReply:
-		if r.Err != nil {
-			return r.Err
+		if err := r.Err(); err != nil {
+			return err
 		}
 	case *messages.ErrorReply:
-		if r.Err != nil {
-			return r.Err
+		if err := r.Err(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -120,7 +120,7 @@ func (f *flooder) Receive(ctx actor.Context) {
 		f.sample()
 		close(f.sent)
 	case *messages.AppendReply:
-		switch err := replyErr(m); {
+		switch err := appendReplyErr(m); {
 		case err == nil:
 			f.receipts = append(f.receipts, m.Receipt)
 		case errors.Is(err, messages.ErrOverloaded):
@@ -217,7 +217,7 @@ func requireReceipts(t *testing.T, futs []*actor.Future) {
 	for _, fut := range futs {
 		res, err := fut.Result()
 		require.NoError(t, err)
-		require.NoError(t, replyErr(res))
+		require.NoError(t, appendReplyErr(res))
 	}
 }
 
@@ -308,8 +308,8 @@ func TestAdmissionBytesBatchesAndOtherMessages(t *testing.T) {
 	first := f.sys.Root.RequestFuture(f.store.Writer(), &messages.Append{Coordinate: coord("b"), Kind: kind, Payload: big}, 60*time.Second)
 	res, err := f.sys.Root.RequestFuture(f.store.Writer(), &messages.Append{Coordinate: coord("b"), Kind: kind, Payload: big}, 60*time.Second).Result()
 	require.NoError(t, err)
-	require.ErrorIs(t, replyErr(res), messages.ErrOverloaded, "600+600 bytes exceed the 1000-byte bound")
-	require.Contains(t, replyErr(res).Error(), "MaxQueuedBytes")
+	require.ErrorIs(t, appendReplyErr(res), messages.ErrOverloaded, "600+600 bytes exceed the 1000-byte bound")
+	require.Contains(t, appendReplyErr(res).Error(), "MaxQueuedBytes")
 
 	items := make(messages.BatchItems, 6)
 	for i := range items {
@@ -318,7 +318,7 @@ func TestAdmissionBytesBatchesAndOtherMessages(t *testing.T) {
 	res, err = f.sys.Root.RequestFuture(f.store.Writer(), &messages.AppendBatch{Items: items}, 60*time.Second).Result()
 	require.NoError(t, err)
 	require.IsType(t, &messages.AppendBatchReply{}, res)
-	require.ErrorIs(t, replyErr(res), messages.ErrOverloaded, "6 events behind a queued one exceed the bound of 4")
+	require.ErrorIs(t, appendReplyErr(res), messages.ErrOverloaded, "6 events behind a queued one exceed the bound of 4")
 
 	f.sys.Root.Send(f.store.Writer(), &messages.Append{Coordinate: coord("dropped"), Kind: kind, Payload: big})
 	unknown := f.sys.Root.RequestFuture(f.store.Writer(), "not a request", 60*time.Second)
@@ -332,7 +332,7 @@ func TestAdmissionBytesBatchesAndOtherMessages(t *testing.T) {
 	requireReceipts(t, []*actor.Future{first})
 	res, err = unknown.Result()
 	require.NoError(t, err, "queued, not refused")
-	require.ErrorIs(t, replyErr(res), messages.ErrUnknownMessage)
+	require.ErrorIs(t, appendReplyErr(res), messages.ErrUnknownMessage)
 
 	// Into an empty queue, the batch larger than the bound is admitted.
 	rs, err := f.store.AppendBatch(ctx(t), &messages.AppendBatch{Items: items})
@@ -360,8 +360,8 @@ func TestQueueCountsSurviveWriterCrashes(t *testing.T) {
 			t.Fatal("a request was not answered")
 		}
 		require.NoError(t, err)
-		if replyErr(res) != nil {
-			require.ErrorIs(t, replyErr(res), messages.ErrWriterCrashed)
+		if appendReplyErr(res) != nil {
+			require.ErrorIs(t, appendReplyErr(res), messages.ErrWriterCrashed)
 			crashed++
 		}
 	}
