@@ -1,26 +1,57 @@
 package actors
 
 import (
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
 )
 
 // Cursor makes a subscriber see every committed event that matches its
-// filter exactly once, in global order, whatever its queue dropped: it
-// skips what it has already delivered, and on a messages.Gap it reads the
-// log from where it is up to the present, then goes on with live
-// notifications. Use one per subscriber actor, from its Receive:
+// filter exactly once, in global order, whatever its queue dropped and
+// whatever its own handler did: it skips what it has already delivered,
+// and when it may have missed something it reads the log from where it is
+// up to the present, then goes on with live notifications. Use one per
+// subscriber actor, and hand it every message from its Receive (Started
+// included):
 //
-//	default:
-//		if handled, err := a.cursor.Handle(ctx.Message(), a.apply); handled { ... }
+//	if handled, err := a.cursor.Handle(ctx.Message(), a.apply); handled { ... }
 //
 // It takes its starting point from the *messages.Subscribed the fanout
 // sends first.
+//
+// The Cursor must outlive the actor instance: create it outside the
+// actor's producer and hand it to every instance, as in
+//
+//	cur := store.NewCursor(filter)
+//	store.Subscribe(actor.PropsFromProducer(func() actor.Actor { return &mine{cur} }), filter, 0)
+//
+// so that an instance restarted after a panic goes on from where the
+// failed one stopped. One actor at a time uses it (it is not safe for
+// concurrent use).
+//
+// Redelivery: the Cursor's position is the first event not yet delivered
+// successfully. When deliver returns an error or panics on an event, the
+// Cursor stays at that event and marks itself behind (a panic goes on
+// propagating; protoactor then restarts the actor and drops the message).
+// The next Handle of a *messages.Notification, *messages.Gap or
+// *actor.Started, or an explicit Retry, first reads the log from that event
+// up to the present and delivers what matches, and only then delivers the
+// live events of the message, skipping those it has delivered. So the failed event is delivered again (first), and every
+// later one exactly once, in order; Started makes a restarted actor catch
+// up at once, before its next notification. Notifications are filtered, so
+// their sequences are sparse and a hole cannot be seen in them: the Cursor
+// relies on remembering that it is behind. While it is behind, every such
+// Handle retries until a catch-up succeeds (an event the handler always
+// fails on is retried each time, and nothing after it is delivered). A
+// failure to read the log (on a gap or a retry) leaves it behind in the
+// same way.
 type Cursor struct {
 	store  *Store
 	filter storage.Filter
 	next   uint64 // the next sequence to deliver; earlier ones are skipped
-	// CaughtUp counts the events delivered from the log after gaps.
+	behind bool   // a delivery failed: read the log from next before going on
+	// CaughtUp counts the events delivered from the log (after gaps and
+	// failed deliveries).
 	CaughtUp int
 	// Gaps counts the gaps handled.
 	Gaps int
@@ -35,35 +66,73 @@ func (s *Store) NewCursor(filter storage.Filter) *Cursor {
 // Next returns the sequence the cursor will deliver next.
 func (c *Cursor) Next() uint64 { return c.next }
 
-// Handle processes a Subscribed, Notification or Gap, calling deliver for
-// each event in order, and reports whether msg was one of them. It stops at the first
-// error of deliver or of reading the log (the event is then delivered again
-// by the next Handle).
+// Behind reports whether a delivery failed and has not been retried
+// successfully yet.
+func (c *Cursor) Behind() bool { return c.behind }
+
+// Handle processes a Subscribed, Notification, Gap or actor Started,
+// calling deliver for each event in order, and reports whether msg was a
+// Subscribed, Notification or Gap (Started reports false, since the actor
+// may have its own use for it). It stops at the first error of deliver or
+// of reading the log; see the Cursor's redelivery rule.
 func (c *Cursor) Handle(msg any, deliver func(messages.Event) error) (bool, error) {
 	switch m := msg.(type) {
 	case *messages.Subscribed:
 		c.next = m.From
 		return true, nil
 	case *messages.Notification:
+		if err := c.Retry(deliver); err != nil {
+			return true, err
+		}
 		for _, ev := range m.Events {
 			if ev.Sequence < c.next {
 				continue
 			}
-			if err := deliver(ev); err != nil {
+			if err := c.one(ev, deliver); err != nil {
 				return true, err
 			}
-			c.next = ev.Sequence + 1
 		}
 		return true, nil
 	case *messages.Gap:
 		c.Gaps++
 		return true, c.catchUp(deliver)
+	case *actor.Started:
+		return false, c.Retry(deliver)
 	}
 	return false, nil
 }
 
-// catchUp delivers the matching events from c.next up to the present.
+// Retry catches up from the log if a delivery failed (Behind), delivering
+// the failed event and every later matching one up to the present. It does
+// nothing otherwise.
+func (c *Cursor) Retry(deliver func(messages.Event) error) error {
+	if !c.behind {
+		return nil
+	}
+	return c.catchUp(deliver)
+}
+
+// one delivers ev and moves past it. If deliver fails or panics, the
+// cursor stays at ev and is behind; a panic goes on propagating.
+func (c *Cursor) one(ev messages.Event, deliver func(messages.Event) error) error {
+	ok := false
+	defer func() {
+		if !ok {
+			c.behind = true
+		}
+	}()
+	if err := deliver(ev); err != nil {
+		return err
+	}
+	ok = true
+	c.next = ev.Sequence + 1
+	return nil
+}
+
+// catchUp delivers the matching events from c.next up to the present, and
+// is no longer behind once it has.
 func (c *Cursor) catchUp(deliver func(messages.Event) error) error {
+	c.behind = true // until the log has been read to the end
 	st, err := c.store.Stats()
 	if err != nil {
 		return err
@@ -76,15 +145,15 @@ func (c *Cursor) catchUp(deliver func(messages.Event) error) error {
 			return err
 		}
 		for _, ev := range evs {
-			if err := deliver(ev); err != nil {
+			if err := c.one(ev, deliver); err != nil {
 				return err
 			}
-			c.next = ev.Sequence + 1
 			c.CaughtUp++
 		}
 		if len(evs) < f.Limit {
 			c.next = max(c.next, st.NextSequence)
 		}
 	}
+	c.behind = false
 	return nil
 }

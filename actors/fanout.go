@@ -2,6 +2,7 @@ package actors
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/batpak-go/batpak/internal/faults"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
 )
@@ -30,38 +31,67 @@ type (
 	ended struct{ err *messages.Error }
 )
 
+// SpanFanoutRestart is the span of a fanout failure: the fanout is
+// restarted at once, keeping its subscriptions, and every subscriber gets a
+// messages.Gap.
+const SpanFanoutRestart = "batpak.fanout.restart"
+
 type subscription struct {
 	pid    *actor.PID
 	filter storage.Filter
+	from   uint64 // the first sequence the subscription covers
+}
+
+// fanState is the fanout's state. It lives in shared, not in the actor, so
+// that a restarted fanout keeps its subscriptions. Only the fanout touches
+// it (its instances run one after the other).
+type fanState struct {
+	subs map[string]subscription
+	done *messages.Error // set once the subscriptions have ended
+	// at is the first sequence a failure of the fanout at this point could
+	// have kept from a subscriber: the first of the group being delivered,
+	// or the one after the last group delivered.
+	at     uint64
+	failed bool // an instance failed: the next one signals a gap
+
+	storm faults.PanicEvery // test-only: panic on every N-th group
+	seen  int               // groups handled while a storm is on
 }
 
 // fanout delivers committed events to subscribers. It filters before
 // delivery and sends with ctx.Send, which never blocks: each subscriber's
 // queue is bounded by its own capped mailbox (see cappedMailbox), so a slow
 // subscriber costs the writer nothing. Dead subscribers are watched and
-// removed.
+// removed. If it panics, its supervisor restarts it at once (never
+// spending the writer's budget); the new instance keeps the subscriptions
+// and sends each subscriber a messages.Gap from the first sequence that may
+// have been lost, so a Cursor catches up from the log.
 type fanout struct {
-	sh   *shared
-	subs map[string]subscription
-	done *messages.Error
+	sh *shared
+	st *fanState
 }
 
 func newFanout(sh *shared) actor.Producer {
-	return func() actor.Actor { return &fanout{sh: sh, subs: map[string]subscription{}} }
+	return func() actor.Actor {
+		if sh.fan.subs == nil {
+			sh.fan.subs = map[string]subscription{}
+		}
+		return &fanout{sh: sh, st: &sh.fan}
+	}
 }
 
 // Receive implements actor.Actor.
 func (f *fanout) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *subscribe:
-		if f.done != nil {
-			ctx.Send(m.pid, &messages.SubscriptionEnded{Err: f.done})
+		if f.st.done != nil {
+			ctx.Send(m.pid, &messages.SubscriptionEnded{Err: f.st.done})
 			ctx.Respond(&subscribed{})
 			return
 		}
-		f.subs[m.pid.String()] = subscription{pid: m.pid, filter: m.filter}
 		f.sh.subscribers.Add(1)
 		from := f.from() // after the count: see writer.commit
+		f.st.subs[m.pid.String()] = subscription{pid: m.pid, filter: m.filter, from: from}
 		ctx.Send(m.pid, &messages.Subscribed{From: from})
 		ctx.Watch(m.pid)
 		ctx.Respond(&subscribed{from: from})
@@ -76,17 +106,30 @@ func (f *fanout) Receive(ctx actor.Context) {
 		}
 		f.deliver(ctx, m.events)
 	case *ended:
-		f.done = m.err
-		for _, s := range f.subs {
+		f.st.done = m.err
+		for _, s := range f.st.subs {
 			ctx.Send(s.pid, &messages.SubscriptionEnded{Err: m.err})
 			ctx.Unwatch(s.pid)
 		}
-		f.sh.subscribers.Add(-int64(len(f.subs)))
-		clear(f.subs)
+		f.sh.subscribers.Add(-int64(len(f.st.subs)))
+		clear(f.st.subs)
 		if ctx.Sender() != nil {
 			ctx.Respond(&subscribed{})
 		}
-	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.Restarting:
+		f.st.failed = true
+	case *actor.Started:
+		if f.st.failed {
+			f.st.failed = false
+			for _, s := range f.st.subs {
+				ctx.Send(s.pid, &messages.Gap{FirstMissed: max(f.st.at, s.from)})
+			}
+		}
+	case *actor.Stopping, *actor.Stopped:
+	case *faults.Panic:
+		panic(m.Reason)
+	case *faults.PanicEvery:
+		f.st.storm, f.st.seen = *m, 0
 	default:
 		if ctx.Sender() != nil {
 			ctx.Respond(&messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,
@@ -104,19 +147,40 @@ func (f *fanout) from() uint64 {
 }
 
 func (f *fanout) remove(ctx actor.Context, pid *actor.PID) {
-	if _, ok := f.subs[pid.String()]; ok {
-		delete(f.subs, pid.String())
+	if _, ok := f.st.subs[pid.String()]; ok {
+		delete(f.st.subs, pid.String())
 		f.sh.subscribers.Add(-1)
 		ctx.Unwatch(pid)
 	}
 }
 
 func (f *fanout) deliver(ctx actor.Context, events []messages.Event) {
-	for _, s := range f.subs {
+	f.st.at = events[0].Sequence
+	crash := f.storming()
+	i := 0
+	for _, s := range f.st.subs {
+		if crash && i == len(f.st.subs)/2 {
+			panic("batpak fanout: injected panic in the middle of a group")
+		}
+		i++
 		if mine := matching(s.filter, events); len(mine) > 0 {
 			ctx.Send(s.pid, &messages.Notification{Events: mine})
 		}
 	}
+	f.st.at = events[len(events)-1].Sequence + 1
+}
+
+// storming reports whether a test-only crash storm makes this group panic
+// (halfway through its subscribers).
+func (f *fanout) storming() bool {
+	if f.st.storm.Times <= 0 || f.st.storm.N <= 0 {
+		return false
+	}
+	if f.st.seen++; f.st.seen%f.st.storm.N != 0 {
+		return false
+	}
+	f.st.storm.Times--
+	return true
 }
 
 // gap tells every subscriber with a matching event in events to read them

@@ -27,6 +27,7 @@ type shared struct {
 	fanout      *actor.PID
 	subscribers atomic.Int64 // registered with the fanout
 	gaps        atomic.Int64 // signalled by subscribers' mailboxes
+	fan         fanState     // the fanout's subscriptions; they outlive its instances
 	tel         *telemetry
 	adm         *admission // the writer's admission bound, made by writerProps
 

@@ -23,10 +23,23 @@ const DefaultSubscriberCapacity = 1024
 // fanout under filter (entity prefix, scope, kinds; sequence bounds and
 // limit are ignored). It returns the actor's PID and from, the first
 // sequence the subscription covers: every committed event of sequence >=
-// from that matches arrives as a *messages.Notification, or, if the queue
-// overflowed, is covered by a *messages.Gap (use a Cursor: NewCursor(filter)).
-// The actor's first message after Started is a *messages.Subscribed{From}. When the writer stops for good or the store closes, the actor
-// gets a *messages.SubscriptionEnded. A stopped subscriber is removed.
+// from that matches arrives as a *messages.Notification, or is covered by a
+// *messages.Gap (the queue overflowed, or the fanout failed and was
+// restarted). The actor's first message after Started is a
+// *messages.Subscribed{From}. When the writer stops for good or the store
+// closes, the actor gets a *messages.SubscriptionEnded. A stopped
+// subscriber is removed; one that panics is restarted by protoactor (its
+// subscription stays) and loses the message it panicked on.
+//
+// For exactly-once, in-order delivery across gaps and the actor's own
+// failures, deliver through a Cursor made with NewCursor(filter) outside
+// props' producer, so that it outlives the actor's instances:
+//
+//	cur := store.NewCursor(filter)
+//	pid, from, err := store.Subscribe(actor.PropsFromProducer(func() actor.Actor {
+//		return &mine{cursor: cur}
+//	}), filter, 0)
+//	// in mine.Receive: cur.Handle(ctx.Message(), mine.apply)
 func (s *Store) Subscribe(props *actor.Props, filter storage.Filter, capacity int) (*actor.PID, uint64, error) {
 	if capacity <= 0 {
 		capacity = DefaultSubscriberCapacity

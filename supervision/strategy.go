@@ -25,11 +25,20 @@ type Hooks struct {
 	TracerProvider trace.TracerProvider
 	// OnRestart runs on the supervisor's goroutine before the child is
 	// restarted. The event's Span is open: the hook may add attributes
-	// (the old and new segment ids) and must end it, now or later. Without
-	// a hook the strategy ends the span itself.
+	// (the old and new segment ids) and must end it, now or later, and
+	// before anything the restart changes becomes observable (so that
+	// whoever sees the effect also finds the span). Without a hook the
+	// strategy ends the span itself.
 	OnRestart func(Failure)
-	// OnStop runs when the budget is spent, before the child is stopped. The
-	// span (with error status) is ended by the strategy after the hook.
+	// StopAttributes runs when the budget is spent, while the SpanStopped
+	// span is still open: the attributes it returns are added to the span.
+	// It must have no effect anyone can observe (OnStop is the place for
+	// that).
+	StopAttributes func(Failure) []attribute.KeyValue
+	// OnStop runs when the budget is spent, before the child is stopped and
+	// after the SpanStopped span (with error status) has ended: whoever
+	// observes what the hook does (the writer answering WriterStopped) also
+	// finds the span ended and handed to the span processors.
 	OnStop func(Failure)
 	// KeepStopped, when the budget is spent, restarts the child one last time
 	// instead of stopping it, so that its PID stays alive and every queued
@@ -43,19 +52,25 @@ type Hooks struct {
 
 // Failure describes one failure of the supervised child.
 type Failure struct {
+	// Policy is the policy that judged the failure.
 	Policy RestartPolicy
 	// Restart numbers the restarts of the child's life (1 for the first);
 	// on a stop it is the number of restarts that were allowed before.
 	Restart int
 	// InWindow counts the failures in the policy's window, this one included.
 	InWindow int
-	Reason   string
-	Child    *actor.PID
+	// Reason is the panic value, formatted.
+	Reason string
+	// Child is the child that failed.
+	Child *actor.PID
 	// Message is the message the child failed on (a *actor.MessageEnvelope
 	// when it carried headers or a sender).
 	Message any
-	Span    trace.Span
-	Context context.Context // carries Span
+	// Span is the failure's span (SpanRestart or SpanStopped): open in
+	// OnRestart and StopAttributes, already ended in OnStop.
+	Span trace.Span
+	// Context carries Span.
+	Context context.Context
 }
 
 // Strategy returns the protoactor SupervisorStrategy that enforces the
@@ -118,10 +133,15 @@ func (s *strategy) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, chi
 		return
 	}
 	f.Span.SetStatus(codes.Error, "restart budget spent: "+s.policy.String())
+	if s.hooks.StopAttributes != nil {
+		f.Span.SetAttributes(s.hooks.StopAttributes(f)...)
+	}
+	// The span ends before the hook runs: the hook makes the stop
+	// observable, and whoever observes it must find the span.
+	f.Span.End()
 	if s.hooks.OnStop != nil {
 		s.hooks.OnStop(f)
 	}
-	f.Span.End()
 	if s.hooks.KeepStopped {
 		sup.RestartChildren(child)
 		return

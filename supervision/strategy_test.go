@@ -172,3 +172,24 @@ func TestHooksSeeEveryFailure(t *testing.T) {
 	require.Equal(t, 2, (<-stops).InWindow)
 	require.Equal(t, int64(7), attr(r.recorder.Ended()[0], "batpak.segment.new").AsInt64())
 }
+
+// Whoever observes what OnStop does (the writer answering WriterStopped)
+// must also find the stopped span ended and exported, with the attributes
+// StopAttributes gave it.
+func TestStopSpanEndsBeforeOnStop(t *testing.T) {
+	var r *rig
+	seen := make(chan []string, 1)
+	r = newRig(t, Once(), Hooks{
+		StopAttributes: func(f Failure) []attribute.KeyValue {
+			require.True(t, f.Span.IsRecording(), "the span is still open for attributes")
+			return []attribute.KeyValue{attribute.Int64("batpak.segment.old", 3)}
+		},
+		OnStop: func(f Failure) { seen <- spanNames(r.recorder) },
+	})
+	r.crash()
+	r.waitStart(t)
+	r.crash()
+	r.waitStop(t)
+	require.Equal(t, []string{SpanRestart, SpanStopped}, <-seen, "the hook runs after the span has ended")
+	require.Equal(t, int64(3), attr(r.recorder.Ended()[1], "batpak.segment.old").AsInt64())
+}
