@@ -78,5 +78,8 @@ func (w *writer) cutUnpublished() error {
 	if f := w.inflight; f != nil {
 		<-f.done
 	}
+	w.sh.mu.Lock()
+	w.sh.lastSeg = w.e.WriterStats().ActiveSegment // for the restart or stop span
+	w.sh.mu.Unlock()
 	return w.e.CutUnpublished()
 }

@@ -102,6 +102,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 	case *committed:
 		if m.gap {
 			f.gap(ctx, m.events)
+			f.st.at = m.events[len(m.events)-1].Sequence + 1
 			return
 		}
 		f.deliver(ctx, m.events)
@@ -186,7 +187,7 @@ func (f *fanout) storming() bool {
 // gap tells every subscriber with a matching event in events to read them
 // from the log.
 func (f *fanout) gap(ctx actor.Context, events []messages.Event) {
-	for _, s := range f.subs {
+	for _, s := range f.st.subs {
 		if mine := matching(s.filter, events); len(mine) > 0 {
 			ctx.Send(s.pid, &messages.Gap{FirstMissed: mine[0].Sequence})
 		}

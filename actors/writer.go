@@ -124,12 +124,12 @@ func (w *writer) start() {
 		// read the same bytes. The writer answers WriterStopped from now on.
 		reason := &messages.Error{Code: messages.CodeWriterStopped,
 			Message: "batpak writer stopped: cannot open the store: " + err.Error()}
-		w.sh.endForGood(reason)
-		if f != nil {
+		if f != nil { // ended before its effect can be seen
 			f.Span.RecordError(err)
 			f.Span.SetStatus(codes.Error, "reopen failed")
 			f.Span.End()
 		}
+		w.sh.endForGood(reason)
 		w.sh.reportOpen(err)
 		return
 	}
