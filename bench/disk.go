@@ -1,12 +1,11 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
+	"github.com/batpak-go/batpak/storage/fs"
 )
 
 // diskSystem is the hardware's limit: records of 256 bytes written with
@@ -98,7 +97,7 @@ func (d *diskSystem) writeSync(b []byte) error {
 	if err := d.write(b); err != nil {
 		return err
 	}
-	return fdatasync(int(d.f.Fd()))
+	return fdatasync(d.f)
 }
 
 // write writes b at the end of the records, extending the zero-filled area first if needed.
@@ -107,7 +106,7 @@ func (d *diskSystem) write(b []byte) error {
 		if _, err := d.f.WriteAt(make([]byte, preallocChunk), d.alloc); err != nil {
 			return err
 		}
-		if err := fdatasync(int(d.f.Fd())); err != nil {
+		if err := fdatasync(d.f); err != nil {
 			return err
 		}
 		d.alloc += preallocChunk
@@ -119,14 +118,9 @@ func (d *diskSystem) write(b []byte) error {
 	return nil
 }
 
-// fdatasync is fdatasync(2), retried on EINTR.
-func fdatasync(fd int) error {
-	for {
-		if err := unix.Fdatasync(fd); !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
-}
+// fdatasync is the store's own sync, fs.SyncFile: fdatasync(2) on Linux
+// (F_FULLFSYNC on macOS, FlushFileBuffers on Windows), retried on EINTR.
+func fdatasync(f *os.File) error { return fs.SyncFile(f) }
 
 func (d *diskSystem) submit(records int) error {
 	reply := make(chan error, 1)
@@ -154,7 +148,7 @@ func (d *diskSystem) Fill(n int) error {
 		n -= k
 		d.written += k
 	}
-	return fdatasync(int(d.f.Fd()))
+	return fdatasync(d.f)
 }
 
 func (d *diskSystem) ReadEntity(int) (int, error) {
@@ -192,7 +186,7 @@ func (d *diskSystem) Close() error {
 	// Cut the unused zeros, so a reopen finds the records by the file's size.
 	err := d.f.Truncate(d.off)
 	if err == nil {
-		err = fdatasync(int(d.f.Fd()))
+		err = fdatasync(d.f)
 	}
 	if cerr := d.f.Close(); err == nil {
 		err = cerr

@@ -1,8 +1,9 @@
-// Command torture is the process that the crash-torture test kills with
-// SIGKILL: it opens a store in -dir, spawns producer actors that append
-// single events (with expected versions) and atomic batches (with
-// idempotency keys) as fast as they can, and records every receipt in
-// -side only after the receipt has arrived, one line per write(2).
+// Command torture is the process that the crash-torture test kills hard
+// (SIGKILL; TerminateProcess on Windows): it opens a store in -dir, spawns
+// producer actors that append single events (with expected versions) and
+// atomic batches (with idempotency keys) as fast as they can, and records
+// every receipt in -side only after the receipt has arrived, one line per
+// write(2).
 //
 // It prints "ready" on stdout once the store is open.
 //

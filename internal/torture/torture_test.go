@@ -9,9 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -36,7 +36,8 @@ func envOr(name string, v uint64) uint64 {
 }
 
 // TestKill9Torture runs the torture program against one data directory
-// again and again, killing it with SIGKILL at a random moment, and checks
+// again and again, killing it at a random moment with os.Process.Kill (a
+// hard kill: SIGKILL on Unix, TerminateProcess on Windows), and checks
 // after every kill that every acknowledged event is there, unchanged; that
 // no batch is partly visible; that every hash chain verifies; that global
 // sequences are unique and increasing; and that the store takes appends.
@@ -52,6 +53,9 @@ func TestKill9Torture(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	work := t.TempDir()
 	bin := filepath.Join(work, "torture")
+	if runtime.GOOS == "windows" {
+		bin += ".exe" // what exec looks for
+	}
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
@@ -76,7 +80,7 @@ func TestKill9Torture(t *testing.T) {
 			require.Equal(t, "ready\n", line, "round %d: the torture program did not start", round)
 		}
 		time.Sleep(time.Duration(10+rng.IntN(maxKillMS)) * time.Millisecond)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		require.NoError(t, cmd.Process.Kill())
 		err = cmd.Wait()
 		require.Error(t, err, "round %d: the torture program should have been killed, not exited", round)
 		acked = check(t, round, dir, side)
@@ -133,7 +137,7 @@ func check(t *testing.T, round int, dir, side string) int {
 	t.Helper()
 	singles, batches := readSide(t, side)
 	e, err := storage.Open(dir, storage.Options{})
-	require.NoError(t, err, "round %d: reopen after SIGKILL", round)
+	require.NoError(t, err, "round %d: reopen after the kill", round)
 	defer func() { require.NoError(t, e.Close()) }()
 	all, err := e.Query(storage.Filter{})
 	require.NoError(t, err)

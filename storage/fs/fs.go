@@ -41,7 +41,8 @@ type File interface {
 	io.ReaderAt
 	io.WriterAt
 	io.Closer
-	// Sync makes the file's data durable (fdatasync on the OS).
+	// Sync makes the file's data durable (OS documents what it is on
+	// each operating system).
 	Sync() error
 	// Truncate changes the size of the file.
 	Truncate(size int64) error

@@ -1,21 +1,41 @@
 package fs
 
-import (
-	"errors"
-	"fmt"
-	"io"
-	"os"
-
-	"golang.org/x/sys/unix"
-)
+import "os"
 
 // OS returns an FS over the real operating system.
 //
-// File.Sync is fdatasync(2) on Linux (see datasync_linux.go), SyncDir fsyncs
-// the directory, and Lock is flock(2) with LOCK_EX|LOCK_NB. flock locks
-// belong to an open file description, so two Lock calls on the same path
-// conflict even inside one process: each Lock does its own open(2).
+// What File.Sync does depends on the operating system (see SyncFile):
+//   - Linux: fdatasync(2), which writes the data and the metadata needed to
+//     read it back (the size), and flushes the device's write cache.
+//   - macOS (and iOS): fcntl(F_FULLFSYNC). Plain fsync(2) there only hands
+//     the data to the drive, which may keep it in its volatile cache, so
+//     only F_FULLFSYNC survives a power loss. A file system that does not
+//     implement it (it answers ENOTSUP, as SMB mounts do, or EINVAL) gets
+//     fsync(2) instead: the best it offers.
+//   - Windows: FlushFileBuffers (os.File.Sync), which writes data and
+//     metadata and flushes the device's cache.
+//   - Other Unix systems: fsync(2).
+//
+// SyncDir syncs the directory itself: fsync(2) on Linux and other Unix
+// systems, F_FULLFSYNC (with the same fallback) on macOS. On Windows it
+// opens the directory with FILE_FLAG_BACKUP_SEMANTICS and write access and
+// calls FlushFileBuffers on it; a file system that cannot flush a directory
+// (an SMB share) makes that a no-op (see SyncDir in os_windows.go).
+//
+// Lock is an exclusive, non-blocking lock that is released when the
+// returned Closer is closed or the process dies: flock(2) with
+// LOCK_EX|LOCK_NB on Unix, LockFileEx with LOCKFILE_EXCLUSIVE_LOCK|
+// LOCKFILE_FAIL_IMMEDIATELY on Windows. Each Lock call opens the file
+// itself, and both kinds of lock belong to that open file (not to the
+// process), so two Lock calls on the same name conflict even inside one
+// process.
 func OS() FS { return osFS{} }
+
+// SyncFile makes the data of f durable the way OS files are synced (see OS
+// for what that is on each operating system), retrying on EINTR where that
+// can happen. Benchmarks use it so that a baseline without the store pays
+// the same sync as the store.
+func SyncFile(f *os.File) error { return syncFile(f) }
 
 // osFS is the FS returned by OS.
 type osFS struct{}
@@ -51,51 +71,11 @@ func (osFS) ReadDir(dir string) ([]string, error) {
 	return names, nil
 }
 
-// SyncDir implements FS by opening dir and fsyncing it.
-func (osFS) SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		_ = d.Close()
-		return err
-	}
-	return d.Close()
-}
-
-// Lock implements FS with flock(2) on name, opened (and created) with 0600.
-func (osFS) Lock(name string) (io.Closer, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	err = withFd(f, func(fd int) error {
-		return retryEINTR(func() error { return unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) })
-	})
-	if err != nil {
-		_ = f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("fs: lock %s: %w", name, ErrLocked)
-		}
-		return nil, &os.PathError{Op: "flock", Path: name, Err: err}
-	}
-	// Closing the only descriptor of the open file description releases
-	// the flock.
-	return f, nil
-}
-
 // osFile is the File returned by osFS.OpenFile.
 type osFile struct{ *os.File }
 
-// Sync implements File with fdatasync(2) where available.
-func (f osFile) Sync() error {
-	err := withFd(f.File, func(fd int) error { return retryEINTR(func() error { return datasync(fd) }) })
-	if err != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
-	}
-	return nil
-}
+// Sync implements File with SyncFile.
+func (f osFile) Sync() error { return syncFile(f.File) }
 
 // Size implements File via Stat.
 func (f osFile) Size() (int64, error) {
@@ -104,26 +84,4 @@ func (f osFile) Size() (int64, error) {
 		return 0, err
 	}
 	return fi.Size(), nil
-}
-
-// withFd runs op on the raw descriptor of f, keeping f alive meanwhile.
-func withFd(f *os.File, op func(fd int) error) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var opErr error
-	if err := rc.Control(func(fd uintptr) { opErr = op(int(fd)) }); err != nil {
-		return err
-	}
-	return opErr
-}
-
-// retryEINTR calls op until it returns something other than EINTR.
-func retryEINTR(op func() error) error {
-	for {
-		if err := op(); !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
 }
