@@ -3,8 +3,9 @@
 // the store cannot reach it by accident.
 package faults
 
-// Panic, sent to the writer actor, makes it panic with Reason while it
-// handles the message, as if a bug had struck in the middle of a group.
+// Panic, sent to the writer actor (or the fanout), makes it panic with
+// Reason while it handles the message, as if a bug had struck in the middle
+// of a group.
 type Panic struct{ Reason string }
 
 // Block, sent to the writer actor, makes it wait until Release is closed,
@@ -13,5 +14,6 @@ type Block struct{ Release <-chan struct{} }
 
 // PanicEvery, sent to the writer actor, makes it panic on every N-th append
 // it handles from then on, Times times in all (across restarts): a crash
-// storm under load.
+// storm under load. Sent to the fanout, it panics on every N-th group,
+// halfway through its subscribers.
 type PanicEvery struct{ N, Times int }
