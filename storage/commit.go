@@ -135,6 +135,14 @@ func (e *Engine) sealActive(closing bool) error {
 	if err := e.trim(s); err != nil {
 		return err
 	}
+	// The data must be durable before the footer that indexes it: a power
+	// cut could otherwise keep the footer's page and lose a data page, and
+	// Open would trust a footer over frames that are not there.
+	if e.synced.Segment != s.id || e.synced.Offset < s.size {
+		if err := e.syncFile(s); err != nil {
+			return err
+		}
+	}
 	if e.footer.fits() {
 		e.sealBuf = e.footer.appendSeal(e.sealBuf[:0], s.id, s.size)
 		if _, err := s.f.WriteAt(e.sealBuf, s.size); err != nil {

@@ -65,10 +65,15 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	}
 	rp := &replayer{idx: e.idx, report: &e.recovery}
 	var fixes []fix
+	var scanned []uint64
 	for i, id := range ids {
+		before := e.recovery.ScannedSegments
 		f, err := e.recoverSegment(rp, id, i == len(ids)-1)
 		if err != nil {
 			return 0, err
+		}
+		if e.recovery.ScannedSegments > before && (f == nil || !f.remove) {
+			scanned = append(scanned, id)
 		}
 		// A torn tail is only possible in the last segment holding data:
 		// every Open cuts it before starting a new segment, and a sealed
@@ -90,6 +95,9 @@ func (e *Engine) recoverOnce() (uint64, error) {
 		if err := e.apply(f); err != nil {
 			return 0, err
 		}
+	}
+	if err := e.syncScanned(scanned); err != nil {
+		return 0, err
 	}
 	e.recovery.Events = len(e.idx.entries)
 	return last, nil
@@ -137,6 +145,24 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 		return nil, nil
 	}
 	return &fix{id: id, res: res}, nil
+}
+
+// syncScanned fsyncs the segments recovered by scanning (those not sealed:
+// the last one, after a crash). After a process kill their unsynced tail is
+// still in the page cache: recovery makes its complete events visible and
+// the next session chains onto them, so they must reach the disk before
+// anything is built on them, or a later power cut could take them away
+// from under acknowledged events.
+func (e *Engine) syncScanned(ids []uint64) error {
+	if e.opts.SyncMode == SyncNone {
+		return nil
+	}
+	for _, id := range ids {
+		if err := e.idx.segments[id].Sync(); err != nil {
+			return fmt.Errorf("storage: sync recovered segment %d: %w: %w", id, messages.ErrSyncFailed, err)
+		}
+	}
+	return nil
 }
 
 // restHeaderless reports whether every segment of ids holds nothing (see
