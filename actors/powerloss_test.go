@@ -47,19 +47,20 @@ func plRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9
 // TestPowerLossActors cuts the power under a store driven through the
 // actors. Each round spawns a store on an fs.Mem (16 or 64 KiB segments,
 // preallocated or not; its directory, two levels deep, made by the first
-// Spawn or made and synced beforehand) twice in a row (Close in between); in each session
-// plActorProducers goroutines call Store.Append (expected versions, some
-// with idempotency keys) and Store.AppendBatch (some keyed, some large
-// enough to span a rotation), recording each receipt only after the call
-// returned. In some rounds the writer is made to panic (faults.Panic) at
-// random moments; a request answered ErrWriterCrashed is retried once.
-// Meanwhile the test copies the set of receipts and then takes a
-// power-loss image (fs.Mem.PowerLoss), at random moments and after each
-// Close. Each image must open with storage.Open (no Repair) and hold every
-// event acknowledged before the copy, byte for byte (sequence, version,
-// hash, position, coordinate, kind, payload), every batch whole or not at
-// all, increasing sequences and chains that Verify; then it must take an
-// append and reopen clean.
+// Spawn or made and synced beforehand) twice in a row, with Close in
+// between. In each session plActorProducers goroutines call Store.Append
+// (expected versions, some with idempotency keys) and Store.AppendBatch
+// (some keyed, some large enough to span a rotation), recording each
+// receipt only after the call returned. In some rounds they also make the
+// writer panic (faults.Panic) now and then; a keyed request answered
+// ErrWriterCrashed is retried once. At random moments a producer copies
+// the set of receipts and then takes 1-3 power-loss images
+// (fs.Mem.PowerLoss); more are taken after each Close. Each image must
+// open with storage.Open (no Repair) and hold every event acknowledged
+// before the copy, byte for byte (sequence, version, hash, position,
+// coordinate, kind, payload), every batch whole or not at all, increasing
+// sequences and chains that Verify; then it must take an append and
+// reopen clean.
 func TestPowerLossActors(t *testing.T) {
 	seed := plSeed(t)
 	master := plRand(seed)
