@@ -22,11 +22,13 @@ import (
 //     only when SyncDir is called on its directory. Until then a crash
 //     forgets a created file and brings a removed one back (with its durable
 //     data).
-//   - Directories are durable as soon as MkdirAll creates them; this is a
-//     simplification (a real directory also needs its parent synced).
+//   - For Crash and CrashClean, directories are durable as soon as MkdirAll
+//     creates them (a simplification). PowerLoss is stricter: a directory's
+//     existence (its creation or its removal) is durable only once SyncDir
+//     is called on its parent, as on a real file system.
 //
-// Crash, CrashClean and Clone return a new, independent Mem holding the state
-// a restart would find. The receiver keeps working.
+// Crash, CrashClean, PowerLoss and Clone return a new, independent Mem
+// holding the state a restart would find. The receiver keeps working.
 //
 // Paths are cleaned with filepath.Clean; "/" and "." always exist. Permission
 // bits are ignored. O_TRUNC applies only to handles opened for writing.
@@ -36,7 +38,10 @@ type Mem struct {
 	dirs    map[string]struct{}
 	files   map[string]*memNode // the current namespace
 	durable map[string]*memNode // the namespace as of the last SyncDir calls
-	locks   map[string]struct{} // names held by Lock
+	// durableDirs are the directories as of the last SyncDir of each one's
+	// parent (used by PowerLoss only).
+	durableDirs map[string]struct{}
+	locks       map[string]struct{} // names held by Lock
 }
 
 // NewMem returns an empty in-memory FS holding only the directories "/" and ".".
@@ -45,7 +50,9 @@ func NewMem() *Mem {
 		dirs:    map[string]struct{}{"/": {}, ".": {}},
 		files:   map[string]*memNode{},
 		durable: map[string]*memNode{},
-		locks:   map[string]struct{}{},
+		// "/" and "." are roots: nothing can make them vanish.
+		durableDirs: map[string]struct{}{"/": {}, ".": {}},
+		locks:       map[string]struct{}{},
 	}
 }
 
@@ -206,7 +213,8 @@ func (m *Mem) Rename(oldname, newname string) error {
 	return nil
 }
 
-// SyncDir implements FS: the current set of files in dir becomes durable.
+// SyncDir implements FS: the current set of files and subdirectories in
+// dir becomes durable.
 func (m *Mem) SyncDir(dir string) error {
 	dir = filepath.Clean(dir)
 	m.mu.Lock()
@@ -222,6 +230,16 @@ func (m *Mem) SyncDir(dir string) error {
 	for p, n := range m.files {
 		if filepath.Dir(p) == dir {
 			m.durable[p] = n
+		}
+	}
+	for d := range m.durableDirs {
+		if d != dir && filepath.Dir(d) == dir {
+			delete(m.durableDirs, d)
+		}
+	}
+	for d := range m.dirs {
+		if d != dir && filepath.Dir(d) == dir {
+			m.durableDirs[d] = struct{}{}
 		}
 	}
 	return nil
@@ -266,14 +284,18 @@ func (l *memLock) Close() error {
 	return nil
 }
 
-// String describes m for debugging: its directories and files with their
-// current and durable sizes.
+// String describes m for debugging: its directories (marked when their
+// creation is not durable) and files with their current and durable sizes.
 func (m *Mem) String() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var b strings.Builder
 	for _, d := range slices.Sorted(maps.Keys(m.dirs)) {
-		fmt.Fprintf(&b, "%s/\n", d)
+		if _, ok := m.durableDirs[d]; ok {
+			fmt.Fprintf(&b, "%s/\n", d)
+		} else {
+			fmt.Fprintf(&b, "%s/ (creation not synced)\n", d)
+		}
 	}
 	for _, p := range slices.Sorted(maps.Keys(m.files)) {
 		n := m.files[p]

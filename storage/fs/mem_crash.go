@@ -59,11 +59,13 @@ func (m *Mem) Clone() *Mem {
 	return c
 }
 
-// cloneDirs returns a new Mem with the directories of m. m.mu must be held.
+// cloneDirs returns a new Mem with the directories of m, all durable.
+// m.mu must be held.
 func (m *Mem) cloneDirs() *Mem {
 	c := NewMem()
 	for d := range m.dirs {
 		c.dirs[d] = struct{}{}
+		c.durableDirs[d] = struct{}{}
 	}
 	return c
 }
@@ -78,6 +80,7 @@ func (c *Mem) addDurable(p string, data []byte) {
 		}
 		// The directory was removed but the removal of p was not synced.
 		c.dirs[d] = struct{}{}
+		c.durableDirs[d] = struct{}{}
 	}
 	n := newMemNode()
 	n.data = bytes.Clone(data)
