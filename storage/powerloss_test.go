@@ -337,9 +337,29 @@ func (r *plRun) retryLive() bool {
 		return false // lost with a cut
 	}
 	staged := r.e.Staged()
+	if r.undecided(id) {
+		// Its event is written but not yet published: the engine does not
+		// answer a replay before the event is durable.
+		var err error
+		if how := r.keyed[id]; how.single != nil {
+			_, err = r.e.Append(how.single)
+		} else {
+			_, err = r.e.AppendBatch(how.batch)
+		}
+		require.ErrorIs(r.t, err, ErrUndecided, "%s: a retry of an unpublished event", r.where)
+		require.Equal(r.t, staged, r.e.Staged(), "%s: an undecided retry staged something", r.where)
+		return true
+	}
 	r.retry(r.e, r.keyed[id], have, r.where+": idempotent retry in the live store")
 	require.Equal(r.t, staged, r.e.Staged(), "%s: an idempotent retry staged something", r.where)
 	return true
+}
+
+// undecided reports whether the keyed event id is staged or written but
+// not yet published.
+func (r *plRun) undecided(id messages.ID) bool {
+	_, ok := r.e.over.keyed[id]
+	return ok
 }
 
 // retry sends the keyed request how again and checks the answer: the
