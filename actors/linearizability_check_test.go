@@ -109,7 +109,7 @@ func lzTruncate(part []porcupine.Operation, t int64) []porcupine.Operation {
 	for _, op := range part {
 		switch {
 		case op.Call > t:
-		case op.Return <= t:
+		case op.Return <= t, op.Output.(lzOutput).Result == lzNotWritten: // a no-op whenever
 			out = append(out, op)
 		case op.Input.(lzInput).Kind != lzReadOp:
 			in := op.Input.(lzInput)
