@@ -41,8 +41,8 @@ const (
 // as "may or may not have happened before the kill". The same directory
 // takes every round, half of them with writer panics too (and half of those
 // killed right after an answer ErrWriterCrashed, while the restarted writer
-// cuts what the crashed one wrote). BATPAK_LINZ_KILLS
-// sets the number of kills (default 5).
+// cuts what the crashed one wrote). BATPAK_LINZ_KILLS sets the number of
+// kills (default 5).
 func TestLinearizabilityProcessKills(t *testing.T) {
 	seed := lzSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 0))
