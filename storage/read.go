@@ -29,13 +29,7 @@ func (e *Engine) loadBody(en entry) ([]byte, error) {
 	}
 	defer f.release()
 	buf := make([]byte, en.size)
-	if _, err := f.ReadAt(buf, int64(en.offset)); err != nil {
-		e.idx.mu.RLock()
-		closed := e.idx.closed
-		e.idx.mu.RUnlock()
-		if closed { // closed under the read (a writer restart abandons the engine)
-			return nil, ErrClosed
-		}
+	if _, err := f.ReadAt(buf, int64(en.offset)); err != nil { // f cannot close under us: we hold a reference
 		return nil, fmt.Errorf("storage: read segment %d at %d: %w: %w", en.segment, en.offset, messages.ErrIO, err)
 	}
 	body, n, err := decodeFrame(buf)
