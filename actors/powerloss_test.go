@@ -65,7 +65,7 @@ func TestPowerLossActors(t *testing.T) {
 	seed := plSeed(t)
 	master := plRand(seed)
 	var images, acked, restarts int
-	for round := range plActorRounds {
+	for round := range powerLossRounds(plActorRounds) {
 		rs := master.Uint64()
 		name := fmt.Sprintf("round%02d", round)
 		ok := t.Run(name, func(t *testing.T) {
@@ -400,4 +400,13 @@ func (r *plActorRun) record(rs []messages.Receipt, singles []*messages.Append, i
 		}
 		r.acked[rc.EventID] = a
 	}
+}
+
+// powerLossRounds is n, or BATPAK_POWERLOSS_ROUNDS when set (long runs:
+// .ci/long).
+func powerLossRounds(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("BATPAK_POWERLOSS_ROUNDS")); err == nil && v > 0 {
+		return v
+	}
+	return n
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
@@ -43,7 +45,7 @@ func TestPowerLossEngine(t *testing.T) {
 	seed := ftSeed(t)
 	master := ftRand(seed)
 	var total plTally
-	for round := range plEngineRounds {
+	for round := range powerLossRounds(plEngineRounds) {
 		rs := master.Uint64()
 		name := fmt.Sprintf("round%03d", round)
 		ok := t.Run(name, func(t *testing.T) {
@@ -474,4 +476,13 @@ func (r *plRun) check(img *fs.Mem, ctx string, again bool) {
 		r.check(second, fmt.Sprintf("%s, then power lost again before op %d of its recovery", ctx, secondAt), false)
 	}
 	passed = true
+}
+
+// powerLossRounds is n, or BATPAK_POWERLOSS_ROUNDS when set (long runs:
+// .ci/long).
+func powerLossRounds(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("BATPAK_POWERLOSS_ROUNDS")); err == nil && v > 0 {
+		return v
+	}
+	return n
 }
