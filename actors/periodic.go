@@ -20,7 +20,7 @@ func (w *writer) armSyncTimer(ctx actor.Context) {
 	w.ticking = true
 	interval := opts.SyncInterval
 	if interval <= 0 {
-		interval = 100 * time.Millisecond // storage's default
+		interval = storage.DefaultSyncInterval
 	}
 	self, root := ctx.Self(), w.sh.sys.Root
 	time.AfterFunc(interval, func() { root.Send(self, &syncTick{}) })

@@ -146,18 +146,9 @@ func (s *Store) request(ctx context.Context, msg any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := s.sys.Root.RequestFuture(s.writer, msg, timeout)
-	var res any
-	if ctx.Done() == nil { // cannot be cancelled: wait on the future alone
-		res, err = f.Result()
-	} else {
-		done := make(chan struct{})
-		go func() { res, err = f.Result(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	res, err := await(ctx, s.sys.Root.RequestFuture(s.writer, msg, timeout))
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil, err
 	}
 	if errors.Is(err, actor.ErrTimeout) {
 		return nil, fmt.Errorf("batpak: no reply from the writer within %v (outcome unknown; retry with an idempotency key): %w", timeout, context.DeadlineExceeded)
@@ -185,6 +176,35 @@ func (s *Store) Sync(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// stopActors tells subscribers the store is closed, then stops the
+// supervisor and waits until its children are gone (a writer that crashed
+// for good has then given the directory lock up, so the directory can be
+// opened again once Close returns), and ends the reads of the last engine.
+func (s *Store) stopActors() {
+	closed := &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
+	s.sys.Root.RequestFuture(s.sh.fanout, &ended{err: closed}, time.Second).Wait()
+	s.sys.Root.StopFuture(s.supervisor).Wait()
+	s.sh.releaseEngine()
+}
+
+// await waits for f's result or for ctx to end, whichever comes first (then
+// it returns ctx.Err()).
+func await(ctx context.Context, f *actor.Future) (any, error) {
+	if ctx.Done() == nil { // cannot be cancelled: wait on the future alone
+		return f.Result()
+	}
+	var res any
+	var err error
+	done := make(chan struct{})
+	go func() { res, err = f.Result(); close(done) }()
+	select {
+	case <-done:
+		return res, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // timeout returns how long a request may wait for the writer: until ctx's
@@ -216,24 +236,15 @@ func (s *Store) Close(ctx context.Context) error {
 	if !s.sh.closing.CompareAndSwap(false, true) {
 		return &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is already closed"}
 	}
-	defer s.sys.Root.Stop(s.supervisor)
-	defer s.sh.releaseEngine()
-	closed := &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
-	defer s.sys.Root.RequestFuture(s.sh.fanout, &ended{err: closed}, time.Second).Wait()
+	defer s.stopActors()
 	if s.sh.stopped.Load() != nil {
 		return nil
 	}
 	// The writer seals whatever Close's context says; Close waits for it
 	// as long as its context lets it.
-	f := s.sys.Root.RequestFuture(s.writer, &shutdown{}, s.sh.cfg.RequestTimeout)
-	var err error
-	var res any
-	done := make(chan struct{})
-	go func() { res, err = f.Result(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("batpak: close: the writer is still sealing the store: %w", ctx.Err())
+	res, err := await(ctx, s.sys.Root.RequestFuture(s.writer, &shutdown{}, s.sh.cfg.RequestTimeout))
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("batpak: close: the writer is still sealing the store: %w", err)
 	}
 	if err != nil {
 		return fmt.Errorf("batpak: close: %w", err)

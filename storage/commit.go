@@ -116,12 +116,7 @@ func (e *Engine) rotate() error {
 		return ioError("rotate", err, false)
 	}
 	e.countSegmentSyncs()
-	e.active = s
-	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
-	e.footer.reset()
-	e.idx.mu.Lock()
-	e.idx.segments[s.id] = share(s.f)
-	e.idx.mu.Unlock()
+	e.activate(s)
 	return nil
 }
 

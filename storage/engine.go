@@ -97,13 +97,19 @@ func (e *Engine) open() error {
 }
 
 func (e *Engine) setActive(s *segment) {
+	e.activate(s)
+	e.stage.reset(s.id, s.size, true)
+}
+
+// activate makes the new segment s (durable up to its header) the one
+// written to, and opens it to readers.
+func (e *Engine) activate(s *segment) {
 	e.active = s
+	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
 	e.footer.reset()
 	e.idx.mu.Lock()
 	e.idx.segments[s.id] = share(s.f)
 	e.idx.mu.Unlock()
-	e.stage.reset(s.id, s.size, true)
-	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
 }
 
 // writable reports why the engine cannot take writes, if it cannot.

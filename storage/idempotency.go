@@ -62,19 +62,12 @@ func keyConflict(key messages.ID, ev *messages.Event, c messages.Coordinate, k m
 }
 
 // storedByID reads the published event with the given id, payload
-// included.
+// included, if any.
 func (e *Engine) storedByID(id messages.ID) (messages.Event, bool, error) {
-	e.idx.mu.RLock()
-	pos, ok := e.idx.byID.find(id, e.idx.idOf)
-	var en ref
-	if ok {
-		en = e.idx.ref(pos)
-	}
-	e.idx.mu.RUnlock()
-	if !ok {
+	ev, err := e.Get(id)
+	if isNotFound(err) {
 		return messages.Event{}, false, nil
 	}
-	ev, err := e.readEntry(en, true)
 	return ev, err == nil, err
 }
 

@@ -38,6 +38,9 @@ func (m SyncMode) String() string {
 	return fmt.Sprintf("SyncMode(%d)", uint8(m))
 }
 
+// DefaultSyncInterval is Options.SyncInterval when it is zero.
+const DefaultSyncInterval = 100 * time.Millisecond
+
 // Limits on Options fields.
 const (
 	MaxSegmentSize  = 1 << 30
@@ -113,7 +116,7 @@ func (o Options) withDefaults() Options {
 		o.SyncEveryEvents = 1000
 	}
 	if o.SyncInterval == 0 {
-		o.SyncInterval = 100 * time.Millisecond
+		o.SyncInterval = DefaultSyncInterval
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

@@ -65,15 +65,10 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	}
 	rp := &replayer{idx: e.idx, report: &e.recovery}
 	var fixes []fix
-	var scanned []uint64
 	for i, id := range ids {
-		before := e.recovery.ScannedSegments
 		f, err := e.recoverSegment(rp, id, i == len(ids)-1)
 		if err != nil {
 			return 0, err
-		}
-		if e.recovery.ScannedSegments > before && (f == nil || !f.remove) {
-			scanned = append(scanned, id)
 		}
 		// A torn tail is only possible in the last segment holding data:
 		// every Open cuts it before starting a new segment, and a sealed
@@ -96,9 +91,6 @@ func (e *Engine) recoverOnce() (uint64, error) {
 			return 0, err
 		}
 	}
-	if err := e.syncScanned(scanned); err != nil {
-		return 0, err
-	}
 	e.recovery.Events = len(e.idx.entries)
 	return last, nil
 }
@@ -117,9 +109,7 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 		return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 	}
 	e.recovery.Segments++
-	hb := make([]byte, headerSize)
-	n, _ := f.ReadAt(hb, 0)
-	h, herr := decodeHeader(hb[:n])
+	h, herr := readHeader(f)
 	if herr != nil {
 		if last && headerless(f, size) {
 			return &fix{id: id, remove: true}, nil
@@ -141,26 +131,25 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 	if err != nil {
 		return nil, err
 	}
-	if res.torn == 0 {
-		return nil, nil
+	if res.torn > 0 {
+		return &fix{id: id, res: res}, nil // the cut is synced when applied
 	}
-	return &fix{id: id, res: res}, nil
+	return nil, e.syncScanned(id, f)
 }
 
-// syncScanned fsyncs the segments recovered by scanning (those not sealed:
-// the last one, after a crash). After a process kill their unsynced tail is
-// still in the page cache: recovery makes its complete events visible and
-// the next session chains onto them, so they must reach the disk before
+// syncScanned fsyncs a segment recovered by scanning (one not sealed: the
+// last one, after a crash). After a process kill its unsynced tail is still
+// in the page cache: recovery makes its complete events visible and the
+// next session chains onto them, so they must reach the disk before
 // anything is built on them, or a later power cut could take them away
-// from under acknowledged events.
-func (e *Engine) syncScanned(ids []uint64) error {
+// from under acknowledged events. (An fsync changes no byte: a failed Open
+// still changes nothing on disk.)
+func (e *Engine) syncScanned(id uint64, f fs.File) error {
 	if e.opts.SyncMode == SyncNone {
 		return nil
 	}
-	for _, id := range ids {
-		if err := e.idx.segments[id].Sync(); err != nil {
-			return fmt.Errorf("storage: sync recovered segment %d: %w: %w", id, messages.ErrSyncFailed, err)
-		}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("storage: sync recovered segment %d: %w: %w", id, messages.ErrSyncFailed, err)
 	}
 	return nil
 }
@@ -178,9 +167,7 @@ func (e *Engine) restHeaderless(ids []uint64) (bool, error) {
 			f.Close()
 			return false, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 		}
-		hb := make([]byte, headerSize)
-		n, _ := f.ReadAt(hb, 0)
-		_, herr := decodeHeader(hb[:n])
+		_, herr := readHeader(f)
 		empty := herr != nil && headerless(f, size)
 		f.Close()
 		if !empty {

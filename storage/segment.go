@@ -70,6 +70,13 @@ func decodeHeader(b []byte) (segmentHeader, error) {
 	}, nil
 }
 
+// readHeader reads and decodes the header of a segment file.
+func readHeader(f fs.File) (segmentHeader, error) {
+	hb := make([]byte, headerSize)
+	n, _ := f.ReadAt(hb, 0)
+	return decodeHeader(hb[:n])
+}
+
 func segmentName(id uint64) string { return fmt.Sprintf("%010d%s", id, segmentExt) }
 
 // parseSegmentName returns the id of a segment file name, or false.
