@@ -39,14 +39,6 @@ type queueDepth struct {
 	dropped       atomic.Int64 // refused without a sender to answer
 }
 
-// queued is an admitted append in the mailbox, with the sizes it was
-// counted with (so that a sender who changes its request afterwards cannot
-// make the counts drift).
-type queued struct {
-	msg           any
-	events, bytes int64
-}
-
 func newAdmission(sh *shared) *admission {
 	cfg := sh.cfg
 	a := &admission{sh: sh, maxEvents: int64(cfg.MaxQueuedEvents), maxBytes: int64(cfg.MaxQueuedBytes),
@@ -59,13 +51,13 @@ func newAdmission(sh *shared) *admission {
 	return a
 }
 
-// writerProps makes the store's admission (sh.adm) and returns the
-// writer's props, whose mailbox enforces it.
+// writerProps makes the store's admission (sh.adm) and the writer's
+// mailbox (sh.mailbox), which enforces it, and returns the writer's props.
 func writerProps(sh *shared) *actor.Props {
 	sh.adm = newAdmission(sh)
-	return actor.PropsFromProducer(newWriter(sh), actor.WithMailbox(func() actor.Mailbox {
-		return &admissionMailbox{Mailbox: actor.Unbounded()(), a: sh.adm}
-	}))
+	sh.mailbox = newWriterMailbox(sh.adm)
+	mb := sh.mailbox
+	return actor.PropsFromProducer(newWriter(sh), actor.WithMailbox(func() actor.Mailbox { return mb }))
 }
 
 // sizeOf returns the events and payload bytes of an append request, and
@@ -162,61 +154,4 @@ func (a *admission) refuse(sender *actor.PID, batch bool, err *messages.Error) {
 	}
 	a.sh.tel.overloaded.Add(context.Background(), 1, answeredYes)
 	a.sh.sys.Root.Send(sender, failure(batch, err))
-}
-
-// admissionMailbox is the writer's mailbox: protoactor's unbounded one
-// behind the admission bound.
-type admissionMailbox struct {
-	actor.Mailbox
-	a *admission
-}
-
-// PostUserMessage implements actor.Mailbox. It runs on the sender's
-// goroutine.
-func (m *admissionMailbox) PostUserMessage(msg any) {
-	inner, sender := msg, (*actor.PID)(nil)
-	if env, ok := msg.(*actor.MessageEnvelope); ok {
-		inner, sender = env.Message, env.Sender
-	}
-	n, b, batch, ok := sizeOf(inner)
-	if !ok {
-		m.Mailbox.PostUserMessage(msg)
-		return
-	}
-	if err := m.a.admit(n, b); err != nil {
-		m.a.refuse(sender, batch, err)
-		return
-	}
-	m.Mailbox.PostUserMessage(&queued{msg: msg, events: n, bytes: b})
-}
-
-// RegisterHandlers implements actor.Mailbox, counting out what the writer
-// takes.
-func (m *admissionMailbox) RegisterHandlers(invoker actor.MessageInvoker, dispatcher actor.Dispatcher) {
-	m.Mailbox.RegisterHandlers(&admissionInvoker{MessageInvoker: invoker, a: m.a}, dispatcher)
-}
-
-type admissionInvoker struct {
-	actor.MessageInvoker
-	a *admission
-}
-
-// InvokeUserMessage implements actor.MessageInvoker: an admitted request
-// leaves the count as the writer takes it (before it runs, so that a panic
-// while handling it cannot keep it counted).
-func (i *admissionInvoker) InvokeUserMessage(msg any) {
-	if q, ok := msg.(*queued); ok {
-		i.a.release(q.events, q.bytes)
-		msg = q.msg
-	}
-	i.MessageInvoker.InvokeUserMessage(msg)
-}
-
-// EscalateFailure implements actor.MessageInvoker: the supervisor sees the
-// message the writer failed on, not the mailbox's wrapper.
-func (i *admissionInvoker) EscalateFailure(reason, msg any) {
-	if q, ok := msg.(*queued); ok {
-		msg = q.msg
-	}
-	i.MessageInvoker.EscalateFailure(reason, msg)
 }

@@ -29,7 +29,8 @@ type shared struct {
 	gaps        atomic.Int64 // signalled by subscribers' mailboxes
 	fan         fanState     // the fanout's subscriptions; they outlive its instances
 	tel         *telemetry
-	adm         *admission // the writer's admission bound, made by writerProps
+	adm         *admission     // the writer's admission bound, made by writerProps
+	mailbox     *writerMailbox // the writer's mailbox, made by writerProps
 
 	mu        sync.Mutex
 	restart   *supervision.Failure // handed from the strategy to the next instance

@@ -65,6 +65,7 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *actor.Restarting, *actor.Stopping:
 		w.abandon()
 	case *actor.Stopped:
+		w.sh.mailbox.stop() // its goroutine ends once the mailbox is idle
 	case *messages.Append:
 		if m == nil {
 			w.reply(ctx, ctx.Sender(), &messages.AppendReply{Failure: nilRequest})
