@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,9 @@ import (
 	"github.com/batpak-go/batpak/internal/benchutil"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Durable appends through the writer actor, from concurrent requesting
@@ -28,12 +32,50 @@ func BenchmarkActorAppend(b *testing.B) {
 	})
 	for _, n := range []int{1, 16, 256} {
 		b.Run(fmt.Sprintf("requesters=%d/payload=%d/subscribers=0", n, benchPayload), func(b *testing.B) {
-			runRequesters(b, n, 0)
+			runRequesters(b, benchRun{requesters: n})
 		})
 	}
 	b.Run(fmt.Sprintf("requesters=256/payload=%d/subscribers=8", benchPayload), func(b *testing.B) {
-		runRequesters(b, 256, 8)
+		runRequesters(b, benchRun{requesters: 256, subscribers: 8})
 	})
+}
+
+// Allocations per append through the writer, by tracing setup: the store's
+// tracer provider (none: otel's global one with no provider set; sdk: the
+// OpenTelemetry SDK's, with no processor) and whether the requests carry a
+// caller's trace context. Without a provider, an untraced append makes no
+// span at all. Fsyncs are out of the way (SyncNone), one requester:
+//
+//	go test ./actors -run '^$' -bench AppendSpans -benchmem
+func BenchmarkAppendSpans(b *testing.B) {
+	caller, span := sdktrace.NewTracerProvider().Tracer("caller").Start(context.Background(), "caller")
+	defer span.End()
+	carrier := messages.TraceCarrier{}
+	propagation.TraceContext{}.Inject(caller, carrier)
+	for _, p := range []struct {
+		name string
+		tp   trace.TracerProvider
+	}{{"none", nil}, {"sdk", sdktrace.NewTracerProvider()}} {
+		for _, traced := range []bool{false, true} {
+			run := benchRun{requesters: 1, cfg: Config{TracerProvider: p.tp, Storage: storage.Options{SyncMode: storage.SyncNone}}}
+			name := "untraced"
+			if traced {
+				run.carrier, name = carrier, "traced"
+			}
+			b.Run(fmt.Sprintf("provider=%s/caller=%s", p.name, name), func(b *testing.B) {
+				b.ReportAllocs()
+				runRequesters(b, run)
+			})
+		}
+	}
+}
+
+// benchRun is one run of requesting actors against a fresh store.
+type benchRun struct {
+	requesters  int
+	subscribers int
+	cfg         Config                // Dir is set by runRequesters
+	carrier     messages.TraceCarrier // the requests' Trace
 }
 
 // requester is an application actor that appends its quota one request at
@@ -44,6 +86,7 @@ type requester struct {
 	n, i    int
 	payload []byte
 	sent    time.Time
+	carrier messages.TraceCarrier
 	lat     benchutil.Latency
 	failed  *atomic.Int64
 	done    chan<- *benchutil.Latency
@@ -61,7 +104,7 @@ var benchKind = messages.MustKind(1, 1)
 
 func (r *requester) send(ctx actor.Context) {
 	r.sent = time.Now()
-	ctx.Request(r.writer, &messages.Append{Coordinate: benchCoords[(r.first+r.i)%benchEntities], Kind: benchKind, Payload: r.payload})
+	ctx.Request(r.writer, &messages.Append{Coordinate: benchCoords[(r.first+r.i)%benchEntities], Kind: benchKind, Payload: r.payload, Trace: r.carrier})
 }
 
 func (r *requester) Receive(ctx actor.Context) {
@@ -94,10 +137,13 @@ func (c *counter) Receive(ctx actor.Context) {
 	}
 }
 
-func runRequesters(b *testing.B, n, subscribers int) {
+func runRequesters(b *testing.B, run benchRun) {
+	n, subscribers := run.requesters, run.subscribers
 	sys := quietSystem()
 	defer sys.Shutdown()
-	s, err := Spawn(sys, Config{Dir: b.TempDir()})
+	cfg := run.cfg
+	cfg.Dir = b.TempDir()
+	s, err := Spawn(sys, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -111,13 +157,14 @@ func runRequesters(b *testing.B, n, subscribers int) {
 	done := make(chan *benchutil.Latency, n)
 	var failed atomic.Int64
 	b.ResetTimer()
+	cpu0, cpuKnown := processCPU()
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		quota := b.N / n
 		if i < b.N%n {
 			quota++
 		}
-		r := &requester{writer: s.Writer(), first: i * 7, n: quota, payload: payload, failed: &failed, done: done}
+		r := &requester{writer: s.Writer(), first: i * 7, n: quota, payload: payload, carrier: run.carrier, failed: &failed, done: done}
 		sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return r }))
 	}
 	var lat benchutil.Latency
@@ -125,11 +172,17 @@ func runRequesters(b *testing.B, n, subscribers int) {
 		lat.Merge(<-done)
 	}
 	elapsed := time.Since(start)
+	cpu1, _ := processCPU()
 	b.StopTimer()
 	if failed.Load() > 0 {
 		b.Fatalf("%d appends failed", failed.Load())
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	if cpuKnown {
+		// CPU per event (the whole process: writer, requesters, fsyncs), a
+		// steadier figure than ns/op on a disk shared with others.
+		b.ReportMetric(float64(cpu1-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/op")
+	}
 	lat.Report(b)
 	st, err := s.Stats()
 	if err != nil {

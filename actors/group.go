@@ -26,18 +26,20 @@ type waiter struct {
 type group struct {
 	waiters []waiter
 	bytes   int
+	traced  int // waiters with a span (not noSpan)
 }
 
 // flight is a written group whose fsync runs on its own goroutine while the
 // writer stages the next group (pipelined group commit).
 type flight struct {
-	p       *storage.Pending
-	g       group
-	span    trace.Span
-	started time.Time
-	synced  time.Duration
-	err     error
-	done    chan struct{}
+	p      *storage.Pending
+	g      group
+	span   trace.Span
+	synced time.Duration
+	err    error
+	// done is closed once the fsync has returned (closedChan when it ran
+	// inline on the writer).
+	done chan struct{}
 	// retained: the group was written with its payloads kept for the fanout.
 	retained bool
 }
@@ -51,6 +53,9 @@ type flight struct {
 func (w *writer) join(ctx actor.Context, wt waiter, bytes int) {
 	w.open.waiters = append(w.open.waiters, wt)
 	w.open.bytes += bytes
+	if wt.span != noSpan {
+		w.open.traced++
+	}
 	w.taken = true
 	if len(w.open.waiters) >= w.sh.cfg.MaxGroupEvents || w.open.bytes >= w.sh.cfg.MaxGroupBytes {
 		if f := w.inflight; f != nil {
@@ -75,44 +80,65 @@ func (w *writer) closeGroup(ctx actor.Context) {
 		return
 	}
 	g := w.open
-	w.open = group{}
-	_, span := w.tel.tracer.Start(context.Background(), SpanCommit)
-	if span.IsRecording() {
-		for _, wt := range g.waiters {
-			span.AddLink(trace.Link{SpanContext: wt.span.SpanContext()})
+	w.open = group{waiters: w.spare} // the slice of the last group landed
+	w.spare = nil
+	span := noSpan
+	if g.traced > 0 || w.tel.tracing() {
+		_, span = w.tel.tracer.Start(context.Background(), SpanCommit)
+		if span.IsRecording() {
+			for _, wt := range g.waiters {
+				span.AddLink(trace.Link{SpanContext: wt.span.SpanContext()})
+			}
 		}
 	}
 	retain := w.sh.subscribers.Load() > 0
-	write := w.e.Write
+	var p *storage.Pending
+	var err error
 	if retain {
-		write = w.e.WriteRetaining // subscribers get copies of the written bytes
+		p, err = w.e.WriteRetaining() // subscribers get copies of the written bytes
+	} else {
+		p, err = w.e.Write()
 	}
-	p, err := write()
 	if err != nil {
 		w.fail(g, span, err)
 	}
-	f := &flight{p: p, g: g, span: span, started: time.Now(), done: make(chan struct{}), retained: retain}
+	f := &flight{p: p, g: g, span: span, retained: retain}
 	w.inflight = f
-	sync := func() {
-		if p != nil { // nil: the group holds only replays of written events
-			t0 := time.Now()
-			f.err = p.Sync()
-			f.synced = time.Since(t0)
-		}
-		close(f.done)
-	}
 	if len(g.waiters) == 1 {
 		// A lone request: nobody else is waiting to join, so hopping to a
 		// goroutine and back would only add latency.
-		sync()
+		f.done = closedChan
+		f.sync()
 		w.land(ctx)
 		return
 	}
-	self, root := ctx.Self(), w.sh.sys.Root
-	go func() {
-		sync()
-		root.Send(self, &synced{f: f})
-	}()
+	f.done = make(chan struct{})
+	go f.syncThenTell(w.sh.sys.Root, ctx.Self())
+}
+
+// closedChan is the done channel of a flight synced inline: nothing waits
+// for it, and a crash during the inline fsync need not wait either.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// sync fsyncs the flight's group and notes how long it took.
+func (f *flight) sync() {
+	if f.p != nil { // nil: the group holds only replays of written events
+		t0 := time.Now()
+		f.err = f.p.Sync()
+		f.synced = time.Since(t0)
+	}
+}
+
+// syncThenTell runs on a goroutine of its own: it fsyncs, closes done and
+// tells the writer.
+func (f *flight) syncThenTell(root *actor.RootContext, writer *actor.PID) {
+	f.sync()
+	close(f.done)
+	root.Send(writer, &synced{f: f})
 }
 
 // land publishes the group in flight once its fsync returned, answers its
@@ -153,6 +179,8 @@ func (w *writer) land(ctx actor.Context) {
 		// payloads is told of a gap instead (it reads them from the log).
 		ctx.Send(w.sh.fanout, &committed{events: events, gap: !f.retained})
 	}
+	clear(f.g.waiters) // keeps no caller's PID or receipts alive
+	w.spare = f.g.waiters[:0]
 	w.dirty = w.dirty || len(events) > 0
 	w.redecide(ctx)
 	w.closeGroup(ctx)

@@ -59,7 +59,7 @@ func (w *writer) receive(ctx actor.Context, msg any, carrier messages.TraceCarri
 		return
 	}
 	w.stormStep()
-	_, r.span = w.tel.tracer.Start(w.tel.parent(ctx, carrier), SpanAppend)
+	r.span = w.tel.startAppend(ctx, carrier)
 	w.decide(ctx, r)
 }
 
@@ -71,7 +71,8 @@ func (w *writer) receive(ctx actor.Context, msg any, carrier messages.TraceCarri
 // is ever told of an event that never came to exist.
 func (w *writer) decide(ctx actor.Context, r request) {
 	var (
-		receipts []messages.Receipt
+		receipt  messages.Receipt   // of an Append
+		receipts []messages.Receipt // of an AppendBatch
 		bytes    int
 		err      error
 	)
@@ -80,9 +81,8 @@ func (w *writer) decide(ctx actor.Context, r request) {
 		if r.span.IsRecording() {
 			r.span.SetAttributes(attribute.String("batpak.entity", m.Coordinate.Entity), attribute.String("batpak.scope", m.Coordinate.Scope))
 		}
-		var rc messages.Receipt
-		rc, err = w.e.Append(m)
-		receipts, bytes = []messages.Receipt{rc}, len(m.Payload)
+		receipt, err = w.e.Append(m)
+		bytes = len(m.Payload)
 	case *messages.AppendBatch:
 		if r.span.IsRecording() {
 			r.span.SetAttributes(attribute.Int("batpak.batch.items", len(m.Items)))
@@ -106,7 +106,7 @@ func (w *writer) decide(ctx actor.Context, r request) {
 	if r.batch() {
 		wt.batch, wt.batchRs = true, receipts
 	} else {
-		wt.receipt = receipts[0]
+		wt.receipt = receipt
 		if r.span.IsRecording() {
 			r.span.SetAttributes(attribute.Int64("batpak.sequence", int64(wt.receipt.Sequence)), attribute.Bool("batpak.replayed", wt.receipt.Replayed))
 		}

@@ -2,13 +2,17 @@ package actors
 
 import (
 	"context"
+	"reflect"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Span names of the actors layer (the restart spans are supervision's).
@@ -21,7 +25,13 @@ const instrumentation = "github.com/batpak-go/batpak/actors"
 
 // telemetry holds the store's tracer and instruments.
 type telemetry struct {
-	tracer     trace.Tracer
+	tracer trace.Tracer
+	// provider is the tracer's provider; real says it is not a no-op (see
+	// tracing), and global that it is otel's global one, which was a no-op
+	// when the store started but becomes real once a provider is set.
+	provider   trace.TracerProvider
+	real       atomic.Bool
+	global     bool
 	appends    metric.Int64Counter
 	groupSize  metric.Int64Histogram
 	fsyncMS    metric.Float64Histogram
@@ -33,7 +43,15 @@ type telemetry struct {
 
 func newTelemetry(cfg Config) *telemetry {
 	m := cfg.MeterProvider.Meter(instrumentation)
-	t := &telemetry{tracer: cfg.TracerProvider.Tracer(instrumentation), propagator: propagation.TraceContext{}}
+	t := &telemetry{tracer: cfg.TracerProvider.Tracer(instrumentation), propagator: propagation.TraceContext{},
+		provider: cfg.TracerProvider}
+	switch {
+	case isNoopProvider(cfg.TracerProvider):
+	case isUnsetGlobal(cfg.TracerProvider):
+		t.global = true
+	default:
+		t.real.Store(true)
+	}
 	// Instrument creation fails only on invalid names; the no-op fallbacks
 	// the API returns then keep the store working.
 	t.appends, _ = m.Int64Counter("batpak.appends", metric.WithDescription("events appended (committed)"))
@@ -78,18 +96,72 @@ func (c headerCarrier) Get(key string) string { return c.h.Get(key) }
 func (c headerCarrier) Set(string, string)    {}
 func (c headerCarrier) Keys() []string        { return c.h.Keys() }
 
+// noSpan is the span of a request nobody traces: every call on it does
+// nothing.
+var noSpan = trace.SpanFromContext(context.Background())
+
+// isNoopProvider reports whether tp is otel's no-op provider.
+func isNoopProvider(tp trace.TracerProvider) bool {
+	_, ok := tp.(noop.TracerProvider)
+	return ok
+}
+
+// isUnsetGlobal reports whether tp is otel's global provider as it is
+// before a provider is set: a delegating one that makes no-op spans until
+// otel.SetTracerProvider. (Recognised by its type; should otel rename it,
+// the store takes it for a real provider, which costs time, not spans.)
+func isUnsetGlobal(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global" &&
+		t.Elem().Name() == "tracerProvider"
+}
+
+// tracing reports whether spans are made for requests whose sender does
+// not trace: only with a real tracer provider. With otel's no-op provider,
+// or the global one while no provider is set, an untraced append costs no
+// span work at all (the spans would be no-ops). Once a global provider is
+// set, the global one delegates to it, and spans are made from then on.
+func (t *telemetry) tracing() bool {
+	if t.real.Load() {
+		return true
+	}
+	if t.global && otel.GetTracerProvider() != t.provider {
+		t.real.Store(true)
+		return true
+	}
+	return false
+}
+
+// startAppend starts a request's batpak.append span: a child of the
+// sender's span if the request carries one (see parent), else a root span
+// if tracing says spans are made. Otherwise it returns noSpan without
+// touching the tracer.
+func (t *telemetry) startAppend(ctx actor.Context, carrier messages.TraceCarrier) trace.Span {
+	parent, traced := t.parent(ctx, carrier)
+	if !traced && !t.tracing() {
+		return noSpan
+	}
+	_, span := t.tracer.Start(parent, SpanAppend)
+	return span
+}
+
 // parent returns the sender's trace context: from the message's own
 // carrier (messages.Append.Trace, AppendBatch.Trace), else from the
-// envelope headers, else none.
-func (t *telemetry) parent(ctx actor.Context, carrier messages.TraceCarrier) context.Context {
+// envelope headers, else none; and whether it holds a valid span context.
+func (t *telemetry) parent(ctx actor.Context, carrier messages.TraceCarrier) (context.Context, bool) {
 	bg := context.Background()
-	if len(carrier) > 0 {
-		return t.propagator.Extract(bg, carrier)
+	var p context.Context
+	switch {
+	case len(carrier) > 0:
+		p = t.propagator.Extract(bg, carrier)
+	default:
+		if h := ctx.MessageHeader(); h != nil && h.Length() > 0 {
+			p = t.propagator.Extract(bg, headerCarrier{h})
+		} else {
+			return bg, false
+		}
 	}
-	if h := ctx.MessageHeader(); h != nil && h.Length() > 0 {
-		return t.propagator.Extract(bg, headerCarrier{h})
-	}
-	return bg
+	return p, trace.SpanContextFromContext(p).IsValid()
 }
 
 // inject returns a carrier holding the span context of ctx, or nil.

@@ -38,6 +38,7 @@ type writer struct {
 	tel      *telemetry
 	e        *storage.Engine
 	open     group
+	spare    []waiter     // the waiters slice of the last group landed, for the next group
 	flushing bool         // a flush is in the mailbox
 	inflight *flight      // at most one group syncing
 	failed   *failedGroup // a group whose commit failed, until the crash handler answers it
