@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -245,6 +246,8 @@ func TestReadStreamPositions(t *testing.T) {
 		{"backward from 3", messages.ReadStream{From: 3, Backward: true}, []uint64{3, 2, 1}, 1},
 		{"backward from 2 ends at 1", messages.ReadStream{From: 2, Backward: true}, []uint64{2, 1}, 0},
 		{"backward from above the latest", messages.ReadStream{From: 99, Backward: true}, []uint64{5, 4, 3, 2, 1}, 3},
+		{"forward from the largest version", messages.ReadStream{From: math.MaxUint64}, nil, 0},
+		{"backward from the largest version", messages.ReadStream{From: math.MaxUint64, Backward: true}, []uint64{5, 4, 3, 2, 1}, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -321,6 +324,9 @@ func TestReadQueryNext(t *testing.T) {
 		{"only sequence 0", messages.ReadQuery{BeforeSeq: 1, Backward: true}, []uint64{0}, 0, true},
 		{"an empty range", messages.ReadQuery{FromSeq: 5, BeforeSeq: 5}, nil, 0, true},
 		{"past the end", messages.ReadQuery{FromSeq: 10}, nil, 0, true},
+		{"from the largest sequence", messages.ReadQuery{FromSeq: math.MaxUint64}, nil, 0, true},
+		{"backward from the largest sequence", messages.ReadQuery{FromSeq: math.MaxUint64, Backward: true}, nil, 0, true},
+		{"below the largest sequence", messages.ReadQuery{FromSeq: 8, BeforeSeq: math.MaxUint64, Backward: true}, []uint64{9, 8}, 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
