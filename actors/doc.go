@@ -9,6 +9,9 @@
 // *messages.ErrorReply with messages.CodeUnknownMessage. Go code uses the
 // Store returned by Spawn, which does the same through futures and serves
 // reads directly from the engine, never queueing behind the writer.
+// Actors read the same way through the reader actor (Store.Reader): a
+// *messages.ReadStream or *messages.ReadQuery is answered with a
+// *messages.ReadReply holding one page of events and where the next starts.
 //
 // Group commit: the writer stages each append in the engine and replies to
 // none; the first append of a group makes the writer send itself a flush

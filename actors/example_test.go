@@ -169,6 +169,82 @@ func Example_errors() {
 	// true
 }
 
+// pager is an application actor that reads one entity's stream from the
+// store's reader, a page at a time, until the end.
+type pager struct {
+	reader *actor.PID
+	order  messages.Coordinate
+	out    chan<- string
+}
+
+func (p *pager) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.Request(p.reader, &messages.ReadStream{Coordinate: p.order, Limit: 2})
+	case *messages.ReadReply:
+		if err := m.Err(); err != nil { // a typed error, as a writer's reply
+			p.out <- "failed: " + err.Error()
+			return
+		}
+		first, last := m.Events[0].Version, m.Events[len(m.Events)-1].Version
+		p.out <- fmt.Sprintf("page: versions %d-%d, end %v", first, last, m.End)
+		if !m.End { // Next is where the next page starts
+			ctx.Request(p.reader, &messages.ReadStream{Coordinate: p.order, From: m.Next, Limit: 2})
+		}
+	}
+}
+
+// Reads as messages: the store's reader answers a page of a stream or of a
+// query; each reply says where the next page starts. README.md's "Reading
+// from actors" is this example.
+func Example_reading() {
+	dir, err := os.MkdirTemp("", "batpak-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	sys := actor.NewActorSystem()
+	defer sys.Shutdown()
+	store, err := actors.Spawn(sys, actors.Config{Dir: dir})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close(ctx)
+	order := messages.Coordinate{Entity: "order/42", Scope: "shop"}
+	for _, k := range []messages.EventKind{placed, shipped, shipped, shipped, shipped} {
+		if _, err := store.Append(ctx, &messages.Append{Coordinate: order, Kind: k}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+
+	// From an actor: a request to the reader's PID, a page in each reply.
+	pages := make(chan string, 4)
+	sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &pager{store.Reader(), order, pages} }))
+	for range 3 {
+		fmt.Println(receive(pages))
+	}
+
+	// A query, newest first, through a future: the next page ends before Next.
+	res, err := sys.Root.RequestFuture(store.Reader(), &messages.ReadQuery{EntityPrefix: "order/",
+		Kinds: []messages.EventKind{shipped}, Backward: true, Limit: 3}, 5*time.Second).Result()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if r, ok := res.(*messages.ReadReply); ok && r.Err() == nil {
+		fmt.Println("newest shipped:", len(r.Events), "events, next page before sequence", r.Next)
+	}
+	// Output:
+	// page: versions 1-2, end false
+	// page: versions 3-4, end false
+	// page: versions 5-5, end true
+	// newest shipped: 3 events, next page before sequence 2
+}
+
 // receive waits for a value; the bound only keeps a broken example from
 // hanging the test run.
 func receive[T any](ch <-chan T) T {

@@ -11,17 +11,19 @@ import (
 )
 
 // Store is a running batpak store: a supervisor and its writer actor in an
-// actor system, and a Go API over them.
+// actor system, a reader actor beside them, and a Go API over them.
 type Store struct {
 	sys        *actor.ActorSystem
 	sh         *shared
 	supervisor *actor.PID
 	writer     *actor.PID
+	reader     *actor.PID
 }
 
 // Spawn starts a store in sys: it spawns the supervisor (named cfg.Name)
 // and the writer under it, and returns once the writer has opened the data
-// directory, or with the error that kept it from opening.
+// directory, or with the error that kept it from opening; then it spawns
+// the reader (named cfg.Name+"/reader").
 func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("batpak: Config.Dir is empty: %w", messages.ErrInvalidArgument)
@@ -41,12 +43,23 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 		sys.Root.Stop(sup)
 		return nil, err
 	}
-	return &Store{sys: sys, sh: sh, supervisor: sup, writer: <-writer}, nil
+	s := &Store{sys: sys, sh: sh, supervisor: sup, writer: <-writer}
+	if s.reader, err = sys.Root.SpawnNamed(readerProps(s), cfg.Name+"/"+readerName); err != nil {
+		_ = s.Close(context.Background())
+		return nil, fmt.Errorf("batpak: spawn %s/%s: %w", cfg.Name, readerName, err)
+	}
+	return s, nil
 }
 
 // Writer returns the writer's PID, for actors that send it requests. It
 // stays the same across restarts.
 func (s *Store) Writer() *actor.PID { return s.writer }
+
+// Reader returns the reader's PID, for actors that read with
+// *messages.ReadStream and *messages.ReadQuery requests (answered with a
+// *messages.ReadReply). Its reads never queue behind the writer's mailbox
+// and go on across writer restarts.
+func (s *Store) Reader() *actor.PID { return s.reader }
 
 // Supervisor returns the supervisor's PID.
 func (s *Store) Supervisor() *actor.PID { return s.supervisor }
@@ -178,11 +191,15 @@ func (s *Store) Sync(ctx context.Context) error {
 	return nil
 }
 
-// stopActors tells subscribers the store is closed, then stops the
-// supervisor and waits until its children are gone (a writer that crashed
-// for good has then given the directory lock up, so the directory can be
-// opened again once Close returns), and ends the reads of the last engine.
+// stopActors stops the reader, tells subscribers the store is closed, then
+// stops the supervisor and waits until its children are gone (a writer
+// that crashed for good has then given the directory lock up, so the
+// directory can be opened again once Close returns), and ends the reads of
+// the last engine.
 func (s *Store) stopActors() {
+	if s.reader != nil {
+		s.sys.Root.StopFuture(s.reader).Wait()
+	}
 	closed := &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
 	s.sys.Root.RequestFuture(s.sh.fanout, &ended{err: closed}, time.Second).Wait()
 	s.sys.Root.StopFuture(s.supervisor).Wait()

@@ -89,10 +89,42 @@ func (s *actorsSystem) ReadEntity(e int) (int, error) {
 	return len(evs), err
 }
 
+// ReadEntityBackward reads the stream from its last event to its first.
+// TODO(issue 9): read with the backward stream iterator; until it exists
+// the stream is read forward and walked from its end.
+func (s *actorsSystem) ReadEntityBackward(e int) (int, error) {
+	evs, err := s.store.Stream(coords[e], 1)
+	if err != nil {
+		return 0, err
+	}
+	return walkBackward(evs)
+}
+
 func (s *actorsSystem) Scan() (int, error) {
 	evs, err := s.store.Query(storage.Filter{})
 	return len(evs), err
 }
+
+// ScanPaged reads the whole log through the store in pages of readPage
+// events, each page starting after the last one's sequence.
+// TODO(issue 9): read with the read messages (or the iterator) once they exist.
+func (s *actorsSystem) ScanPaged() (int, error) {
+	n, from := 0, uint64(0)
+	for {
+		evs, err := s.store.Query(storage.Filter{FromSeq: from, Limit: readPage})
+		if err != nil {
+			return n, err
+		}
+		n += len(evs)
+		if len(evs) < readPage {
+			return n, nil
+		}
+		from = evs[len(evs)-1].Sequence + 1
+	}
+}
+
+// DataBytes is the size of the store's segment files.
+func (s *actorsSystem) DataBytes(dir string) (int64, error) { return segmentBytes(dir) }
 
 func (s *actorsSystem) Close() error {
 	err := s.store.Close(context.Background())

@@ -67,9 +67,13 @@ func newEngine() *engineSystem { return &engineSystem{} }
 func (s *engineSystem) Name() string       { return "batpak engine" }
 func (s *engineSystem) DurableAtAck() bool { return true }
 
+// engineOptions are the storage options the store's actors use by default.
+func engineOptions() storage.Options {
+	return storage.Options{SyncMode: storage.SyncEveryCommit, Preallocate: actors.DefaultPreallocate}
+}
+
 func (s *engineSystem) Open(dir string, _ int) error {
-	// The same storage options the store's actors use by default.
-	e, err := storage.Open(dir, storage.Options{SyncMode: storage.SyncEveryCommit, Preallocate: actors.DefaultPreallocate})
+	e, err := storage.Open(dir, engineOptions())
 	if err != nil {
 		return err
 	}
@@ -164,15 +168,63 @@ func (s *engineSystem) ReadEntity(e int) (int, error) {
 	return len(evs), err
 }
 
+// ReadEntityBackward reads the stream from its last event to its first.
+// TODO(issue 9): read with the backward stream iterator; until it exists
+// the stream is read forward and walked from its end.
+func (s *engineSystem) ReadEntityBackward(e int) (int, error) {
+	evs, err := s.e.Stream(coords[e], 1)
+	if err != nil {
+		return 0, err
+	}
+	return walkBackward(evs)
+}
+
 func (s *engineSystem) Scan() (int, error) {
 	evs, err := s.e.Query(storage.Filter{})
 	return len(evs), err
 }
 
+func (s *engineSystem) ScanPaged() (int, error) { return 0, errPagedActorsOnly }
+
 func (s *engineSystem) Close() error {
+	s.stop()
+	return s.e.Close()
+}
+
+// stop ends the committer.
+func (s *engineSystem) stop() {
 	close(s.reqs)
 	<-s.stopped
-	return s.e.Close()
+}
+
+// Crash leaves the store as a kill -9 would: the committer stops and the
+// engine is abandoned (nothing more is written: no footer, no seal, no
+// fsync) and its files released.
+func (s *engineSystem) Crash() error {
+	s.stop()
+	if err := s.e.Abandon(); err != nil {
+		return err
+	}
+	return s.e.Release()
+}
+
+// DataBytes is the size of the store's segment files.
+func (s *engineSystem) DataBytes(dir string) (int64, error) { return segmentBytes(dir) }
+
+// IndexBytesPerEvent is the engine's in-memory index per event.
+func (s *engineSystem) IndexBytesPerEvent(dir string) (float64, error) {
+	return indexBytesPerEvent(dir)
+}
+
+// walkBackward walks a stream read forward from its last event to its
+// first, checking that the versions count down to 1.
+func walkBackward(evs []messages.Event) (int, error) {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Version != uint64(i+1) {
+			return 0, fmt.Errorf("event %d of the stream has version %d", i, evs[i].Version)
+		}
+	}
+	return len(evs), nil
 }
 
 // batpakProducer is a producer of either batpak system; the system gives

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -174,6 +176,32 @@ func (s *boltSystem) ReadEntity(e int) (n int, err error) {
 	})
 	return n, err
 }
+
+// ReadEntityBackward walks the entity's index entries from the last
+// version down and reads each payload.
+func (s *boltSystem) ReadEntityBackward(e int) (n int, err error) {
+	prefix := append(entityKey(e), 0)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		log := tx.Bucket(bLog)
+		c := tx.Bucket(bIdx).Cursor()
+		k, v := c.Seek(slices.Concat(prefix, u64(math.MaxUint64)))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, v = c.Prev() {
+			if log.Get(v) == nil {
+				return errors.New("index points at a missing event")
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (s *boltSystem) ScanPaged() (int, error) { return 0, errPagedActorsOnly }
 
 func (s *boltSystem) Scan() (n int, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {

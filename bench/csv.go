@@ -25,8 +25,10 @@ func (r *Results) WriteCSV(w io.Writer) error {
 			switch {
 			case isLatency(row):
 				value, unit = us(c.P50), "p50_us"
-			case row == RowColdStart || row == RowReadEntity || row == RowScan:
+			case isDuration(row):
 				value, unit = strconv.FormatFloat(c.Dur.Seconds(), 'f', 6, 64), "s"
+			case isBytes(row):
+				value, unit = strconv.FormatFloat(c.Bytes, 'f', 1, 64), "B/event"
 			}
 			note := ""
 			if c.Err != nil {

@@ -155,6 +155,12 @@ func (d *diskSystem) ReadEntity(int) (int, error) {
 	return 0, notSupported("a plain file has no per-entity index")
 }
 
+func (d *diskSystem) ReadEntityBackward(int) (int, error) {
+	return 0, notSupported("a plain file has no per-entity index")
+}
+
+func (d *diskSystem) ScanPaged() (int, error) { return 0, errPagedActorsOnly }
+
 // Scan reads the records sequentially in 1 MiB reads.
 func (d *diskSystem) Scan() (int, error) {
 	f, err := os.Open(d.path)

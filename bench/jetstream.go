@@ -161,6 +161,17 @@ func (s *jsSystem) Scan() (int, error) {
 	return s.read("ev.>", n)
 }
 
+func (s *jsSystem) ReadEntityBackward(int) (int, error) {
+	return 0, notSupported("JetStream's consumers read forward only")
+}
+
+func (s *jsSystem) ScanPaged() (int, error) { return 0, errPagedActorsOnly }
+
+// crashFiller is the system the crash child fills before it is killed: a
+// server without SyncAlways (filling with it would take minutes; the files
+// are the same), reopened by the parent with the system's own setting.
+func (s *jsSystem) crashFiller() System { return newJetStream(false) }
+
 func (s *jsSystem) Close() error {
 	if s.nc != nil {
 		s.nc.Close()

@@ -1,5 +1,6 @@
 // Command bench runs the same durable-append, concurrency-control, batch,
-// cold-start and read workloads against batpak (engine and actors), the
+// cold-start (clean and after a kill -9), read and bytes-per-event
+// workloads against batpak (engine and actors), the
 // disk's own write+fdatasync limit, embedded NATS JetStream and bbolt, in
 // one process, and writes a markdown table, a CSV file and a chart.
 //
@@ -21,6 +22,9 @@ import (
 )
 
 func main() {
+	if crashChildRequested() { // a child of the kill -9 row (crash.go)
+		os.Exit(crashChild())
+	}
 	quick := flag.Bool("quick", false, "short cells (1 s) and a 100k-event cold-start store")
 	out := flag.String("out", "results", "directory for results.md, results.csv and throughput.png")
 	cellDur := flag.Duration("cell", 0, "duration of each timed cell (default 5s, quick 1s)")

@@ -21,19 +21,25 @@ const (
 	RowIdempotent
 	RowBatch
 	RowColdStart
+	RowColdCrash
 	RowReadEntity
+	RowReadEntityBack
 	RowScan
+	RowPagedScan
+	RowIndexMemory
+	RowDiskBytes
 	numRows
 )
 
 // appendRows maps a producer count to its throughput and latency rows.
 var appendRows = map[int][2]Row{1: {RowAppend1, RowLatency1}, 16: {RowAppend16, RowLatency16}, 256: {RowAppend256, RowLatency256}}
 
-// Cell is one measurement: a rate, latencies, or a duration.
+// Cell is one measurement: a rate, latencies, a duration or bytes per event.
 type Cell struct {
 	Rate     float64       // events/s (rate rows, reads)
 	P50, P99 time.Duration // latency rows
-	Dur      time.Duration // cold start, reads
+	Dur      time.Duration // cold starts, reads
+	Bytes    float64       // bytes per event (index memory, bytes on disk)
 	Events   int           // events read or appended
 	Err      error         // n/a or failure
 	Done     bool          // the cell was measured (or failed)
@@ -91,11 +97,21 @@ func (r *Results) Label(row Row) string {
 	case RowBatch:
 		return fmt.Sprintf("atomic batches of %d, %d producers: events/s", batchSize, batchProds)
 	case RowColdStart:
-		return fmt.Sprintf("cold start after %s events: open until ready", count(r.ColdN))
+		return fmt.Sprintf("cold start after %s events, clean close: open until ready", count(r.ColdN))
+	case RowColdCrash:
+		return fmt.Sprintf("cold start after a kill -9 mid-segment (%s events + %s unsealed): open until ready", count(r.ColdN), count(crashExtra(r.ColdN)))
 	case RowReadEntity:
 		return fmt.Sprintf("read one entity's stream (%s events)", count(r.ColdN/entities))
+	case RowReadEntityBack:
+		return fmt.Sprintf("read one entity's stream backward (%s events)", count(r.ColdN/entities))
 	case RowScan:
 		return fmt.Sprintf("full scan (%s events)", count(r.ColdN))
+	case RowPagedScan:
+		return fmt.Sprintf("paged read through actors (%s events, pages of %s)", count(r.ColdN), count(readPage))
+	case RowIndexMemory:
+		return "index memory per event (live heap after open)"
+	case RowDiskBytes:
+		return fmt.Sprintf("bytes on disk per %d-B event (after a clean close)", payloadSize)
 	}
 	return "?"
 }
@@ -127,6 +143,11 @@ func (r *Results) DiskRatio(row Row, col int) float64 {
 			return 0
 		}
 		return float64(c.P50) / float64(d.P50)
+	case RowIndexMemory, RowDiskBytes:
+		if d.Bytes == 0 {
+			return 0
+		}
+		return c.Bytes / d.Bytes
 	}
 	if d.Rate == 0 {
 		return 0
@@ -138,6 +159,18 @@ func (r *Results) DiskRatio(row Row, col int) float64 {
 func isLatency(row Row) bool {
 	return row == RowLatency1 || row == RowLatency16 || row == RowLatency256
 }
+
+// isDuration says whether a row holds a duration (cold starts, reads).
+func isDuration(row Row) bool {
+	switch row {
+	case RowColdStart, RowColdCrash, RowReadEntity, RowReadEntityBack, RowScan, RowPagedScan:
+		return true
+	}
+	return false
+}
+
+// isBytes says whether a row holds bytes per event.
+func isBytes(row Row) bool { return row == RowIndexMemory || row == RowDiskBytes }
 
 // count formats an event count: 1M, 100k, 1,000.
 func count(n int) string {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 )
 
@@ -26,7 +25,8 @@ func (r *Runner) fresh(name string) (string, error) {
 
 // Run fills res: the timed rows run workload by workload, every system
 // back to back (so the disk's limit is measured next to the stores on a
-// noisy machine), then each system's cold start and reads.
+// noisy machine), then each system's cold starts (clean and after a
+// kill -9), reads and bytes per event (cold.go).
 func (r *Runner) Run(ctx context.Context, systems []System, res *Results) {
 	timed := func(row Row, producers int, op opFunc, plain bool) {
 		r.Log("== %s", res.Label(row))
@@ -100,90 +100,6 @@ func (r *Runner) timedCell(ctx context.Context, sys System, producers int, op op
 		return out, fmt.Errorf("store holds %d events, %d were acknowledged", n, out.Events)
 	}
 	return out, nil
-}
-
-// coldAndReads fills a store with r.ColdN events, closes it, measures the
-// reopen, then reads one entity's stream and scans everything.
-func (r *Runner) coldAndReads(ctx context.Context, sys System, col int, res *Results) {
-	fail := func(err error) {
-		for _, row := range []Row{RowColdStart, RowReadEntity, RowScan} {
-			if !res.Cells[row][col].Done {
-				res.Set(row, col, Cell{Err: err})
-			}
-		}
-		r.Log("  cold start / reads: %v", err)
-	}
-	if ctx.Err() != nil {
-		fail(ctx.Err())
-		return
-	}
-	dir, err := r.fresh("cold")
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer os.RemoveAll(dir)
-	if err := sys.Open(dir, 1); err != nil {
-		fail(fmt.Errorf("open: %w", err))
-		return
-	}
-	t0 := time.Now()
-	if err := sys.Fill(r.ColdN); err != nil {
-		sys.Close()
-		fail(fmt.Errorf("fill: %w", err))
-		return
-	}
-	r.Log("  filled %s events in %s (%s)", count(r.ColdN), dur(time.Since(t0)), dirSize(dir))
-	if err := sys.Close(); err != nil {
-		fail(fmt.Errorf("close: %w", err))
-		return
-	}
-	t0 = time.Now()
-	if err := sys.Open(dir, 1); err != nil {
-		fail(fmt.Errorf("reopen: %w", err))
-		return
-	}
-	open := time.Since(t0)
-	defer sys.Close()
-	if _, ok := sys.(*diskSystem); ok {
-		res.Set(RowColdStart, col, Cell{Err: notSupported("a plain file has nothing to recover")})
-	} else {
-		res.Set(RowColdStart, col, Cell{Dur: open, Events: r.ColdN})
-		r.Log("  %-60s %s", res.Label(RowColdStart), dur(open))
-	}
-	// One entity's stream: the median of repeated reads (at most 1 s, 21 reads).
-	want := r.ColdN / entities
-	var reads []time.Duration
-	for start := time.Now(); len(reads) < 21 && (len(reads) == 0 || time.Since(start) < time.Second); {
-		t := time.Now()
-		n, err := sys.ReadEntity(0)
-		if err == nil && n != want {
-			err = fmt.Errorf("read %d events, want %d", n, want)
-		}
-		if err != nil {
-			res.Set(RowReadEntity, col, Cell{Err: err})
-			break
-		}
-		reads = append(reads, time.Since(t))
-	}
-	if len(reads) > 0 && !res.Cells[RowReadEntity][col].Done {
-		sort.Slice(reads, func(i, j int) bool { return reads[i] < reads[j] })
-		d := reads[len(reads)/2]
-		res.Set(RowReadEntity, col, Cell{Dur: d, Rate: float64(want) / d.Seconds(), Events: want})
-		r.Log("  %-60s %s", res.Label(RowReadEntity), dur(d))
-	}
-	t := time.Now()
-	n, err := sys.Scan()
-	d := time.Since(t)
-	if err == nil && n != r.ColdN {
-		err = fmt.Errorf("scanned %d events, want %d", n, r.ColdN)
-	}
-	if err != nil {
-		res.Set(RowScan, col, Cell{Err: err})
-	} else {
-		res.Set(RowScan, col, Cell{Dur: d, Rate: float64(n) / d.Seconds(), Events: n})
-	}
-	r.Log("  %-60s %s %v", res.Label(RowScan), dur(d), errText(err))
 }
 
 // dirSize is the size of the files under dir, formatted.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -61,12 +62,21 @@ func TestSystemsAppendAndReadBack(t *testing.T) {
 				if n, err := sys.Scan(); err != nil || n != want {
 					t.Fatalf("scan %d (%v), want %d", n, err, want)
 				}
-				if n, err := sys.ReadEntity(0); err == nil {
-					if n != 6 { // 5 appends + 1 batch item
-						t.Fatalf("entity 0 has %d events, want 6", n)
+				for name, read := range map[string]func(int) (int, error){"forward": sys.ReadEntity, "backward": sys.ReadEntityBackward} {
+					if n, err := read(0); err == nil {
+						if n != 6 { // 5 appends + 1 batch item
+							t.Fatalf("entity 0 read %s has %d events, want 6", name, n)
+						}
+					} else if !isNA(err) {
+						t.Fatalf("read %s: %v", name, err)
+					}
+				}
+				if n, err := sys.ScanPaged(); err == nil {
+					if n != want {
+						t.Fatalf("paged scan %d, want %d", n, want)
 					}
 				} else if !isNA(err) {
-					t.Fatal(err)
+					t.Fatalf("paged scan: %v", err)
 				}
 			}
 			check()
@@ -89,19 +99,29 @@ func isNA(err error) bool {
 	return errors.As(err, &na)
 }
 
-// The runner fills a whole column for a small engine run and a disk run.
+// The runner fills whole columns for a small run of the disk, the engine
+// and the actors (whose kill -9 row runs in a child process).
 func TestRunnerSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	systems := []System{newDisk(), newEngine()}
+	systems := []System{newDisk(), newEngine(), newActors()}
 	res := NewResults(systems, true, 2000, 50*time.Millisecond)
 	r := &Runner{Tmp: t.TempDir(), CellDur: 50 * time.Millisecond, ColdN: 2000, Log: t.Logf}
 	r.Run(context.Background(), systems, res)
+	na := map[Row][]string{ // rows a column does not measure
+		RowPagedScan:   {engineName},
+		RowIndexMemory: {actorsName},
+	}
 	for row := Row(0); row < numRows; row++ {
-		c := res.Cells[row][1]
-		if !c.Done || c.Err != nil {
-			t.Errorf("engine, %s: done %v, err %v", res.Label(row), c.Done, c.Err)
+		for col := 1; col < len(systems); col++ {
+			c := res.Cells[row][col]
+			if _, isNA := c.NA(); isNA && slices.Contains(na[row], res.Systems[col]) {
+				continue
+			}
+			if !c.Done || c.Err != nil {
+				t.Errorf("%s, %s: done %v, err %v", res.Systems[col], res.Label(row), c.Done, c.Err)
+			}
 		}
 	}
 	if c := res.Cells[RowAppend16][0]; c.Err != nil || c.Rate == 0 {
@@ -109,5 +129,19 @@ func TestRunnerSmall(t *testing.T) {
 	}
 	if _, ok := res.Cells[RowExpected][0].NA(); !ok {
 		t.Errorf("disk expected-version cell should be n/a: %+v", res.Cells[RowExpected][0])
+	}
+	if c := res.Cells[RowDiskBytes][0]; c.Bytes != payloadSize {
+		t.Errorf("disk, bytes per event: %+v", c)
+	}
+	for _, name := range []string{engineName, actorsName} {
+		if c, _ := res.cell(RowDiskBytes, name); c.Bytes <= payloadSize {
+			t.Errorf("%s stores a 256-B event in %.1f B", name, c.Bytes)
+		}
+		if c, _ := res.cell(RowColdCrash, name); c.Events != 2000+crashExtra(2000) {
+			t.Errorf("%s after the crash: %+v", name, c)
+		}
+	}
+	if c, _ := res.cell(RowIndexMemory, engineName); c.Bytes <= 0 {
+		t.Errorf("engine index memory: %+v", c)
 	}
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,11 +28,18 @@ func fakeResults(coldN int) *Results {
 		res.Set(RowIdempotent, col, Cell{Rate: 4000 * f})
 		res.Set(RowBatch, col, Cell{Rate: 100_000 * f})
 		res.Set(RowColdStart, col, Cell{Dur: 500 * time.Millisecond})
+		res.Set(RowColdCrash, col, Cell{Dur: 700 * time.Millisecond})
 		res.Set(RowReadEntity, col, Cell{Dur: time.Millisecond, Rate: 1e6})
+		res.Set(RowReadEntityBack, col, Cell{Dur: 2 * time.Millisecond, Rate: 5e5})
 		res.Set(RowScan, col, Cell{Dur: time.Second, Rate: float64(coldN)})
+		res.Set(RowPagedScan, col, Cell{Err: errPagedActorsOnly})
+		res.Set(RowIndexMemory, col, Cell{Err: errIndexNotMeasured})
+		res.Set(RowDiskBytes, col, Cell{Bytes: 256 * f})
 	}
 	res.Set(RowExpected, diskCol, Cell{Err: notSupported("no versions")})
 	res.Set(RowIdempotent, diskCol, Cell{Err: notSupported("no versions")})
+	res.Set(RowPagedScan, res.col(actorsName), Cell{Dur: 2 * time.Second, Rate: float64(coldN) / 2})
+	res.Set(RowIndexMemory, res.col(engineName), Cell{Bytes: 99.5})
 	return res
 }
 
@@ -39,13 +49,16 @@ func TestMarkdownTable(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "| workload | disk") {
 		t.Fatalf("header: %q", lines[0])
 	}
-	for _, want := range []string{"n/a [1]", "- [1] no versions", "**no** (page cache only)", "(2.0x disk)", "p50 2.00x disk"} {
+	for _, want := range []string{"n/a [1]", "- [1] no versions", "**no** (page cache only)", "(2.0x disk)", "p50 2.00x disk",
+		"| read one entity's stream backward (1,000 events) |", "| paged read through actors (1M events, pages of 1,000) |",
+		"| cold start after a kill -9 mid-segment (1M events + 100k unsealed): open until ready |",
+		"| index memory per event (live heap after open) | n/a [", " 99.5 B |", "| bytes on disk per 256-B event (after a clean close) | 256.0 B | 512.0 B (2.0x disk) |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table lacks %q:\n%s", want, md)
 		}
 	}
-	if strings.Contains(md, "n/a [2]") {
-		t.Error("the same reason got two footnotes")
+	if strings.Count(md, "- [") != 3 { // versions, paged read, index
+		t.Errorf("the same reason got two footnotes:\n%s", md)
 	}
 	cols := strings.Count(lines[0], "|")
 	for _, l := range lines[1 : 3+int(numRows)] {
@@ -57,21 +70,55 @@ func TestMarkdownTable(t *testing.T) {
 
 func TestTargets(t *testing.T) {
 	res := fakeResults(1_000_000)
-	got := map[string]string{}
+	got := map[string]Target{}
 	for _, tg := range res.Targets() {
-		got[tg.Goal] = tg.Status
+		got[tg.Goal] = tg
 	}
-	if len(got) != 6 {
+	if len(got) != 14 {
 		t.Fatalf("%d targets: %v", len(got), got)
 	}
-	for goal, status := range got {
-		if status != "met" && status != "missed" {
-			t.Errorf("%s: %s", goal, status)
+	for goal, tg := range got {
+		want := []string{"met", "missed"}
+		if strings.HasPrefix(goal, "bytes on disk") {
+			want = []string{"reported"}
+		}
+		if !slices.Contains(want, tg.Status) {
+			t.Errorf("%s: %s (%s)", goal, tg.Status, tg.Detail)
 		}
 	}
-	quick := fakeResults(100_000).TargetsMarkdown()
-	if !strings.Contains(quick, "not measured") {
-		t.Errorf("quick run claims the 1M cold start:\n%s", quick)
+	// In the fake table column i has i+1 times the disk's rates and the
+	// same read times as bbolt, 500 ms clean cold starts, 700 ms after the crash.
+	for goal, want := range map[string]string{
+		"full scan: engine and actors at least at bbolt's rate":                                         "met",
+		"one entity's 1,000 events: engine and actors no slower than bbolt":                             "met",
+		"stretch: one entity's events in half of bbolt's time":                                          "missed",
+		"cold start after 1M events, clean close: engine and actors ≤ 150 ms and ≤ half of JetStream's": "missed",
+		"cold start after a kill -9 mid-segment: engine and actors ≤ 500 ms":                            "missed",
+		"index memory: ≤ 64 B per event":                                                                "missed",
+		"durable appends, 256 producers: engine ≥ 90% of the disk row":                                  "met",
+		"stretch: durable appends, 256 producers: actors within 5% of the engine":                       "met",
+		"durable appends, 1 producer: engine and actors p50 ≤ 1.1x the disk's":                          "missed",
+	} {
+		if tg, ok := got[goal]; !ok || tg.Status != want {
+			t.Errorf("%s: got %q (%s), want %s", goal, tg.Status, tg.Detail, want)
+		}
+	}
+	quick := fakeResults(100_000)
+	n := 0
+	for _, tg := range quick.Targets() {
+		if tg.Status == "not measured" {
+			n++
+			if !strings.Contains(tg.Detail, "this run used 100k events") {
+				t.Errorf("%s: %s", tg.Goal, tg.Detail)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("a quick run judges the 1M cold starts:\n%s", quick.TargetsMarkdown())
+	}
+	quick.Set(RowColdCrash, quick.col(actorsName), Cell{Err: errors.New("lost events")})
+	if md := quick.TargetsMarkdown(); !strings.Contains(md, "**not measured** — cold start after a kill -9 mid-segment: engine and actors ≤ 500 ms: a cell it needs is missing or failed") {
+		t.Errorf("a failed crash cell is not reported as such:\n%s", md)
 	}
 }
 
@@ -116,6 +163,33 @@ func TestFormats(t *testing.T) {
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
+
+// The chart's point panels draw every measured cell of their rows, each
+// inside its workload's slot, and skip the n/a ones.
+func TestChartPoints(t *testing.T) {
+	res := fakeResults(1_000_000)
+	for _, tc := range []struct {
+		groups []chartGroup
+		want   map[string]int // points per system
+	}{
+		{readGroups, map[string]int{engineName: 3, actorsName: 4, diskName: 3}},
+		{coldGroups, map[string]int{engineName: 2, actorsName: 2}},
+		{bytesGroups, map[string]int{engineName: 2, actorsName: 1, diskName: 1}},
+	} {
+		pts := res.points(tc.groups)
+		for name, want := range tc.want {
+			xys := pts[res.col(name)]
+			if len(xys) != want {
+				t.Errorf("%s in %s: %d points, want %d", name, tc.groups[0].label, len(xys), want)
+			}
+			for _, xy := range xys {
+				if g := math.Round(xy.X); math.Abs(xy.X-g) >= 0.5 || g < 0 || int(g) >= len(tc.groups) {
+					t.Errorf("%s: point at x %.2f is outside every slot", name, xy.X)
+				}
+			}
 		}
 	}
 }

@@ -14,9 +14,13 @@ const (
 	payloadSize = 256
 	entities    = 1000
 	batchSize   = 100
-	occProducer = 16 // producers of the optimistic-concurrency and idempotency rows
-	batchProds  = 16 // producers of the atomic-batch row
+	occProducer = 16   // producers of the optimistic-concurrency and idempotency rows
+	batchProds  = 16   // producers of the atomic-batch row
+	readPage    = 1000 // events per page of the paged read
 )
+
+// errPagedActorsOnly is the paged read's n/a: the row measures the actors.
+var errPagedActorsOnly = notSupported("the paged read measures the actors' read path")
 
 // producerCounts are the concurrencies of the durable-append rows.
 var producerCounts = []int{1, 16, 256}
@@ -47,8 +51,14 @@ type System interface {
 	Fill(n int) error
 	// ReadEntity reads the whole stream of one entity and returns its length.
 	ReadEntity(entity int) (int, error)
+	// ReadEntityBackward reads the whole stream of one entity from its last
+	// event to its first and returns its length.
+	ReadEntityBackward(entity int) (int, error)
 	// Scan reads every event of the store and returns how many it read.
 	Scan() (int, error)
+	// ScanPaged reads every event in pages of readPage events through the
+	// actors' read path and returns how many it read (n/a elsewhere).
+	ScanPaged() (int, error)
 	// Close closes the store.
 	Close() error
 }

@@ -1,7 +1,9 @@
 // Package messages is the vocabulary every batpak-go package shares: the
 // coordinates, kinds and identifiers of events, the requests actors send to
 // the writer (Append, AppendBatch), the receipts they get back, the stored
-// event as readers see it, and the error codes that travel in replies.
+// event as readers see it, the paged reads actors send the reader
+// (ReadStream, ReadQuery, answered by ReadReply), and the error codes that
+// travel in replies.
 //
 // It holds plain data only. Every message survives a msgpack round trip (no
 // funcs, channels or interfaces in fields), so it can cross a process

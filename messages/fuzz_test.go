@@ -28,6 +28,9 @@ var fuzzTypes = []func() any{
 	func() any { return new(messages.CausationRef) },
 	func() any { return new(messages.Error) },
 	func() any { return new(messages.BatchError) },
+	func() any { return new(messages.ReadStream) },
+	func() any { return new(messages.ReadQuery) },
+	func() any { return new(messages.ReadReply) },
 }
 
 // FuzzDecodeMessages decodes arbitrary bytes as every message type: it must
@@ -59,7 +62,10 @@ func FuzzDecodeMessages(f *testing.F) {
 	conflict := messages.ToError(&messages.VersionConflictError{
 		Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, Expected: messages.Exactly(1), Actual: 2})
 	for which, v := range map[byte]any{3: &messages.AppendBatchReply{Failure: batchErr}, 4: &messages.ErrorReply{Failure: conflict},
-		14: batchErr, 15: batchErr.Batch} {
+		14: batchErr, 15: batchErr.Batch,
+		16: &messages.ReadStream{Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, From: 4, Backward: true, Limit: 10},
+		17: &messages.ReadQuery{EntityPrefix: "order/", Kinds: messages.EventKinds{messages.MustKind(1, 2)}, FromSeq: 1, BeforeSeq: 9},
+		18: &messages.ReadReply{Events: messages.Events{{ID: id, Sequence: 3, Payload: []byte("e")}}, Next: 4}} {
 		b, err := msgpack.Marshal(v)
 		if err != nil {
 			f.Fatal(err)

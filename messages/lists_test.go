@@ -25,6 +25,8 @@ func TestHostileListLengthsDecodeSafely(t *testing.T) {
 		{"Notification.Events", field("events"), func() any { return new(messages.Notification) }},
 		{"AppendBatch.Items", field("items"), func() any { return new(messages.AppendBatch) }},
 		{"AppendBatchReply.Receipts", field("receipts"), func() any { return new(messages.AppendBatchReply) }},
+		{"ReadReply.Events", field("events"), func() any { return new(messages.ReadReply) }},
+		{"ReadQuery.Kinds", field("kinds"), func() any { return new(messages.ReadQuery) }},
 		{"Append.Trace", append([]byte{0x81, 0xa5, 't', 'r', 'a', 'c', 'e'}, 0xdf, 0x7f, 0xff, 0xff, 0xff), func() any { return new(messages.Append) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

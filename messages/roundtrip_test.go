@@ -143,6 +143,17 @@ func TestRoundTripPopulated(t *testing.T) {
 		{name: "ErrorReply", value: messages.ErrorReply{
 			Failure: &messages.Error{Code: messages.CodeUnknownMessage, Message: "unknown message *foo.Bar"},
 		}},
+		{name: "ReadStream all fields", value: messages.ReadStream{Coordinate: coord, From: 1 << 40, Backward: true, Limit: messages.MaxReadPage}},
+		{name: "ReadQuery all fields", value: messages.ReadQuery{EntityPrefix: "order/", Scope: "tenant-7",
+			Kinds: messages.EventKinds{kindA, kindB}, FromSeq: 3, BeforeSeq: 1 << 40, Backward: true, Limit: 250}},
+		{name: "ReadReply with events", value: messages.ReadReply{Events: messages.Events{
+			{ID: idA, Sequence: 7, Coordinate: coord, Kind: kindA, Version: 1, CorrelationID: idA, Hash: hashA, Payload: []byte("p"), Segment: 2, Offset: 64},
+			{ID: idB, Sequence: 9, Coordinate: coord, Kind: kindB, Version: 2, CorrelationID: idA, CausationID: idA, PrevHash: hashA, Hash: hashB},
+		}, Next: 10}},
+		{name: "ReadReply end", value: messages.ReadReply{Events: messages.Events{{ID: idC, Sequence: 1}}, End: true}},
+		{name: "ReadReply with Err", value: messages.ReadReply{Failure: &messages.Error{Code: messages.CodeInvalidCoordinate, Message: "m",
+			Coordinate: &messages.CoordinateError{Field: "scope", Reason: "is empty"}}}},
+		{name: "EventKinds", value: messages.EventKinds{kindA, messages.KindTombstone}},
 		{name: "Coordinate", value: coord},
 		{name: "Coordinate multibyte", value: messages.Coordinate{Entity: "commande/été", Scope: "租户"}},
 		{name: "ExpectedVersion Any", value: messages.Any(), zero: true},
@@ -211,6 +222,10 @@ func TestRoundTripZeroValues(t *testing.T) {
 		{name: "AppendReply", value: messages.AppendReply{}},
 		{name: "AppendBatchReply", value: messages.AppendBatchReply{}},
 		{name: "ErrorReply", value: messages.ErrorReply{}},
+		{name: "ReadStream", value: messages.ReadStream{}},
+		{name: "ReadQuery", value: messages.ReadQuery{}},
+		{name: "ReadReply", value: messages.ReadReply{}},
+		{name: "EventKinds", value: messages.EventKinds(nil)},
 		{name: "Coordinate", value: messages.Coordinate{}},
 		{name: "ExpectedVersion", value: messages.ExpectedVersion{}},
 		{name: "CausationRef", value: messages.CausationRef{}},
@@ -254,6 +269,8 @@ func TestRoundTripNilVersusEmpty(t *testing.T) {
 		{name: "BatchItem empty payload stays empty", value: messages.BatchItem{Payload: []byte{}}, want: messages.BatchItem{Payload: []byte{}}},
 		{name: "Event empty payload stays empty", value: messages.Event{Payload: []byte{}}, want: messages.Event{Payload: []byte{}}},
 		{name: "AppendBatchReply empty receipts stay empty", value: messages.AppendBatchReply{Receipts: []messages.Receipt{}}, want: messages.AppendBatchReply{Receipts: []messages.Receipt{}}},
+		{name: "ReadReply empty events stay empty", value: messages.ReadReply{Events: messages.Events{}, End: true}, want: messages.ReadReply{Events: messages.Events{}, End: true}},
+		{name: "ReadQuery empty kinds stay empty", value: messages.ReadQuery{Kinds: messages.EventKinds{}}, want: messages.ReadQuery{Kinds: messages.EventKinds{}}},
 		{name: "bare empty TraceCarrier stays empty", value: messages.TraceCarrier{}, want: messages.TraceCarrier{}},
 	}
 	for _, tc := range tests {

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 )
 
 // Position is a place in the log: a segment and an offset in it.
@@ -75,7 +76,7 @@ func (e *Engine) cutAfter(p Position) error {
 		e.recovery.CutUnacknowledged = append(e.recovery.CutUnacknowledged, fmt.Sprintf("segment %d removed", id))
 	}
 	if slices.Contains(ids, p.Segment) {
-		return e.truncateTo(filepath.Join(e.dir, segmentName(p.Segment)), p.Offset)
+		return e.truncateTo(filepath.Join(e.dir, format.SegmentName(p.Segment)), p.Offset)
 	}
 	return nil
 }
@@ -85,7 +86,7 @@ func (e *Engine) cutAfter(p Position) error {
 func (e *Engine) removeSegmentsAfter(ids []uint64, seg uint64) ([]uint64, error) {
 	var removed []uint64
 	for i := len(ids) - 1; i >= 0 && ids[i] > seg; i-- {
-		if err := e.fs.Remove(filepath.Join(e.dir, segmentName(ids[i]))); err != nil {
+		if err := e.fs.Remove(filepath.Join(e.dir, format.SegmentName(ids[i]))); err != nil {
 			return removed, fmt.Errorf("storage: cut: remove segment %d: %w: %w", ids[i], messages.ErrIO, err)
 		}
 		removed = append(removed, ids[i])

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 )
 
 // Append stages one event and returns its receipt. The event becomes
@@ -51,7 +52,7 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 }
 
 func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payload []byte) error {
-	if uint64(len(e.idx.entries)+len(e.stage.events)) >= maxEvents {
+	if uint64(e.idx.count()+len(e.stage.events)) >= maxEvents {
 		return fmt.Errorf("storage: the index holds its maximum of %d events: %w", uint64(maxEvents), messages.ErrInvalidArgument)
 	}
 	if err := c.Validate(); err != nil {
@@ -99,8 +100,8 @@ func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
 	ev.PrevHash = t.hash
 	st := &e.stage
 	off := len(st.buf)
-	st.buf = appendEventFrame(st.buf, &ev, e.hasher)
-	f := st.place(bodyEvent, off, e.opts.SegmentSize)
+	st.buf = format.AppendEventFrame(st.buf, &ev, e.hasher)
+	f := st.place(format.TypeEvent, off, e.opts.SegmentSize)
 	ev.Segment, ev.Offset = f.seg, f.offset
 	f.event = len(st.events)
 	st.events = append(st.events, ev)
@@ -110,14 +111,14 @@ func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
 	return ev.Receipt()
 }
 
-func (e *Engine) stageMarker(typ int, m marker) {
+func (e *Engine) stageMarker(typ int, m format.Marker) {
 	e.stageSynced()
 	st := &e.stage
 	off := len(st.buf)
-	if typ == bodyBegin {
-		st.buf = appendBeginFrame(st.buf, m.batch, m.count, m.firstSeq)
+	if typ == format.TypeBegin {
+		st.buf = format.AppendBeginFrame(st.buf, m.Batch, m.Count, m.FirstSeq)
 	} else {
-		st.buf = appendCommitFrame(st.buf, m.batch, m.count)
+		st.buf = format.AppendCommitFrame(st.buf, m.Batch, m.Count)
 	}
 	st.place(typ, off, e.opts.SegmentSize).m = m
 }
@@ -135,11 +136,11 @@ func (e *Engine) stageSynced() {
 		return
 	}
 	off := len(st.buf)
-	st.buf = appendSyncedFrame(st.buf, w.Offset)
+	st.buf = format.AppendSyncedFrame(st.buf, w.Offset)
 	if st.size+int64(len(st.buf)-off) > e.opts.SegmentSize {
 		st.buf = st.buf[:off]
 		return
 	}
-	st.place(bodySynced, off, e.opts.SegmentSize).synced = w.Offset
+	st.place(format.TypeSynced, off, e.opts.SegmentSize).synced = w.Offset
 	e.marked = w.Offset
 }

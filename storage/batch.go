@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 )
 
 // AppendBatch stages the items of b as one atomic batch, framed on disk as
@@ -36,14 +37,14 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 	if rs, replay, err := e.replayBatch(b.Items, ids); replay || err != nil {
 		return rs, err
 	}
-	m := marker{batch: e.ids.next(), count: len(b.Items), firstSeq: e.nextSeq}
-	e.stageMarker(bodyBegin, m)
+	m := format.Marker{Batch: e.ids.next(), Count: len(b.Items), FirstSeq: e.nextSeq}
+	e.stageMarker(format.TypeBegin, m)
 	receipts := make([]messages.Receipt, len(b.Items))
 	for i := range b.Items {
 		it := &b.Items[i]
 		ev := messages.Event{
 			ID: ids[i], Coordinate: it.Coordinate, Kind: it.Kind, Payload: it.Payload,
-			CorrelationID: it.CorrelationID, BatchID: m.batch,
+			CorrelationID: it.CorrelationID, BatchID: m.Batch,
 		}
 		if ev.CorrelationID.IsZero() {
 			ev.CorrelationID = ev.ID
@@ -56,7 +57,7 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 		}
 		receipts[i] = e.stageEvent(ev, e.tailOf(it.Coordinate))
 	}
-	e.stageMarker(bodyCommit, m)
+	e.stageMarker(format.TypeCommit, m)
 	return receipts, nil
 }
 

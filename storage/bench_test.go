@@ -20,6 +20,7 @@ import (
 
 	"github.com/batpak-go/batpak/internal/benchutil"
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"golang.org/x/sys/unix"
 )
 
@@ -565,7 +566,7 @@ func benchSegments(dir string) ([]string, error) {
 	}
 	var paths []string
 	for _, de := range ents {
-		if _, ok := parseSegmentName(de.Name()); ok {
+		if _, ok := format.ParseSegmentName(de.Name()); ok {
 			paths = append(paths, filepath.Join(dir, de.Name()))
 		}
 	}
@@ -626,13 +627,13 @@ func copyBenchSegmentStripped(src, dst string) (err error) {
 		return err
 	}
 	end := fi.Size()
-	var tr [trailerSize]byte
-	if end >= headerSize+trailerSize {
-		if _, err := in.ReadAt(tr[:], end-trailerSize); err != nil {
+	var tr [format.TrailerSize]byte
+	if end >= format.HeaderSize+format.TrailerSize {
+		if _, err := in.ReadAt(tr[:], end-format.TrailerSize); err != nil {
 			return err
 		}
 	}
-	if [8]byte(tr[8:]) != trailerMagic {
+	if [8]byte(tr[8:]) != format.TrailerMagic {
 		return fmt.Errorf("%s has no footer trailer", src)
 	}
 	end = int64(binary.LittleEndian.Uint64(tr[:8]))

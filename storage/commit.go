@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 )
 
 // Commit makes everything staged since the last Commit durable (per the
@@ -94,12 +95,12 @@ func (e *Engine) writeFrames(frames []stagedFrame, data []byte) error {
 	for i := range frames {
 		f := &frames[i]
 		switch f.typ {
-		case bodyEvent:
-			e.footer.addEvent(&e.stage.events[f.event], f.size)
-		case bodySynced:
-			e.footer.addSynced(f.synced, f.size)
+		case format.TypeEvent:
+			e.footer.AddEvent(&e.stage.events[f.event], f.size)
+		case format.TypeSynced:
+			e.footer.AddSynced(f.synced, f.size)
 		default:
-			e.footer.addMarker(f.typ, f.m, f.size)
+			e.footer.AddMarker(f.typ, f.m, f.size)
 		}
 	}
 	return nil
@@ -110,7 +111,7 @@ func (e *Engine) rotate() error {
 	if err := e.sealActive(false); err != nil {
 		return err
 	}
-	h := segmentHeader{id: e.active.id + 1, flags: flagContinuation, createdNS: e.opts.Clock().UnixNano()}
+	h := format.SegmentHeader{ID: e.active.id + 1, Flags: format.FlagContinuation, CreatedNS: e.opts.Clock().UnixNano()}
 	s, err := createSegment(e.fs, e.dir, h, e.opts.SyncMode != SyncNone)
 	if err != nil {
 		return ioError("rotate", err, false)
@@ -124,7 +125,7 @@ func (e *Engine) rotate() error {
 // (closing=true) an active segment without frames is removed instead.
 func (e *Engine) sealActive(closing bool) error {
 	s := e.active
-	if closing && s.size == headerSize {
+	if closing && s.size == format.HeaderSize {
 		return e.removeEmptyActive()
 	}
 	if err := e.trim(s); err != nil {
@@ -138,8 +139,8 @@ func (e *Engine) sealActive(closing bool) error {
 			return err
 		}
 	}
-	if e.footer.fits() {
-		e.sealBuf = e.footer.appendSeal(e.sealBuf[:0], s.id, s.size)
+	if e.footer.Fits() {
+		e.sealBuf = e.footer.AppendSeal(e.sealBuf[:0], s.id, s.size)
 		if _, err := s.f.WriteAt(e.sealBuf, s.size); err != nil {
 			return ioError(fmt.Sprintf("write footer of segment %d", s.id), err, false)
 		}

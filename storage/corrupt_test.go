@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,7 +85,7 @@ type ftRegion struct {
 }
 
 func ftRegionOf(l ftSegLayout, off int64) ftRegion {
-	if off < headerSize {
+	if off < format.HeaderSize {
 		return ftRegion{"header", 0}
 	}
 	data := l.data()
@@ -244,11 +245,11 @@ func TestCorruptFlipBits(t *testing.T) {
 			var total int64
 			for _, l := range layout {
 				total += l.size
-				in(l, 0, headerSize)
+				in(l, 0, format.HeaderSize)
 				data := l.data()
 				for _, f := range []ftFrame{data[0], data[len(data)/2], data[len(data)-1]} {
-					in(l, f.off, f.off+frameHeaderSize) // length word or checksum
-					in(l, f.off+frameHeaderSize, f.end())
+					in(l, f.off, f.off+format.FrameHeaderSize) // length word or checksum
+					in(l, f.off+format.FrameHeaderSize, f.end())
 				}
 				if l.sealed {
 					in(l, l.footer().off, l.footer().end())
@@ -315,7 +316,7 @@ func TestCorruptMidSegmentRepair(t *testing.T) {
 			mem := base.Clone()
 			var off, flip int64
 			if tc.frame < 0 {
-				off, flip = 0, rng.Int64N(headerSize)
+				off, flip = 0, rng.Int64N(format.HeaderSize)
 			} else {
 				f := tc.seg.data()[tc.frame]
 				require.Less(t, tc.frame, len(tc.seg.data())-1, "must not be the last frame")
@@ -324,13 +325,13 @@ func TestCorruptMidSegmentRepair(t *testing.T) {
 			ftFlip(t, mem, tc.seg.id, flip, uint(rng.IntN(8)))
 			if tc.footer {
 				ft := tc.seg.footer()
-				ftFlip(t, mem, tc.seg.id, ft.off+frameHeaderSize+rng.Int64N(int64(ft.size-frameHeaderSize)), uint(rng.IntN(8)))
+				ftFlip(t, mem, tc.seg.id, ft.off+format.FrameHeaderSize+rng.Int64N(int64(ft.size-format.FrameHeaderSize)), uint(rng.IntN(8)))
 			}
 			before := map[string][]byte{}
 			names, err := mem.ReadDir(ftDir)
 			require.NoError(t, err)
 			for _, nm := range names {
-				if strings.HasSuffix(nm, segmentExt) {
+				if strings.HasSuffix(nm, format.SegmentExt) {
 					b, err := mem.ReadFile(filepath.Join(ftDir, nm))
 					require.NoError(t, err)
 					before[nm] = b
@@ -356,7 +357,7 @@ func TestCorruptMidSegmentRepair(t *testing.T) {
 			names, err = mem.ReadDir(ftDir)
 			require.NoError(t, err)
 			for _, l := range layout {
-				nm := segmentName(l.id)
+				nm := format.SegmentName(l.id)
 				dropped := l.id > tc.seg.id || (l.id == tc.seg.id && tc.frame < 0)
 				require.Equal(t, dropped, slices.Contains(names, nm+".dropped"), "%s.dropped in %v", nm, names)
 				if dropped {
@@ -382,9 +383,9 @@ func TestCorruptMidSegmentRepair(t *testing.T) {
 // ftHeaderBytes encodes a segment header and lets mut change it before the
 // checksum is computed.
 func ftHeaderBytes(id uint64, mut func(b []byte)) []byte {
-	b := segmentHeader{id: id, createdNS: 7}.encode()
+	b := format.SegmentHeader{ID: id, CreatedNS: 7}.Encode()
 	mut(b)
-	binary.LittleEndian.PutUint32(b[28:], crc32.Checksum(b[:28], castagnoli))
+	binary.LittleEndian.PutUint32(b[28:], crc32.Checksum(b[:28], format.Castagnoli))
 	return b
 }
 
@@ -415,7 +416,7 @@ func TestCorruptSegmentHeader(t *testing.T) {
 			return b
 		}, "names segment"},
 		{"unknown format version", func(id uint64, b []byte) []byte {
-			copy(b, ftHeaderBytes(id, func(h []byte) { binary.LittleEndian.PutUint16(h[4:], formatVersion+1) }))
+			copy(b, ftHeaderBytes(id, func(h []byte) { binary.LittleEndian.PutUint16(h[4:], format.Version+1) }))
 			return b
 		}, "format version"},
 		{"header checksum", func(id uint64, b []byte) []byte {
@@ -441,7 +442,7 @@ func TestCorruptSegmentHeader(t *testing.T) {
 type ftFooterRec struct {
 	typ    int
 	ev     messages.Event
-	m      marker
+	m      format.Marker
 	synced int64
 	size   int
 }
@@ -454,35 +455,35 @@ func ftRebuildFooter(t *testing.T, l ftSegLayout, b []byte, edit func([]ftFooter
 	t.Helper()
 	var recs []ftFooterRec
 	for _, f := range l.data() {
-		body, _, err := decodeFrame(b[f.off:])
+		body, _, err := format.DecodeFrame(b[f.off:])
 		require.NoError(t, err)
 		r := ftFooterRec{typ: f.typ, size: f.size}
 		switch f.typ {
-		case bodyEvent:
-			require.NoError(t, decodeEvent(body, &r.ev, false))
-		case bodySynced:
-			r.synced, err = decodeSynced(body)
+		case format.TypeEvent:
+			require.NoError(t, format.DecodeEvent(body, &r.ev, false))
+		case format.TypeSynced:
+			r.synced, err = format.DecodeSynced(body)
 			require.NoError(t, err)
 		default:
-			r.m, err = decodeMarker(body, f.typ)
+			r.m, err = format.DecodeMarker(body, f.typ)
 			require.NoError(t, err)
 		}
 		recs = append(recs, r)
 	}
-	var fb footerBuilder
+	var fb format.FooterBuilder
 	for _, r := range edit(recs) {
 		switch r.typ {
-		case bodyEvent:
-			fb.addEvent(&r.ev, r.size)
-		case bodySynced:
-			fb.addSynced(r.synced, r.size)
+		case format.TypeEvent:
+			fb.AddEvent(&r.ev, r.size)
+		case format.TypeSynced:
+			fb.AddSynced(r.synced, r.size)
 		default:
-			fb.addMarker(r.typ, r.m, r.size)
+			fb.AddMarker(r.typ, r.m, r.size)
 		}
 	}
 	out := append([]byte(nil), b[:l.dataEnd]...)
-	out = fb.appendSeal(out, segID, dataEnd)
-	binary.LittleEndian.PutUint64(out[len(out)-trailerSize:], uint64(l.dataEnd))
+	out = fb.AppendSeal(out, segID, dataEnd)
+	binary.LittleEndian.PutUint64(out[len(out)-format.TrailerSize:], uint64(l.dataEnd))
 	return out
 }
 
@@ -519,7 +520,7 @@ func TestFooterLies(t *testing.T) {
 		{"wrong segment id", func() []byte { return ftRebuildFooter(t, l, orig, same, l.id+1, l.dataEnd) }, true},
 		{"trailer points at a data frame", func() []byte {
 			b := append([]byte(nil), orig...)
-			binary.LittleEndian.PutUint64(b[len(b)-trailerSize:], uint64(l.data()[len(l.data())-1].off))
+			binary.LittleEndian.PutUint64(b[len(b)-format.TrailerSize:], uint64(l.data()[len(l.data())-1].off))
 			return b
 		}, true},
 		{"trailer magic missing", func() []byte {
@@ -761,7 +762,7 @@ func TestBatchSpanningRotationCommitLost(t *testing.T) {
 	layout := ftLayout(t, base)
 	last := layout[len(layout)-1]
 	cf := last.data()[len(last.data())-1]
-	require.Equal(t, bodyCommit, cf.typ)
+	require.Equal(t, format.TypeCommit, cf.typ)
 	orig := ftReadSeg(t, base, last.id)
 
 	cases := []struct {
@@ -834,7 +835,7 @@ func TestLockHeldDirectory(t *testing.T) {
 	t.Run("released after a failed open", func(t *testing.T) {
 		mem := fs.NewMem()
 		require.NoError(t, mem.MkdirAll(ftDir, 0o700))
-		b := segmentHeader{id: 1}.encode()
+		b := format.SegmentHeader{ID: 1}.Encode()
 		copy(b, "XXXX")
 		require.NoError(t, mem.WriteFile(ftSegPath(1), append(b, 1, 2, 3)))
 		for range 2 {
@@ -855,9 +856,9 @@ func TestHeaderlessLastSegment(t *testing.T) {
 	ids := ftSegIDs(t, base)
 	last := ids[len(ids)-1]
 	id := last + 1
-	hdr := segmentHeader{id: id, flags: flagContinuation, createdNS: 5}.encode()
+	hdr := format.SegmentHeader{ID: id, Flags: format.FlagContinuation, CreatedNS: 5}.Encode()
 	withFrames := ftNewSeg(id, false).event(ftMkEvent(1000, ftCoord(9), 1, messages.Hash{}, messages.ID{}, "lost?")).buf
-	clear(withFrames[:headerSize])
+	clear(withFrames[:format.HeaderSize])
 	cases := []struct {
 		name    string
 		data    []byte
@@ -865,13 +866,13 @@ func TestHeaderlessLastSegment(t *testing.T) {
 		next    []byte // plant a valid empty segment after it
 	}{
 		{"empty file", nil, true, nil},
-		{"zero header", make([]byte, headerSize), true, nil},
+		{"zero header", make([]byte, format.HeaderSize), true, nil},
 		{"preallocated zeros", make([]byte, 4096), true, nil},
 		{"torn header, 16 of 32 bytes", hdr[:16], true, nil},
 		{"torn header, 31 of 32 bytes", hdr[:31], true, nil},
 		{"torn header, second half zero", append(append([]byte(nil), hdr[:16]...), make([]byte, 16)...), true, nil},
 		{"zeroed header followed by frames", withFrames, false, nil},
-		{"empty segment that is not the last", nil, false, segmentHeader{id: id + 1}.encode()},
+		{"empty segment that is not the last", nil, false, format.SegmentHeader{ID: id + 1}.Encode()},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -893,7 +894,7 @@ func TestHeaderlessLastSegment(t *testing.T) {
 			require.Equal(t, id+1, e.WriterStats().ActiveSegment)
 			names, err := mem.ReadDir(ftDir)
 			require.NoError(t, err)
-			require.NotContains(t, names, segmentName(id))
+			require.NotContains(t, names, format.SegmentName(id))
 			mm := m.clone()
 			want := len(mm.staged)
 			require.Equal(t, want, mm.checkRecovered(t, e, tc.name))
@@ -920,7 +921,7 @@ func TestFooterDamagedFallsBackToScan(t *testing.T) {
 			name string
 			off  int64
 		}{
-			{"body", ft.off + frameHeaderSize + int64(ft.size-frameHeaderSize)/2},
+			{"body", ft.off + format.FrameHeaderSize + int64(ft.size-format.FrameHeaderSize)/2},
 			{"checksum", ft.off + 5},
 			{"length word", ft.off + 1},
 		} {
@@ -997,8 +998,8 @@ func TestCorruptRepairBatchItemInEarlierSegment(t *testing.T) {
 	names, err := mem.ReadDir(ftDir)
 	require.NoError(t, err)
 	// Non-fatal, so that the consequence below shows too.
-	assert.Contains(t, names, segmentName(2)+".dropped", "the segment holding the batch's COMMIT comes after the cut")
-	assert.Contains(t, names, segmentName(3)+".dropped")
+	assert.Contains(t, names, format.SegmentName(2)+".dropped", "the segment holding the batch's COMMIT comes after the cut")
+	assert.Contains(t, names, format.SegmentName(3)+".dropped")
 	r, err := e.Append(&messages.Append{Coordinate: a, Kind: messages.MustKind(1, 1), Payload: []byte("new")})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), r.Sequence)

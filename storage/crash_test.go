@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/stretchr/testify/require"
 )
@@ -148,7 +149,7 @@ func TestTornTail(t *testing.T) {
 	frames := ftParseSegment(t, last, orig).data()
 	marks := 0
 	for _, f := range frames {
-		if f.typ == bodySynced {
+		if f.typ == format.TypeSynced {
 			marks++
 		}
 	}
@@ -177,7 +178,7 @@ func TestTornTail(t *testing.T) {
 		cut(fmt.Sprintf("cut last %d bytes", n), size-n)
 	}
 	for range 12 {
-		n := 1 + rng.Int64N(size-headerSize)
+		n := 1 + rng.Int64N(size-format.HeaderSize)
 		cut(fmt.Sprintf("cut last %d bytes (random)", n), size-n)
 	}
 	for _, f := range frames[len(frames)-5:] {
@@ -186,10 +187,10 @@ func TestTornTail(t *testing.T) {
 		}
 	}
 	sector := (size - 1) / 512 * 512
-	require.Greater(t, sector, int64(headerSize))
+	require.Greater(t, sector, int64(format.HeaderSize))
 	zeroFrom(fmt.Sprintf("zero the last sector from %d", sector), sector)
 	for _, f := range frames[len(frames)-3:] {
-		for k := int64(0); k < frameHeaderSize; k++ {
+		for k := int64(0); k < format.FrameHeaderSize; k++ {
 			zeroFrom(fmt.Sprintf("zeros from byte %d of the frame header at %d", k, f.off), f.off+k)
 		}
 		zeroFrom(fmt.Sprintf("zeros from the middle of the frame at %d", f.off), f.off+int64(f.size)/2)
@@ -200,7 +201,7 @@ func TestTornTail(t *testing.T) {
 	var frame []byte
 	for len(frame) == 0 || frame[len(frame)-1] == 0 {
 		next := ftMkEvent(99, ftCoord(0), 99, messages.Hash{}, messages.ID{}, string(ftPayload(rng, 150)))
-		frame = appendEventFrame(nil, next, newHasher())
+		frame = format.AppendEventFrame(nil, next, format.NewHasher())
 	}
 	for _, r := range []int{1, 3, 4, 7, 8, 9, len(frame) / 2, len(frame) - 1} {
 		appendTail(fmt.Sprintf("append the first %d bytes of a frame", r), frame[:r])
@@ -209,7 +210,7 @@ func TestTornTail(t *testing.T) {
 	bad := append([]byte(nil), frame...)
 	bad[len(bad)-40] ^= 0x10
 	appendTail("append a whole frame that fails its checksum", bad)
-	appendTail("append a frame whose body is zeros", append(append([]byte(nil), frame[:frameHeaderSize]...), make([]byte, len(frame)-frameHeaderSize)...))
+	appendTail("append a frame whose body is zeros", append(append([]byte(nil), frame[:format.FrameHeaderSize]...), make([]byte, len(frame)-format.FrameHeaderSize)...))
 	for _, n := range []int{1, 7, 512, 4096} {
 		appendTail(fmt.Sprintf("append %d zeros", n), make([]byte, n))
 	}
@@ -221,7 +222,7 @@ func TestTornTail(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := base.Clone()
 			ftWriteSeg(t, mem, last, tc.data)
-			intactEnd := int64(headerSize)
+			intactEnd := int64(format.HeaderSize)
 			for _, f := range frames {
 				if f.end() <= tc.p {
 					intactEnd = f.end()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 )
 
@@ -24,14 +25,14 @@ type Engine struct {
 	idx  *index
 
 	active    *segment
-	footer    footerBuilder
+	footer    format.FooterBuilder
 	stage     staging
 	over      overlay
 	pending   []*Pending // written, not yet published, oldest first
 	published Position   // end of the last published group
 	synced    Position   // how far the active segment is known durable
 	marked    int64      // the offset the last staged sync mark records
-	hasher    *hasher
+	hasher    *format.Hasher
 	ids       idSource
 	nextSeq   uint64 // of the next staged event
 
@@ -64,7 +65,7 @@ func Open(dir string, opts Options) (*Engine, error) {
 		}
 		return nil, fmt.Errorf("storage: lock %s: %w: %w", dir, messages.ErrIO, err)
 	}
-	e := &Engine{dir: dir, opts: o, fs: o.FS, lock: lock, idx: newIndex(), hasher: newHasher(), ids: newIDSource()}
+	e := &Engine{dir: dir, opts: o, fs: o.FS, lock: lock, idx: newIndex(), hasher: format.NewHasher(), ids: newIDSource()}
 	if err := e.open(); err != nil {
 		e.closeFiles()
 		lock.Close()
@@ -84,7 +85,7 @@ func (e *Engine) open() error {
 		return err
 	}
 	e.nextSeq = e.idx.nextSeq()
-	h := segmentHeader{id: last + 1, createdNS: e.opts.Clock().UnixNano()}
+	h := format.SegmentHeader{ID: last + 1, CreatedNS: e.opts.Clock().UnixNano()}
 	s, err := createSegment(e.fs, e.dir, h, e.opts.SyncMode != SyncNone)
 	if err != nil {
 		return fmt.Errorf("storage: %w: %w", messages.ErrIO, err)
@@ -106,7 +107,7 @@ func (e *Engine) setActive(s *segment) {
 func (e *Engine) activate(s *segment) {
 	e.active = s
 	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
-	e.footer.reset()
+	e.footer.Reset()
 	e.idx.mu.Lock()
 	e.idx.segments[s.id] = share(s.f)
 	e.idx.mu.Unlock()

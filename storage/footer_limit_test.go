@@ -3,6 +3,7 @@ package storage
 import (
 	"testing"
 
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/stretchr/testify/require"
 )
 
@@ -10,9 +11,9 @@ import (
 // (before the fix its length word wrapped and described another length):
 // the segment is sealed without one and scanned at open, every event there.
 func TestFooterTooBigForAFrameIsNotWritten(t *testing.T) {
-	old := maxFooterBody
-	maxFooterBody = 256 // a few records: stands in for 2^28 bytes
-	defer func() { maxFooterBody = old }()
+	old := format.MaxFooterBody
+	format.MaxFooterBody = 256 // a few records: stands in for 2^28 bytes
+	defer func() { format.MaxFooterBody = old }()
 	h := newHarness(t, Options{})
 	for i := range 20 {
 		h.put("e", string(rune('a'+i)))
@@ -24,7 +25,7 @@ func TestFooterTooBigForAFrameIsNotWritten(t *testing.T) {
 	require.Equal(t, 20, rec.Events)
 	_, err := h.e.Verify()
 	require.NoError(t, err)
-	maxFooterBody = old
+	format.MaxFooterBody = old
 	h.reopen()
 	require.Equal(t, 20, h.e.Stats().Events)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/stretchr/testify/require"
 )
@@ -68,13 +69,13 @@ func (h *harness) stripFooters() {
 	names, err := h.mem.ReadDir(h.dir)
 	require.NoError(h.t, err)
 	for _, n := range names {
-		if _, ok := parseSegmentName(n); !ok {
+		if _, ok := format.ParseSegmentName(n); !ok {
 			continue
 		}
 		path := h.dir + "/" + n
 		data, err := h.mem.ReadFile(path)
 		require.NoError(h.t, err)
-		if len(data) < headerSize+trailerSize || string(data[len(data)-8:]) != string(trailerMagic[:]) {
+		if len(data) < format.HeaderSize+format.TrailerSize || string(data[len(data)-8:]) != string(format.TrailerMagic[:]) {
 			continue
 		}
 		end := int(uint64le(data[len(data)-16:]))

@@ -75,7 +75,7 @@ func (e *Engine) storedByID(id messages.ID) (messages.Event, bool, error) {
 func (e *Engine) storedBySeq(seq uint64) (messages.Event, bool, error) {
 	e.idx.mu.RLock()
 	p := e.idx.bySeq(seq)
-	ok := p < len(e.idx.entries) && e.idx.entries[p].seq == seq
+	ok := p < e.idx.count() && e.idx.seqOf(uint32(p)) == seq
 	var en ref
 	if ok {
 		en = e.idx.ref(uint32(p))

@@ -23,17 +23,35 @@ type entry struct {
 	kind     messages.EventKind
 }
 
-// ref is an entry copied out of the index with its coordinate, so that a
-// reader can check the frame it reads against both without the lock.
+// ref is what a reader needs of one committed event, copied out of the
+// index under its read lock: where its frame is, and what the frame must
+// hold (checked against it without the lock).
 type ref struct {
-	entry
-	coord messages.Coordinate
+	id      messages.ID
+	corr    messages.ID
+	seq     uint64
+	segment uint32
+	offset  uint32
+	size    uint32
+	kind    messages.EventKind
+	coord   messages.Coordinate
 }
 
+// ref copies out the event at position p.
 func (x *index) ref(p uint32) ref {
-	en := x.entries[p]
-	return ref{entry: en, coord: x.streams[en.stream].coord}
+	en := x.at(p)
+	return ref{id: en.id, corr: x.corrOf(p), seq: x.seqOf(p), segment: en.segment, offset: en.offset,
+		size: en.size, kind: en.kind, coord: x.streams[en.stream].coord}
 }
+
+// count is the number of committed events.
+func (x *index) count() int { return len(x.entries) }
+
+// at returns the entry at position p (< count()).
+func (x *index) at(p uint32) *entry { return &x.entries[p] }
+
+// seqOf returns the global sequence of the event at position p.
+func (x *index) seqOf(p uint32) uint64 { return x.entries[p].seq }
 
 // stream is one entity's event stream: the positions of its events in
 // version order, and its tail, which the next append chains to.

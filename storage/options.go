@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 )
 
@@ -43,7 +44,9 @@ const DefaultSyncInterval = 100 * time.Millisecond
 
 // Limits on Options fields.
 const (
-	MaxSegmentSize  = 1 << 30
+	// MaxFrameBytes is the largest frame body the format can describe.
+	MaxFrameBytes   = format.MaxFrameBytes
+	MaxSegmentSize  = format.MaxSegmentSize
 	minSegmentSize  = 4 << 10
 	MaxPayloadLimit = 64 << 20
 )

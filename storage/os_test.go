@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/stretchr/testify/require"
 )
 
@@ -46,7 +47,7 @@ func TestRealFilesPermissionsAndLock(t *testing.T) {
 		if unixPerms {
 			require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), n.Name())
 		}
-		if _, ok := parseSegmentName(n.Name()); ok {
+		if _, ok := format.ParseSegmentName(n.Name()); ok {
 			segs++
 		}
 	}

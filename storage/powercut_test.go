@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/stretchr/testify/require"
 )
@@ -83,11 +84,11 @@ func TestBitRotInSyncedDataIsCorruption(t *testing.T) {
 	path := h.e.active.path
 	data, err := img.ReadFile(path)
 	require.NoError(t, err)
-	data[headerSize+frameHeaderSize+3] ^= 0x10 // inside A's frame
+	data[format.HeaderSize+format.FrameHeaderSize+3] ^= 0x10 // inside A's frame
 	require.NoError(t, img.WriteFile(path, data))
 	_, err = Open(h.dir, Options{FS: img})
 	var ce *CorruptionError
 	require.ErrorAs(t, err, &ce)
-	require.Equal(t, int64(headerSize), ce.Offset)
+	require.Equal(t, int64(format.HeaderSize), ce.Offset)
 	require.Equal(t, h.e.active.id, ce.Segment)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/stretchr/testify/require"
 )
@@ -64,11 +65,11 @@ func requireSealedTrimmed(t *testing.T, h *harness) {
 		if id == active {
 			continue
 		}
-		f, err := h.mem.OpenFile(h.dir+"/"+segmentName(id), os.O_RDONLY, 0)
+		f, err := h.mem.OpenFile(h.dir+"/"+format.SegmentName(id), os.O_RDONLY, 0)
 		require.NoError(t, err)
 		size, err := f.Size()
 		require.NoError(t, err)
-		res, err := scanSegment(f, id, size, func(*record) error { return nil })
+		res, err := scanSegment(f, id, size, func(*format.Record) error { return nil })
 		f.Close()
 		require.NoError(t, err)
 		require.Zero(t, res.torn, "segment %d keeps %d bytes after its data", id, res.torn)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 )
 
 // Reads take the index's read lock only to copy the entries they need, then
@@ -13,7 +14,7 @@ import (
 // returned as data.
 
 // loadBody reads the frame of a committed entry and returns its checked body.
-func (e *Engine) loadBody(en entry) ([]byte, error) {
+func (e *Engine) loadBody(en ref) ([]byte, error) {
 	e.idx.mu.RLock()
 	f, ok := e.idx.segments[uint64(en.segment)]
 	closed := e.idx.closed
@@ -32,20 +33,20 @@ func (e *Engine) loadBody(en entry) ([]byte, error) {
 	if _, err := f.ReadAt(buf, int64(en.offset)); err != nil { // f cannot close under us: we hold a reference
 		return nil, fmt.Errorf("storage: read segment %d at %d: %w: %w", en.segment, en.offset, messages.ErrIO, err)
 	}
-	body, n, err := decodeFrame(buf)
+	body, n, err := format.DecodeFrame(buf)
 	if err != nil || n != len(buf) {
 		return nil, en.corrupt(fmt.Sprintf("frame: %v", err))
 	}
 	return body, nil
 }
 
-func (en entry) corrupt(reason string) error {
+func (en ref) corrupt(reason string) error {
 	return &CorruptionError{Segment: uint64(en.segment), Offset: int64(en.offset), Reason: reason}
 }
 
 // readEntry reads and decodes the frame of a committed entry.
 func (e *Engine) readEntry(en ref, withPayload bool) (messages.Event, error) {
-	body, err := e.loadBody(en.entry)
+	body, err := e.loadBody(en)
 	if err != nil {
 		return messages.Event{}, err
 	}
@@ -54,7 +55,7 @@ func (e *Engine) readEntry(en ref, withPayload bool) (messages.Event, error) {
 
 func decodeEntry(en ref, body []byte, withPayload bool) (messages.Event, error) {
 	var ev messages.Event
-	if err := decodeEvent(body, &ev, withPayload); err != nil {
+	if err := format.DecodeEvent(body, &ev, withPayload); err != nil {
 		return messages.Event{}, en.corrupt(err.Error())
 	}
 	if ev.ID != en.id || ev.Sequence != en.seq || ev.Kind != en.kind || ev.CorrelationID != en.corr ||
@@ -171,9 +172,9 @@ func (e *Engine) Query(f Filter) ([]messages.Event, error) {
 	var ens []ref
 	if err := e.lockedRead(func(x *index) {
 		streamOK := make([]int8, len(x.streams)) // 0 unknown, 1 match, -1 no
-		for i := x.bySeq(f.FromSeq); i < len(x.entries); i++ {
-			en := x.entries[i]
-			if f.ToSeq != 0 && en.seq > f.ToSeq {
+		for i := x.bySeq(f.FromSeq); i < x.count(); i++ {
+			en := x.at(uint32(i))
+			if f.ToSeq != 0 && x.seqOf(uint32(i)) > f.ToSeq {
 				break
 			}
 			if streamOK[en.stream] == 0 {
@@ -185,7 +186,7 @@ func (e *Engine) Query(f Filter) ([]messages.Event, error) {
 			if streamOK[en.stream] < 0 || !f.matchKind(en.kind) {
 				continue
 			}
-			ens = append(ens, ref{entry: en, coord: x.streams[en.stream].coord})
+			ens = append(ens, x.ref(uint32(i)))
 			if f.Limit > 0 && len(ens) >= f.Limit {
 				break
 			}
@@ -204,7 +205,7 @@ func (e *Engine) ByCorrelation(corr messages.ID) ([]messages.Event, error) {
 		p, ok := x.latestOfCorrelation(corr)
 		for ok {
 			ens = append(ens, x.ref(p))
-			next := x.entries[p].corrPrev
+			next := x.at(p).corrPrev
 			p, ok = next-1, next != 0
 		}
 	}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/stretchr/testify/require"
 )
 
@@ -132,17 +133,17 @@ func TestVerifyDetectsTamperingBehindAValidChecksum(t *testing.T) {
 	r := h.put("e", "two")
 	h.put("e", "three")
 	require.NoError(t, h.e.Close())
-	path := h.dir + "/" + segmentName(r.Segment)
+	path := h.dir + "/" + format.SegmentName(r.Segment)
 	data, err := h.mem.ReadFile(path)
 	require.NoError(t, err)
 	frame := data[r.Offset:]
-	n := int(binary.LittleEndian.Uint32(frame) & MaxFrameBytes)
-	body := frame[frameHeaderSize : frameHeaderSize+n]
-	i := len(body) - hashFieldBytes - 1 // last payload byte: "two" -> "twx"
+	n := int(binary.LittleEndian.Uint32(frame) & format.MaxFrameBytes)
+	body := frame[format.FrameHeaderSize : format.FrameHeaderSize+n]
+	i := len(body) - format.HashFieldBytes - 1 // last payload byte: "two" -> "twx"
 	require.Equal(t, byte('o'), body[i])
 	body[i] = 'x'
-	crc := crc32.Update(0, castagnoli, frame[:4])
-	binary.LittleEndian.PutUint32(frame[4:], crc32.Update(crc, castagnoli, body))
+	crc := crc32.Update(0, format.Castagnoli, frame[:4])
+	binary.LittleEndian.PutUint32(frame[4:], crc32.Update(crc, format.Castagnoli, body))
 	require.NoError(t, h.mem.WriteFile(path, data))
 	h.open()
 
@@ -161,7 +162,7 @@ func TestGetOfADamagedFrameIsAnError(t *testing.T) {
 	h := newHarness(t, Options{})
 	r := h.put("e", "payload")
 	require.NoError(t, h.e.Close())
-	path := h.dir + "/" + segmentName(r.Segment)
+	path := h.dir + "/" + format.SegmentName(r.Segment)
 	data, err := h.mem.ReadFile(path)
 	require.NoError(t, err)
 	data[r.Offset+20] ^= 0x10 // inside the frame; the footer still covers the segment

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 )
 
@@ -91,7 +92,7 @@ func (e *Engine) recoverOnce() (uint64, error) {
 			return 0, err
 		}
 	}
-	e.recovery.Events = len(e.idx.entries)
+	e.recovery.Events = e.idx.count()
 	return last, nil
 }
 
@@ -99,7 +100,7 @@ func (e *Engine) recoverOnce() (uint64, error) {
 // exactly covers it, else by scanning. Only the last segment may have a
 // torn header (see recoverOnce for torn tails).
 func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error) {
-	f, err := e.fs.OpenFile(filepath.Join(e.dir, segmentName(id)), os.O_RDWR, 0o600)
+	f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
 	}
@@ -109,21 +110,21 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 		return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 	}
 	e.recovery.Segments++
-	h, herr := readHeader(f)
+	h, herr := format.ReadHeader(f)
 	if herr != nil {
 		if last && headerless(f, size) {
 			return &fix{id: id, remove: true}, nil
 		}
 		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: "segment header: " + herr.Error()}
 	}
-	if h.id != id {
-		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: fmt.Sprintf("header names segment %d", h.id)}
+	if h.ID != id {
+		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: fmt.Sprintf("header names segment %d", h.ID)}
 	}
 	rp.startSegment(id, h)
-	if err := readFooter(f, id, size, e.idx.reserve, rp.visit); err == nil {
+	if err := format.ReadFooter(f, id, size, e.idx.reserve, rp.visit); err == nil {
 		e.recovery.FooterSegments++
 		return nil, nil
-	} else if !errors.Is(err, errNoFooter) {
+	} else if !errors.Is(err, format.ErrNoFooter) {
 		return nil, err
 	}
 	e.recovery.ScannedSegments++
@@ -158,7 +159,7 @@ func (e *Engine) syncScanned(id uint64, f fs.File) error {
 // headerless): what a crash while creating a segment leaves.
 func (e *Engine) restHeaderless(ids []uint64) (bool, error) {
 	for _, id := range ids {
-		f, err := e.fs.OpenFile(filepath.Join(e.dir, segmentName(id)), os.O_RDONLY, 0)
+		f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDONLY, 0)
 		if err != nil {
 			return false, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
 		}
@@ -167,7 +168,7 @@ func (e *Engine) restHeaderless(ids []uint64) (bool, error) {
 			f.Close()
 			return false, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 		}
-		_, herr := readHeader(f)
+		_, herr := format.ReadHeader(f)
 		empty := herr != nil && headerless(f, size)
 		f.Close()
 		if !empty {
@@ -181,7 +182,7 @@ func (e *Engine) restHeaderless(ids []uint64) (bool, error) {
 // nothing: it is no longer than a header (a header write cut short), or it
 // is zeros throughout (created, never made durable).
 func headerless(f fs.File, size int64) bool {
-	if size <= headerSize {
+	if size <= format.HeaderSize {
 		return true
 	}
 	zero, err := zerosFrom(f, 0, size)
@@ -191,7 +192,7 @@ func headerless(f fs.File, size int64) bool {
 // apply performs one deferred fix and makes it durable.
 func (e *Engine) apply(f fix) error {
 	if f.remove {
-		path := filepath.Join(e.dir, segmentName(f.id))
+		path := filepath.Join(e.dir, format.SegmentName(f.id))
 		e.idx.segments[f.id].Close()
 		delete(e.idx.segments, f.id)
 		if err := e.fs.Remove(path); err != nil {
@@ -226,17 +227,17 @@ func (e *Engine) repair(ce *CorruptionError) error {
 	e.closeFiles()
 	for _, id := range ids {
 		switch {
-		case id == ce.Segment && ce.Offset >= headerSize:
+		case id == ce.Segment && ce.Offset >= format.HeaderSize:
 			if err := e.truncateSegment(id, ce); err != nil {
 				return err
 			}
 		case id >= ce.Segment:
-			from := filepath.Join(e.dir, segmentName(id))
+			from := filepath.Join(e.dir, format.SegmentName(id))
 			if err := e.fs.Rename(from, from+droppedExt); err != nil {
 				return fmt.Errorf("storage: repair: set segment %d aside: %w: %w", id, messages.ErrIO, err)
 			}
 			e.recovery.Repaired = append(e.recovery.Repaired,
-				fmt.Sprintf("segment %d set aside as %s%s", id, segmentName(id), droppedExt))
+				fmt.Sprintf("segment %d set aside as %s%s", id, format.SegmentName(id), droppedExt))
 		}
 	}
 	if err := e.fs.SyncDir(e.dir); err != nil {
@@ -246,7 +247,7 @@ func (e *Engine) repair(ce *CorruptionError) error {
 }
 
 func (e *Engine) truncateSegment(id uint64, ce *CorruptionError) error {
-	size, err := e.cutFile(filepath.Join(e.dir, segmentName(id)), ce.Offset, "repair")
+	size, err := e.cutFile(filepath.Join(e.dir, format.SegmentName(id)), ce.Offset, "repair")
 	if err != nil {
 		return err
 	}
@@ -258,4 +259,4 @@ func (e *Engine) truncateSegment(id uint64, ce *CorruptionError) error {
 const droppedExt = ".dropped"
 
 // isDropped reports whether name is a segment set aside by a repair.
-func isDropped(name string) bool { return strings.HasSuffix(name, segmentExt+droppedExt) }
+func isDropped(name string) bool { return strings.HasSuffix(name, format.SegmentExt+droppedExt) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 )
 
 // replayer rebuilds the index from the records of the segments, in order.
@@ -23,13 +24,13 @@ type replayer struct {
 }
 
 type openBatch struct {
-	m     marker
+	m     format.Marker
 	seg   uint64
-	items []record
+	items []format.Record
 }
 
-func (p *replayer) startSegment(id uint64, h segmentHeader) {
-	if !h.continuation() {
+func (p *replayer) startSegment(id uint64, h format.SegmentHeader) {
+	if !h.Continuation() {
 		p.discard()
 	}
 	p.seg = id
@@ -45,15 +46,15 @@ func (p *replayer) discard() {
 
 func (p *replayer) endOfLog() { p.discard() }
 
-func (p *replayer) visit(r *record) error {
-	switch r.typ {
-	case bodyBegin:
+func (p *replayer) visit(r *format.Record) error {
+	switch r.Type {
+	case format.TypeBegin:
 		p.discard()
-		p.open = &openBatch{m: r.m, seg: p.seg}
-	case bodyCommit:
+		p.open = &openBatch{m: r.Marker, seg: p.seg}
+	case format.TypeCommit:
 		b := p.open
 		p.open = nil
-		if b == nil || b.m.batch != r.m.batch || len(b.items) != b.m.count || r.m.count != b.m.count {
+		if b == nil || b.m.Batch != r.Marker.Batch || len(b.items) != b.m.Count || r.Marker.Count != b.m.Count {
 			if b != nil {
 				p.open = b
 				p.discard()
@@ -65,31 +66,31 @@ func (p *replayer) visit(r *record) error {
 				return err
 			}
 		}
-	case bodyEvent:
-		if r.ev.BatchID.IsZero() {
+	case format.TypeEvent:
+		if r.Event.BatchID.IsZero() {
 			p.discard()
 			return p.apply(r)
 		}
-		if p.open == nil || p.open.m.batch != r.ev.BatchID || len(p.open.items) >= p.open.m.count {
+		if p.open == nil || p.open.m.Batch != r.Event.BatchID || len(p.open.items) >= p.open.m.Count {
 			p.discard() // an item outside its batch: the batch is broken
 			return nil
 		}
 		item := *r
-		item.ev.Segment = p.seg
+		item.Event.Segment = p.seg
 		p.open.items = append(p.open.items, item)
 	}
 	return nil
 }
 
 // apply adds one committed event to the index after checking it.
-func (p *replayer) apply(r *record) error {
-	ev := &r.ev
+func (p *replayer) apply(r *format.Record) error {
+	ev := &r.Event
 	seg := p.seg
 	if !ev.BatchID.IsZero() {
 		seg = ev.Segment
 	}
 	bad := func(f string, args ...any) error {
-		return &CorruptionError{Segment: seg, Offset: r.offset, Reason: fmt.Sprintf(f, args...)}
+		return &CorruptionError{Segment: seg, Offset: r.Offset, Reason: fmt.Sprintf(f, args...)}
 	}
 	if p.applied && ev.Sequence <= p.lastSeq {
 		return bad("sequence %d does not follow %d", ev.Sequence, p.lastSeq)
@@ -101,13 +102,13 @@ func (p *replayer) apply(r *record) error {
 	if ev.Version != t.version+1 {
 		return bad("entity %s: version %d follows version %d", ev.Coordinate, ev.Version, t.version)
 	}
-	if r.chained && ev.PrevHash != t.hash {
+	if r.Chained && ev.PrevHash != t.hash {
 		return bad("entity %s version %d: previous hash does not match the chain", ev.Coordinate, ev.Version)
 	}
-	if uint64(len(p.idx.entries)) >= maxEvents {
+	if uint64(p.idx.count()) >= maxEvents {
 		return bad("more than %d events", uint64(maxEvents))
 	}
-	p.idx.add(ev, seg, r.offset, r.size)
+	p.idx.add(ev, seg, r.Offset, r.Size)
 	p.applied, p.lastSeq = true, ev.Sequence
 	return nil
 }

@@ -1,9 +1,9 @@
 package storage
 
 import (
-	"encoding/binary"
 	"fmt"
 
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 )
 
@@ -29,20 +29,20 @@ const scanWindow = 4 << 20
 // synced point is in data that was durable: a *CorruptionError. (A segment
 // that is not the last one holding data can have no torn tail at all: see
 // recoverOnce.)
-func scanSegment(f fs.File, id uint64, size int64, visit func(*record) error) (scanResult, error) {
+func scanSegment(f fs.File, id uint64, size int64, visit func(*format.Record) error) (scanResult, error) {
 	var (
 		buf    []byte
-		bufOff int64 = headerSize // file offset of buf[0]
-		off    int64 = headerSize
-		synced int64 = headerSize // the header is durable before any frame is written
-		rec    record
+		bufOff int64 = format.HeaderSize // file offset of buf[0]
+		off    int64 = format.HeaderSize
+		synced int64 = format.HeaderSize // the header is durable before any frame is written
+		rec    format.Record
 	)
 	for off < size {
 		// Make sure buf holds the whole frame, or the rest of the file.
 		pos := int(off - bufOff)
 		for {
-			need := frameHeaderSize
-			if n, err := frameLen(buf[pos:]); err == nil {
+			need := format.FrameHeaderSize
+			if n, err := format.FrameLen(buf[pos:]); err == nil {
 				need += n
 			}
 			if len(buf)-pos >= need || bufOff+int64(len(buf)) >= size {
@@ -54,9 +54,9 @@ func scanSegment(f fs.File, id uint64, size int64, visit func(*record) error) (s
 			}
 			buf, bufOff, pos = nb, off, 0
 		}
-		body, fsize, err := decodeFrame(buf[pos:])
+		body, fsize, err := format.DecodeFrame(buf[pos:])
 		if err != nil {
-			if footerAt(f, size) == off { // a damaged footer where the trailer says
+			if format.FooterAt(f, size) == off { // a damaged footer where the trailer says
 				return scanResult{end: off, sealed: true}, nil
 			}
 			if later, lerr := syncMarkAfter(f, off+1, size); lerr != nil {
@@ -66,22 +66,22 @@ func scanSegment(f fs.File, id uint64, size int64, visit func(*record) error) (s
 			}
 			return tornOrCorrupt(id, off, size, synced, err)
 		}
-		typ, err := bodyType(body)
-		if err == nil && typ == bodyFooter {
+		typ, err := format.BodyType(body)
+		if err == nil && typ == format.TypeFooter {
 			return scanResult{end: off, sealed: true}, nil
 		}
-		rec = record{typ: typ, offset: off, size: fsize, chained: true}
+		rec = format.Record{Type: typ, Offset: off, Size: fsize, Chained: true}
 		switch {
 		case err != nil:
-		case typ == bodyEvent:
-			err = decodeEvent(body, &rec.ev, false)
-		case typ == bodyBegin || typ == bodyCommit:
-			rec.m, err = decodeMarker(body, typ)
-		case typ == bodySynced:
-			if rec.synced, err = decodeSynced(body); err == nil && (rec.synced > off || rec.synced < headerSize) {
-				err = fmt.Errorf("sync mark at %d names offset %d", off, rec.synced)
+		case typ == format.TypeEvent:
+			err = format.DecodeEvent(body, &rec.Event, false)
+		case typ == format.TypeBegin || typ == format.TypeCommit:
+			rec.Marker, err = format.DecodeMarker(body, typ)
+		case typ == format.TypeSynced:
+			if rec.Synced, err = format.DecodeSynced(body); err == nil && (rec.Synced > off || rec.Synced < format.HeaderSize) {
+				err = fmt.Errorf("sync mark at %d names offset %d", off, rec.Synced)
 			}
-			synced = max(synced, rec.synced)
+			synced = max(synced, rec.Synced)
 		default:
 			err = fmt.Errorf("unknown frame type %d", typ)
 		}
@@ -107,10 +107,6 @@ func tornOrCorrupt(id uint64, off, size, synced int64, ferr error) (scanResult, 
 		Reason: fmt.Sprintf("%v, before the synced point %d", ferr, synced)}
 }
 
-// maxSyncedFrame bounds the size of a sync mark frame: a header, a fixarray,
-// the type and a uint64.
-const maxSyncedFrame = frameHeaderSize + 2 + 9
-
 // syncMarkAfter searches the bytes from off to size for sync marks (valid
 // bodySynced frames, at any offset: after damage the frame boundaries are
 // lost) and returns the highest offset they record, or 0. A mark that
@@ -118,7 +114,7 @@ const maxSyncedFrame = frameHeaderSize + 2 + 9
 // damage hit durable bytes. Only the damaged path pays for the search.
 func syncMarkAfter(f fs.File, off, size int64) (int64, error) {
 	const chunk = 256 << 10
-	buf := make([]byte, chunk+maxSyncedFrame)
+	buf := make([]byte, chunk+format.MaxSyncedFrame)
 	var best int64
 	for ; off < size; off += chunk {
 		n := min(int64(len(buf)), size-off)
@@ -126,19 +122,19 @@ func syncMarkAfter(f fs.File, off, size int64) (int64, error) {
 			return 0, err
 		}
 		b := buf[:n]
-		for i := 0; i+frameHeaderSize < len(b) && i < chunk; i++ {
-			l, err := frameLen(b[i:])
-			if err != nil || l > maxSyncedFrame-frameHeaderSize || i+frameHeaderSize+l > len(b) {
+		for i := 0; i+format.FrameHeaderSize < len(b) && i < chunk; i++ {
+			l, err := format.FrameLen(b[i:])
+			if err != nil || l > format.MaxSyncedFrame-format.FrameHeaderSize || i+format.FrameHeaderSize+l > len(b) {
 				continue
 			}
-			body, _, err := decodeFrame(b[i:])
+			body, _, err := format.DecodeFrame(b[i:])
 			if err != nil {
 				continue
 			}
-			if t, err := bodyType(body); err != nil || t != bodySynced {
+			if t, err := format.BodyType(body); err != nil || t != format.TypeSynced {
 				continue
 			}
-			if w, err := decodeSynced(body); err == nil && w <= off+int64(i) {
+			if w, err := format.DecodeSynced(body); err == nil && w <= off+int64(i) {
 				best = max(best, w)
 			}
 		}
@@ -162,16 +158,4 @@ func zerosFrom(f fs.File, off, size int64) (bool, error) {
 		off += n
 	}
 	return true, nil
-}
-
-// footerAt returns the footer offset a segment's trailer names, or -1.
-func footerAt(f fs.File, size int64) int64 {
-	var tr [trailerSize]byte
-	if size < trailerSize {
-		return -1
-	}
-	if _, err := f.ReadAt(tr[:], size-trailerSize); err != nil || [8]byte(tr[8:]) != trailerMagic {
-		return -1
-	}
-	return int64(binary.LittleEndian.Uint64(tr[:8]))
 }

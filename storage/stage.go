@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 )
 
 // staging holds what Append and AppendBatch produced since the last Write
@@ -42,7 +43,7 @@ type stagedFrame struct {
 	bufOff  int   // in staging.buf
 	size    int
 	event   int // staged index for events
-	m       marker
+	m       format.Marker
 	synced  int64 // of a sync mark
 	rotated bool  // seg is a new segment that starts with this frame
 }
@@ -71,9 +72,9 @@ func (s *staging) reset(seg uint64, size int64, drop bool) {
 func (s *staging) place(typ, bufOff int, limit int64) *stagedFrame {
 	size := len(s.buf) - bufOff
 	rotated := false
-	if s.size > headerSize && s.size+int64(size) > limit {
+	if s.size > format.HeaderSize && s.size+int64(size) > limit {
 		s.seg++
-		s.size = headerSize
+		s.size = format.HeaderSize
 		rotated = true
 	}
 	s.frames = append(s.frames, stagedFrame{
@@ -149,11 +150,11 @@ func (s *staging) detachPayloads(retain bool) {
 	slab := bytes.Clone(s.buf)
 	for i := range s.frames {
 		f := &s.frames[i]
-		if f.typ != bodyEvent {
+		if f.typ != format.TypeEvent {
 			continue
 		}
 		ev := &s.events[f.event]
-		end := f.bufOff + f.size - hashFieldBytes
+		end := f.bufOff + f.size - format.HashFieldBytes
 		ev.Payload = slab[end-len(ev.Payload) : end : end]
 	}
 }

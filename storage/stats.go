@@ -22,7 +22,7 @@ func (e *Engine) Stats() Stats {
 	e.idx.mu.RLock()
 	defer e.idx.mu.RUnlock()
 	s := Stats{
-		Events:   len(e.idx.entries),
+		Events:   e.idx.count(),
 		Streams:  len(e.idx.streams),
 		Segments: len(e.idx.segments),
 		Recovery: e.recovery,

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/stretchr/testify/require"
 )
@@ -395,7 +396,7 @@ func (f ftFrame) end() int64 { return f.off + int64(f.size) }
 type ftSegLayout struct {
 	id      uint64
 	size    int64
-	header  segmentHeader
+	header  format.SegmentHeader
 	frames  []ftFrame // data frames, then the footer frame if sealed
 	dataEnd int64     // end of the last data frame
 	sealed  bool      // a footer frame and a trailer follow the data
@@ -418,36 +419,36 @@ func (l ftSegLayout) data() []ftFrame {
 // decoders, stopping at the first frame that does not decode.
 func ftParseSegment(t *testing.T, id uint64, b []byte) ftSegLayout {
 	t.Helper()
-	l := ftSegLayout{id: id, size: int64(len(b)), dataEnd: headerSize, synced: headerSize}
-	h, err := decodeHeader(b)
+	l := ftSegLayout{id: id, size: int64(len(b)), dataEnd: format.HeaderSize, synced: format.HeaderSize}
+	h, err := format.DecodeHeader(b)
 	require.NoError(t, err, "segment %d header", id)
 	l.header = h
-	off := int64(headerSize)
+	off := int64(format.HeaderSize)
 	for off < int64(len(b)) {
-		body, n, err := decodeFrame(b[off:])
+		body, n, err := format.DecodeFrame(b[off:])
 		if err != nil {
 			break
 		}
-		typ, err := bodyType(body)
+		typ, err := format.BodyType(body)
 		require.NoError(t, err)
 		f := ftFrame{seg: id, off: off, size: n, typ: typ}
 		switch typ {
-		case bodyEvent:
+		case format.TypeEvent:
 			var ev messages.Event
-			require.NoError(t, decodeEvent(body, &ev, false))
+			require.NoError(t, format.DecodeEvent(body, &ev, false))
 			f.id, f.batch = ev.ID, ev.BatchID
-		case bodyBegin, bodyCommit:
-			mk, err := decodeMarker(body, typ)
+		case format.TypeBegin, format.TypeCommit:
+			mk, err := format.DecodeMarker(body, typ)
 			require.NoError(t, err)
-			f.batch = mk.batch
-		case bodySynced:
-			w, err := decodeSynced(body)
+			f.batch = mk.Batch
+		case format.TypeSynced:
+			w, err := format.DecodeSynced(body)
 			require.NoError(t, err)
 			l.synced = max(l.synced, w)
 		}
 		l.frames = append(l.frames, f)
 		off += int64(n)
-		if typ == bodyFooter {
+		if typ == format.TypeFooter {
 			l.sealed = true
 			break
 		}
@@ -465,7 +466,7 @@ func ftSegIDs(t *testing.T, m *fs.Mem) []uint64 {
 	return ids
 }
 
-func ftSegPath(id uint64) string { return filepath.Join(ftDir, segmentName(id)) }
+func ftSegPath(id uint64) string { return filepath.Join(ftDir, format.SegmentName(id)) }
 
 func ftReadSeg(t *testing.T, m *fs.Mem, id uint64) []byte {
 	t.Helper()
@@ -508,9 +509,9 @@ func ftSurvivingPrefix(t *testing.T, layout []ftSegLayout, evs []*ftEvent, cut f
 	for _, l := range layout {
 		for _, f := range l.data() {
 			switch f.typ {
-			case bodyEvent:
+			case format.TypeEvent:
 				frameOf[f.id] = f
-			case bodyCommit:
+			case format.TypeCommit:
 				commitOf[f.batch] = f
 			}
 		}
@@ -545,15 +546,15 @@ func ftFlip(t *testing.T, m *fs.Mem, id uint64, off int64, bit uint) {
 // encoders, for recovery cases the engine cannot be made to produce.
 type ftSegBuilder struct {
 	buf []byte
-	h   *hasher
+	h   *format.Hasher
 }
 
 func ftNewSeg(id uint64, continuation bool) *ftSegBuilder {
-	h := segmentHeader{id: id, createdNS: 1}
+	h := format.SegmentHeader{ID: id, CreatedNS: 1}
 	if continuation {
-		h.flags = flagContinuation
+		h.Flags = format.FlagContinuation
 	}
-	return &ftSegBuilder{buf: h.encode(), h: newHasher()}
+	return &ftSegBuilder{buf: h.Encode(), h: format.NewHasher()}
 }
 
 // ftMkEvent returns an event ready for ftSegBuilder.event, chained to prev.
@@ -569,17 +570,17 @@ func ftMkEvent(seq uint64, c messages.Coordinate, version uint64, prev messages.
 // event appends the frame of ev (computing ev.Hash) and records where it went.
 func (b *ftSegBuilder) event(ev *messages.Event) *ftSegBuilder {
 	ev.Offset = int64(len(b.buf))
-	b.buf = appendEventFrame(b.buf, ev, b.h)
+	b.buf = format.AppendEventFrame(b.buf, ev, b.h)
 	return b
 }
 
 func (b *ftSegBuilder) begin(batch messages.ID, count int, first uint64) *ftSegBuilder {
-	b.buf = appendBeginFrame(b.buf, batch, count, first)
+	b.buf = format.AppendBeginFrame(b.buf, batch, count, first)
 	return b
 }
 
 func (b *ftSegBuilder) commit(batch messages.ID, count int) *ftSegBuilder {
-	b.buf = appendCommitFrame(b.buf, batch, count)
+	b.buf = format.AppendCommitFrame(b.buf, batch, count)
 	return b
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 )
 
 func isNotFound(err error) bool { return errors.Is(err, messages.ErrNotFound) }
@@ -54,14 +55,14 @@ func (e *Engine) VerifyStream(c messages.Coordinate) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
-	h := newHasher()
+	h := format.NewHasher()
 	var prev messages.Hash
 	for i, en := range ens {
 		bad := func(f string, args ...any) error {
 			return &CorruptionError{Segment: uint64(en.segment), Offset: int64(en.offset),
 				Reason: fmt.Sprintf("entity %s version %d: ", c, i+1) + fmt.Sprintf(f, args...)}
 		}
-		body, err := e.loadBody(en.entry)
+		body, err := e.loadBody(en)
 		if err != nil {
 			return i, err
 		}
@@ -75,7 +76,7 @@ func (e *Engine) VerifyStream(c messages.Coordinate) (int, error) {
 		if ev.PrevHash != prev {
 			return i, bad("prev_hash does not match the previous event's hash")
 		}
-		if got := h.sum(body[:len(body)-hashFieldBytes]); got != ev.Hash {
+		if got := h.Sum(body[:len(body)-format.HashFieldBytes]); got != ev.Hash {
 			return i, bad("hash mismatch: stored %s, computed %s", ev.Hash, got)
 		}
 		prev = ev.Hash

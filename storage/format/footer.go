@@ -1,12 +1,13 @@
-package storage
+package format
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 
+	"io"
+
 	"github.com/batpak-go/batpak/messages"
-	"github.com/batpak-go/batpak/storage/fs"
 )
 
 // A sealed segment ends with an index footer, so that Open can rebuild the
@@ -24,32 +25,32 @@ import (
 // a frame (2^28 bytes) is not written: the segment is then scanned.
 // Open trusts a footer only if everything checks and the records exactly
 // tile the segment from the header to the footer; otherwise it scans.
-const trailerSize = 16
+const TrailerSize = 16
 
-var trailerMagic = [8]byte{'B', 'P', 'K', 'F', 'O', 'O', 'T', '1'}
+var TrailerMagic = [8]byte{'B', 'P', 'K', 'F', 'O', 'O', 'T', '1'}
 
-var errNoFooter = errors.New("no valid footer")
+var ErrNoFooter = errors.New("no valid footer")
 
 // minFooterRecord is the smallest encoded footer record: a COMMIT marker
 // ([3, bin16 batch, count, size] = 1+1+18+1+1 bytes).
 const minFooterRecord = 22
 
-// footerBuilder accumulates the records of the active segment.
-type footerBuilder struct {
+// FooterBuilder accumulates the records of the active segment.
+type FooterBuilder struct {
 	strIndex map[string]uint64
 	strs     []string
 	recs     []byte
 	count    int
 }
 
-func (f *footerBuilder) reset() {
+func (f *FooterBuilder) Reset() {
 	clear(f.strIndex)
 	f.strs = f.strs[:0]
 	f.recs = f.recs[:0]
 	f.count = 0
 }
 
-func (f *footerBuilder) str(s string) uint64 {
+func (f *FooterBuilder) str(s string) uint64 {
 	if i, ok := f.strIndex[s]; ok {
 		return i
 	}
@@ -62,111 +63,111 @@ func (f *footerBuilder) str(s string) uint64 {
 	return i
 }
 
-func (f *footerBuilder) addEvent(e *messages.Event, size int) {
-	b := appendArrayLen(f.recs, 12)
-	b = appendUint(b, bodyEvent)
-	b = appendUint(b, e.Sequence)
-	b = appendBin(b, e.ID[:])
-	b = appendUint(b, f.str(e.Coordinate.Entity))
-	b = appendUint(b, f.str(e.Coordinate.Scope))
-	b = appendUint(b, uint64(e.Kind))
-	b = appendUint(b, e.Version)
-	b = appendInt(b, e.WallMS)
+func (f *FooterBuilder) AddEvent(e *messages.Event, size int) {
+	b := AppendArrayLen(f.recs, 12)
+	b = AppendUint(b, TypeEvent)
+	b = AppendUint(b, e.Sequence)
+	b = AppendBin(b, e.ID[:])
+	b = AppendUint(b, f.str(e.Coordinate.Entity))
+	b = AppendUint(b, f.str(e.Coordinate.Scope))
+	b = AppendUint(b, uint64(e.Kind))
+	b = AppendUint(b, e.Version)
+	b = AppendInt(b, e.WallMS)
 	b = appendCorr(b, e)
-	b = appendOptID(b, e.BatchID)
-	b = appendBin(b, e.Hash[:])
-	b = appendUint(b, uint64(size))
+	b = AppendOptID(b, e.BatchID)
+	b = AppendBin(b, e.Hash[:])
+	b = AppendUint(b, uint64(size))
 	f.recs = b
 	f.count++
 }
 
-func (f *footerBuilder) addMarker(typ int, m marker, size int) {
+func (f *FooterBuilder) AddMarker(typ int, m Marker, size int) {
 	n := 4
-	if typ == bodyBegin {
+	if typ == TypeBegin {
 		n = 5
 	}
-	b := appendArrayLen(f.recs, n)
-	b = appendUint(b, uint64(typ))
-	b = appendBin(b, m.batch[:])
-	b = appendUint(b, uint64(m.count))
-	if typ == bodyBegin {
-		b = appendUint(b, m.firstSeq)
+	b := AppendArrayLen(f.recs, n)
+	b = AppendUint(b, uint64(typ))
+	b = AppendBin(b, m.Batch[:])
+	b = AppendUint(b, uint64(m.Count))
+	if typ == TypeBegin {
+		b = AppendUint(b, m.FirstSeq)
 	}
-	b = appendUint(b, uint64(size))
+	b = AppendUint(b, uint64(size))
 	f.recs = b
 	f.count++
 }
 
-// addSynced records a sync mark as [5, synced, frame size].
-func (f *footerBuilder) addSynced(synced int64, size int) {
-	b := appendArrayLen(f.recs, 3)
-	b = appendUint(b, bodySynced)
-	b = appendUint(b, uint64(synced))
-	b = appendUint(b, uint64(size))
+// AddSynced records a sync mark as [5, synced, frame size].
+func (f *FooterBuilder) AddSynced(synced int64, size int) {
+	b := AppendArrayLen(f.recs, 3)
+	b = AppendUint(b, TypeSynced)
+	b = AppendUint(b, uint64(synced))
+	b = AppendUint(b, uint64(size))
 	f.recs = b
 	f.count++
 }
 
-// maxFooterBody is the largest footer body written; a segment whose footer
+// MaxFooterBody is the largest footer body written; a segment whose footer
 // would be larger is sealed without one (Open then scans it). A variable so
 // that tests can lower it.
-var maxFooterBody = MaxFrameBytes
+var MaxFooterBody = MaxFrameBytes
 
-// fits reports whether the footer of the records so far can be written as
+// Fits reports whether the footer of the records so far can be written as
 // one frame (its body must fit the frame's 28-bit length).
-func (f *footerBuilder) fits() bool {
+func (f *FooterBuilder) Fits() bool {
 	n := 64 + len(f.recs) // array headers, segment id, data end
 	for _, s := range f.strs {
 		n += 5 + len(s)
 	}
-	return n <= maxFooterBody
+	return n <= MaxFooterBody
 }
 
-// appendSeal appends the footer frame and the trailer for a segment whose
+// AppendSeal appends the footer frame and the trailer for a segment whose
 // data ends at dataEnd (where the footer frame begins).
-func (f *footerBuilder) appendSeal(b []byte, segID uint64, dataEnd int64) []byte {
-	b, start := beginFrame(b)
-	b = appendArrayLen(b, 5)
-	b = appendUint(b, bodyFooter)
-	b = appendUint(b, segID)
-	b = appendUint(b, uint64(dataEnd))
-	b = appendArrayLen(b, len(f.strs))
+func (f *FooterBuilder) AppendSeal(b []byte, segID uint64, dataEnd int64) []byte {
+	b, start := BeginFrame(b)
+	b = AppendArrayLen(b, 5)
+	b = AppendUint(b, TypeFooter)
+	b = AppendUint(b, segID)
+	b = AppendUint(b, uint64(dataEnd))
+	b = AppendArrayLen(b, len(f.strs))
 	for _, s := range f.strs {
-		b = appendStr(b, s)
+		b = AppendStr(b, s)
 	}
-	b = appendArrayLen(b, f.count)
+	b = AppendArrayLen(b, f.count)
 	b = append(b, f.recs...)
-	finishFrame(b, start)
+	FinishFrame(b, start)
 	b = binary.LittleEndian.AppendUint64(b, uint64(dataEnd))
-	return append(b, trailerMagic[:]...)
+	return append(b, TrailerMagic[:]...)
 }
 
-// readFooter reads and checks the footer of segment id (a file of the given
+// ReadFooter reads and checks the footer of segment id (a file of the given
 // size) and calls visit for each record in order. It returns errNoFooter
 // (wrapped) if the segment has no footer that exactly covers it; visit is
 // then never called.
-func readFooter(f fs.File, id uint64, size int64, reserve func(int), visit func(*record) error) error {
-	if size < headerSize+frameHeaderSize+trailerSize {
-		return errNoFooter
+func ReadFooter(f io.ReaderAt, id uint64, size int64, reserve func(int), visit func(*Record) error) error {
+	if size < HeaderSize+FrameHeaderSize+TrailerSize {
+		return ErrNoFooter
 	}
-	off := footerAt(f, size)
+	off := FooterAt(f, size)
 	if off < 0 {
-		return errNoFooter
+		return ErrNoFooter
 	}
-	if off < headerSize || off >= size-trailerSize {
-		return fmt.Errorf("%w: footer offset %d out of range", errNoFooter, off)
+	if off < HeaderSize || off >= size-TrailerSize {
+		return fmt.Errorf("%w: footer offset %d out of range", ErrNoFooter, off)
 	}
-	buf := make([]byte, size-trailerSize-off)
+	buf := make([]byte, size-TrailerSize-off)
 	if _, err := f.ReadAt(buf, off); err != nil {
-		return fmt.Errorf("%w: read footer: %v", errNoFooter, err)
+		return fmt.Errorf("%w: read footer: %v", ErrNoFooter, err)
 	}
-	body, n, err := decodeFrame(buf)
+	body, n, err := DecodeFrame(buf)
 	if err != nil || n != len(buf) {
-		return fmt.Errorf("%w: footer frame: %v", errNoFooter, err)
+		return fmt.Errorf("%w: footer frame: %v", ErrNoFooter, err)
 	}
 	recs, err := parseFooter(body, id, off)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errNoFooter, err)
+		return fmt.Errorf("%w: %v", ErrNoFooter, err)
 	}
 	if reserve != nil {
 		reserve(len(recs))
@@ -181,10 +182,10 @@ func readFooter(f fs.File, id uint64, size int64, reserve func(int), visit func(
 
 // parseFooter decodes a footer body and checks that its records tile the
 // segment from the header to dataEnd.
-func parseFooter(body []byte, id uint64, dataEnd int64) ([]record, error) {
+func parseFooter(body []byte, id uint64, dataEnd int64) ([]Record, error) {
 	r := reader{b: body}
-	if r.arrayLen() != 5 || r.uint() != bodyFooter {
-		return nil, errMalformed
+	if r.arrayLen() != 5 || r.uint() != TypeFooter {
+		return nil, ErrMalformed
 	}
 	if got := r.uint(); r.err == nil && got != id {
 		return nil, fmt.Errorf("footer names segment %d", got)
@@ -194,7 +195,7 @@ func parseFooter(body []byte, id uint64, dataEnd int64) ([]record, error) {
 	}
 	ns := r.arrayLen()
 	if ns > len(body)-r.off { // every string takes at least a byte
-		return nil, errMalformed
+		return nil, ErrMalformed
 	}
 	strs := make([]string, ns)
 	for i := range strs {
@@ -207,16 +208,16 @@ func parseFooter(body []byte, id uint64, dataEnd int64) ([]record, error) {
 	if n > (len(body)-r.off)/minFooterRecord {
 		return nil, fmt.Errorf("%d records cannot fit in %d bytes", n, len(body)-r.off)
 	}
-	recs := make([]record, n)
-	off := int64(headerSize)
+	recs := make([]Record, n)
+	off := int64(HeaderSize)
 	for i := range recs {
 		rec := &recs[i]
-		rec.offset = off
+		rec.Offset = off
 		parseFooterRecord(&r, rec, strs)
 		if r.err != nil {
 			return nil, fmt.Errorf("record %d: %w", i, r.err)
 		}
-		off += int64(rec.size)
+		off += int64(rec.Size)
 	}
 	if r.off != len(body) || off != dataEnd {
 		return nil, fmt.Errorf("records end at %d, data ends at %d", off, dataEnd)
@@ -224,9 +225,9 @@ func parseFooter(body []byte, id uint64, dataEnd int64) ([]record, error) {
 	return recs, nil
 }
 
-func parseFooterRecord(r *reader, rec *record, strs []string) {
+func parseFooterRecord(r *reader, rec *Record, strs []string) {
 	n := r.arrayLen()
-	rec.typ = int(r.uint())
+	rec.Type = int(r.uint())
 	str := func() string {
 		i := r.uint()
 		if i >= uint64(len(strs)) {
@@ -236,8 +237,8 @@ func parseFooterRecord(r *reader, rec *record, strs []string) {
 		return strs[i]
 	}
 	switch {
-	case rec.typ == bodyEvent && n == 12:
-		e := &rec.ev
+	case rec.Type == TypeEvent && n == 12:
+		e := &rec.Event
 		e.Sequence = r.uint()
 		r.fixed(e.ID[:])
 		e.Coordinate.Entity = str()
@@ -252,25 +253,37 @@ func parseFooterRecord(r *reader, rec *record, strs []string) {
 		e.CorrelationID = r.corr(e.ID)
 		e.BatchID = r.optID()
 		r.fixed(e.Hash[:])
-	case rec.typ == bodySynced && n == 3:
-		rec.synced = int64(r.uint())
-	case rec.typ == bodyBegin && n == 5, rec.typ == bodyCommit && n == 4:
-		r.fixed(rec.m.batch[:])
+	case rec.Type == TypeSynced && n == 3:
+		rec.Synced = int64(r.uint())
+	case rec.Type == TypeBegin && n == 5, rec.Type == TypeCommit && n == 4:
+		r.fixed(rec.Marker.Batch[:])
 		count := r.uint()
 		if count > MaxFrameBytes {
 			r.fail()
 		}
-		rec.m.count = int(count)
-		if rec.typ == bodyBegin {
-			rec.m.firstSeq = r.uint()
+		rec.Marker.Count = int(count)
+		if rec.Type == TypeBegin {
+			rec.Marker.FirstSeq = r.uint()
 		}
 	default:
 		r.fail()
 		return
 	}
 	size := r.uint()
-	if size < frameHeaderSize || size > frameHeaderSize+MaxFrameBytes {
+	if size < FrameHeaderSize || size > FrameHeaderSize+MaxFrameBytes {
 		r.fail()
 	}
-	rec.size = int(size)
+	rec.Size = int(size)
+}
+
+// FooterAt returns the footer offset a segment's trailer names, or -1.
+func FooterAt(f io.ReaderAt, size int64) int64 {
+	var tr [TrailerSize]byte
+	if size < TrailerSize {
+		return -1
+	}
+	if _, err := f.ReadAt(tr[:], size-TrailerSize); err != nil || [8]byte(tr[8:]) != TrailerMagic {
+		return -1
+	}
+	return int64(binary.LittleEndian.Uint64(tr[:8]))
 }

@@ -1,4 +1,4 @@
-package storage
+package format
 
 import (
 	"testing"
@@ -16,13 +16,13 @@ func TestFrameBodyIsStandardMsgpack(t *testing.T) {
 		Kind: messages.MustKind(3, 9), Version: 300, WallMS: 1_700_000_000_000, TimestampUS: -5,
 		CorrelationID: messages.NewID(), CausationID: messages.NewID(), Payload: make([]byte, 70_000),
 	}
-	frame := appendEventFrame(nil, &ev, newHasher())
-	body, _, err := decodeFrame(frame)
+	frame := AppendEventFrame(nil, &ev, NewHasher())
+	body, _, err := DecodeFrame(frame)
 	require.NoError(t, err)
 	var fields []any
 	require.NoError(t, msgpack.Unmarshal(body, &fields))
-	require.Len(t, fields, eventFields)
-	require.EqualValues(t, bodyEvent, fields[0])
+	require.Len(t, fields, EventFields)
+	require.EqualValues(t, TypeEvent, fields[0])
 	require.EqualValues(t, ev.Sequence, fields[1])
 	require.Equal(t, ev.ID[:], fields[2])
 	require.Equal(t, "order/1", fields[3])

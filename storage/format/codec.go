@@ -1,4 +1,4 @@
-package storage
+package format
 
 import (
 	"encoding/binary"
@@ -12,9 +12,9 @@ import (
 // reader accepts exactly the forms the writer produces plus the other
 // standard widths, and never panics on malformed input.
 
-var errMalformed = errors.New("malformed msgpack")
+var ErrMalformed = errors.New("malformed msgpack")
 
-func appendArrayLen(b []byte, n int) []byte {
+func AppendArrayLen(b []byte, n int) []byte {
 	switch {
 	case n < 16:
 		return append(b, 0x90|byte(n))
@@ -25,7 +25,7 @@ func appendArrayLen(b []byte, n int) []byte {
 	}
 }
 
-func appendUint(b []byte, v uint64) []byte {
+func AppendUint(b []byte, v uint64) []byte {
 	switch {
 	case v < 128:
 		return append(b, byte(v))
@@ -40,9 +40,9 @@ func appendUint(b []byte, v uint64) []byte {
 	}
 }
 
-func appendInt(b []byte, v int64) []byte {
+func AppendInt(b []byte, v int64) []byte {
 	if v >= 0 {
-		return appendUint(b, uint64(v))
+		return AppendUint(b, uint64(v))
 	}
 	if v >= -32 {
 		return append(b, byte(v))
@@ -50,9 +50,9 @@ func appendInt(b []byte, v int64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
 }
 
-func appendNil(b []byte) []byte { return append(b, 0xc0) }
+func AppendNil(b []byte) []byte { return append(b, 0xc0) }
 
-func appendBin(b, v []byte) []byte {
+func AppendBin(b, v []byte) []byte {
 	n := len(v)
 	switch {
 	case n <= math.MaxUint8:
@@ -65,15 +65,15 @@ func appendBin(b, v []byte) []byte {
 	return append(b, v...)
 }
 
-// appendOptID writes a 16-byte id, or nil for the zero id.
-func appendOptID(b []byte, id [16]byte) []byte {
+// AppendOptID writes a 16-byte id, or nil for the zero id.
+func AppendOptID(b []byte, id [16]byte) []byte {
 	if id == ([16]byte{}) {
-		return appendNil(b)
+		return AppendNil(b)
 	}
-	return appendBin(b, id[:])
+	return AppendBin(b, id[:])
 }
 
-func appendStr(b []byte, s string) []byte {
+func AppendStr(b []byte, s string) []byte {
 	n := len(s)
 	switch {
 	case n < 32:
@@ -96,7 +96,7 @@ type reader struct {
 	err error
 }
 
-func (r *reader) fail() { r.err = errMalformed }
+func (r *reader) fail() { r.err = ErrMalformed }
 
 func (r *reader) next(n int) []byte {
 	if r.err != nil || n < 0 || len(r.b)-r.off < n {

@@ -1,0 +1,195 @@
+package format
+
+import (
+	"fmt"
+
+	"github.com/batpak-go/batpak/messages"
+)
+
+// Frame body types: the first element of every body's msgpack array.
+const (
+	TypeEvent  = 1 // a user event
+	TypeBegin  = 2 // BEGIN(n) of an atomic batch
+	TypeCommit = 3 // COMMIT of an atomic batch
+	TypeFooter = 4 // the index footer of a sealed segment
+	TypeSynced = 5 // a sync mark: how far this segment was durable when the group was staged
+)
+
+// An event body is the msgpack array
+//
+//	[1, seq, id, entity, scope, kind, version, wall_ms, ts_us,
+//	 corr|nil, cause|nil, batch|nil, prev_hash, payload, hash]
+//
+// where corr is nil when it equals id, and hash is the blake3 digest of
+// every body byte before the hash field. A marker body is
+// [2, batch, count, first_seq] (BEGIN) or [3, batch, count] (COMMIT).
+const (
+	EventFields    = 15
+	HashFieldBytes = 2 + 32 // bin8 header + digest
+)
+
+// AppendEventFrame encodes e as a frame at the end of b, computing e.Hash
+// with h from e.PrevHash and the rest of the event.
+func AppendEventFrame(b []byte, e *messages.Event, h *Hasher) []byte {
+	b, start := BeginFrame(b)
+	body := len(b)
+	b = AppendArrayLen(b, EventFields)
+	b = AppendUint(b, TypeEvent)
+	b = AppendUint(b, e.Sequence)
+	b = AppendBin(b, e.ID[:])
+	b = AppendStr(b, e.Coordinate.Entity)
+	b = AppendStr(b, e.Coordinate.Scope)
+	b = AppendUint(b, uint64(e.Kind))
+	b = AppendUint(b, e.Version)
+	b = AppendInt(b, e.WallMS)
+	b = AppendInt(b, e.TimestampUS)
+	b = appendCorr(b, e)
+	b = AppendOptID(b, e.CausationID)
+	b = AppendOptID(b, e.BatchID)
+	b = AppendBin(b, e.PrevHash[:])
+	b = AppendBin(b, e.Payload)
+	e.Hash = h.Sum(b[body:])
+	b = AppendBin(b, e.Hash[:])
+	FinishFrame(b, start)
+	return b
+}
+
+func AppendBeginFrame(b []byte, batch messages.ID, count int, firstSeq uint64) []byte {
+	b, start := BeginFrame(b)
+	b = AppendArrayLen(b, 4)
+	b = AppendUint(b, TypeBegin)
+	b = AppendBin(b, batch[:])
+	b = AppendUint(b, uint64(count))
+	b = AppendUint(b, firstSeq)
+	FinishFrame(b, start)
+	return b
+}
+
+func AppendCommitFrame(b []byte, batch messages.ID, count int) []byte {
+	b, start := BeginFrame(b)
+	b = AppendArrayLen(b, 3)
+	b = AppendUint(b, TypeCommit)
+	b = AppendBin(b, batch[:])
+	b = AppendUint(b, uint64(count))
+	FinishFrame(b, start)
+	return b
+}
+
+// AppendSyncedFrame encodes a sync mark [5, synced]: the segment's bytes
+// before offset synced were durable (fsynced) when the group that starts
+// with this mark was staged. Recovery uses it to tell a torn tail from
+// damage (see scanSegment).
+func AppendSyncedFrame(b []byte, synced int64) []byte {
+	b, start := BeginFrame(b)
+	b = AppendArrayLen(b, 2)
+	b = AppendUint(b, TypeSynced)
+	b = AppendUint(b, uint64(synced))
+	FinishFrame(b, start)
+	return b
+}
+
+// DecodeSynced decodes a sync mark body and returns its offset.
+func DecodeSynced(body []byte) (int64, error) {
+	r := reader{b: body}
+	if n := r.arrayLen(); r.err == nil && n != 2 {
+		return 0, ErrMalformed
+	}
+	r.uint()
+	w := r.uint()
+	if r.err != nil || r.off != len(body) || w > MaxSegmentSize+MaxFrameBytes {
+		return 0, ErrMalformed
+	}
+	return int64(w), nil
+}
+
+// appendCorr writes an event's correlation id, or nil when it is the
+// event's own id (a root: most events), to save 16 bytes.
+func appendCorr(b []byte, e *messages.Event) []byte {
+	if e.CorrelationID == e.ID {
+		return AppendNil(b)
+	}
+	return AppendOptID(b, e.CorrelationID)
+}
+
+// BodyType returns the type of a frame body without decoding the rest.
+func BodyType(body []byte) (int, error) {
+	r := reader{b: body}
+	r.arrayLen()
+	t := r.uint()
+	if r.err != nil {
+		return 0, r.err
+	}
+	return int(t), nil
+}
+
+// DecodeEvent decodes an event body. The payload is copied only when
+// withPayload is true; otherwise e.Payload is nil.
+func DecodeEvent(body []byte, e *messages.Event, withPayload bool) error {
+	r := reader{b: body}
+	if n := r.arrayLen(); r.err == nil && n != EventFields {
+		return fmt.Errorf("event body has %d fields, want %d: %w", n, EventFields, ErrMalformed)
+	}
+	if t := r.uint(); r.err == nil && t != TypeEvent {
+		return fmt.Errorf("body type %d is not an event: %w", t, ErrMalformed)
+	}
+	e.Sequence = r.uint()
+	r.fixed(e.ID[:])
+	e.Coordinate.Entity = r.str()
+	e.Coordinate.Scope = r.str()
+	kind := r.uint()
+	e.Kind = messages.EventKind(kind)
+	e.Version = r.uint()
+	e.WallMS = r.int()
+	e.TimestampUS = r.int()
+	e.CorrelationID = r.corr(e.ID)
+	e.CausationID = r.optID()
+	e.BatchID = r.optID()
+	r.fixed(e.PrevHash[:])
+	payload := r.bin()
+	r.fixed(e.Hash[:])
+	if r.err != nil {
+		return r.err
+	}
+	if r.off != len(body) || kind > 0xFFFF {
+		return ErrMalformed
+	}
+	e.Payload = nil
+	if withPayload {
+		e.Payload = append(make([]byte, 0, len(payload)), payload...)
+	}
+	return nil
+}
+
+// Marker is a decoded BEGIN or COMMIT body.
+type Marker struct {
+	Batch    messages.ID
+	Count    int
+	FirstSeq uint64
+}
+
+func DecodeMarker(body []byte, typ int) (Marker, error) {
+	r := reader{b: body}
+	want := 3
+	if typ == TypeBegin {
+		want = 4
+	}
+	if n := r.arrayLen(); r.err == nil && n != want {
+		return Marker{}, ErrMalformed
+	}
+	r.uint()
+	var m Marker
+	r.fixed(m.Batch[:])
+	c := r.uint()
+	if typ == TypeBegin {
+		m.FirstSeq = r.uint()
+	}
+	if r.err != nil || r.off != len(body) || c > MaxFrameBytes {
+		return Marker{}, ErrMalformed
+	}
+	m.Count = int(c)
+	return m, nil
+}
+
+// MaxSyncedFrame bounds the size of a sync mark frame: a header, a fixarray,
+// the type and a uint64.
+const MaxSyncedFrame = FrameHeaderSize + 2 + 9

@@ -1,0 +1,88 @@
+package format
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"strconv"
+	"strings"
+
+	"io"
+)
+
+// A segment file starts with a fixed 32-byte header:
+//
+//	0  magic "BPKS"        4  format version u16   6  flags u16
+//	8  segment id u64      16 created, unix ns i64  24 reserved u32
+//	28 crc32c of bytes 0..27
+//
+// all little endian. Flag FlagContinuation marks a segment opened by
+// rotation inside one engine session: an atomic batch may continue into it.
+// A segment opened by Open is a fresh start: any batch still open at its
+// boundary was never committed.
+const (
+	HeaderSize       = 32
+	Version          = 1
+	FlagContinuation = 1
+	SegmentExt       = ".seg"
+)
+
+var headerMagic = [4]byte{'B', 'P', 'K', 'S'}
+
+type SegmentHeader struct {
+	ID        uint64
+	Flags     uint16
+	CreatedNS int64
+}
+
+func (h SegmentHeader) Continuation() bool { return h.Flags&FlagContinuation != 0 }
+
+func (h SegmentHeader) Encode() []byte {
+	b := make([]byte, HeaderSize)
+	copy(b, headerMagic[:])
+	binary.LittleEndian.PutUint16(b[4:], Version)
+	binary.LittleEndian.PutUint16(b[6:], h.Flags)
+	binary.LittleEndian.PutUint64(b[8:], h.ID)
+	binary.LittleEndian.PutUint64(b[16:], uint64(h.CreatedNS))
+	binary.LittleEndian.PutUint32(b[28:], crc32.Checksum(b[:28], Castagnoli))
+	return b
+}
+
+func DecodeHeader(b []byte) (SegmentHeader, error) {
+	if len(b) < HeaderSize {
+		return SegmentHeader{}, fmt.Errorf("header is %d bytes, want %d", len(b), HeaderSize)
+	}
+	if [4]byte(b[:4]) != headerMagic {
+		return SegmentHeader{}, fmt.Errorf("bad magic %q", b[:4])
+	}
+	if crc32.Checksum(b[:28], Castagnoli) != binary.LittleEndian.Uint32(b[28:]) {
+		return SegmentHeader{}, fmt.Errorf("header checksum mismatch")
+	}
+	if v := binary.LittleEndian.Uint16(b[4:]); v != Version {
+		return SegmentHeader{}, fmt.Errorf("format version %d, this build reads %d", v, Version)
+	}
+	return SegmentHeader{
+		Flags:     binary.LittleEndian.Uint16(b[6:]),
+		ID:        binary.LittleEndian.Uint64(b[8:]),
+		CreatedNS: int64(binary.LittleEndian.Uint64(b[16:])),
+	}, nil
+}
+
+// ReadHeader reads and decodes the header of a segment file.
+func ReadHeader(f io.ReaderAt) (SegmentHeader, error) {
+	hb := make([]byte, HeaderSize)
+	n, _ := f.ReadAt(hb, 0)
+	return DecodeHeader(hb[:n])
+}
+
+func SegmentName(id uint64) string { return fmt.Sprintf("%010d%s", id, SegmentExt) }
+
+// ParseSegmentName returns the id of a segment file name, or false.
+func ParseSegmentName(name string) (uint64, bool) {
+	digits, ok := strings.CutSuffix(name, SegmentExt)
+	if !ok || len(digits) < 10 {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(digits, 10, 64)
+	return id, err == nil
+}
