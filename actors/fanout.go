@@ -89,8 +89,10 @@ func (f *fanout) Receive(ctx actor.Context) {
 			ctx.Respond(&subscribed{})
 			return
 		}
+		f.sh.subMu.Lock() // see writer.publish
 		f.sh.subscribers.Add(1)
-		from := f.from() // after the count: see writer.commit
+		from := f.from()
+		f.sh.subMu.Unlock()
 		f.st.subs[m.pid.String()] = subscription{pid: m.pid, filter: m.filter, from: from}
 		ctx.Send(m.pid, &messages.Subscribed{From: from})
 		ctx.Watch(m.pid)

@@ -147,22 +147,23 @@ func (w *writer) land(ctx actor.Context) {
 	f := w.inflight
 	w.inflight = nil
 	<-f.done // already closed; orders the sync goroutine's writes before ours
-	var events []messages.Event
-	err := f.err
+	var events []messages.Event // nil unless someone subscribes
+	n, err := 0, f.err
 	if err == nil && f.p != nil {
-		events, err = w.e.PublishEvents(f.p)
+		n = f.p.Events()
+		events, err = w.publish(f.p)
 	}
 	if err != nil {
 		w.fail(f.g, f.span, err)
 	}
 	// Spans and metrics first, so that whoever gets a reply also sees them.
 	bg := context.Background()
-	w.tel.appends.Add(bg, int64(len(events)))
-	w.tel.groupSize.Record(bg, int64(len(events)))
+	w.tel.appends.Add(bg, int64(n))
+	w.tel.groupSize.Record(bg, int64(n))
 	w.tel.fsyncMS.Record(bg, float64(f.synced)/float64(time.Millisecond))
 	if f.span.IsRecording() {
 		f.span.SetAttributes(attribute.Int("batpak.group.requests", len(f.g.waiters)),
-			attribute.Int("batpak.group.events", len(events)), attribute.Int("batpak.group.bytes", f.g.bytes),
+			attribute.Int("batpak.group.events", n), attribute.Int("batpak.group.bytes", f.g.bytes),
 			attribute.Float64("batpak.fsync_ms", float64(f.synced)/float64(time.Millisecond)))
 	}
 	f.span.End()
@@ -174,17 +175,33 @@ func (w *writer) land(ctx actor.Context) {
 			w.reply(ctx, wt.to, &messages.AppendReply{Receipt: wt.receipt})
 		}
 	}
-	if len(events) > 0 && w.sh.subscribers.Load() > 0 {
+	if len(events) > 0 {
 		// A subscriber that came while the group was written without its
 		// payloads is told of a gap instead (it reads them from the log).
 		ctx.Send(w.sh.fanout, &committed{events: events, gap: !f.retained})
 	}
 	clear(f.g.waiters) // keeps no caller's PID or receipts alive
 	w.spare = f.g.waiters[:0]
-	w.dirty = w.dirty || len(events) > 0
+	w.dirty = w.dirty || n > 0
 	w.redecide(ctx)
 	w.closeGroup(ctx)
 	w.armSyncTimer(ctx)
+}
+
+// publish makes a synced group visible to readers. With subscribers it
+// returns the group's events for the fanout; without, it returns nil and
+// the engine keeps the group's slices for the next group (Publish), so an
+// append nobody subscribes to hands nothing on. The count is read under
+// subMu, which a subscriber's registration holds while it counts itself
+// and takes its first sequence: a subscriber not counted here registers
+// after the group is visible, and so is promised only later events.
+func (w *writer) publish(p *storage.Pending) ([]messages.Event, error) {
+	w.sh.subMu.Lock()
+	defer w.sh.subMu.Unlock()
+	if w.sh.subscribers.Load() == 0 {
+		return nil, w.e.Publish(p)
+	}
+	return w.e.PublishEvents(p)
 }
 
 // fail records a group whose write, fsync or publish failed, then panics:

@@ -26,11 +26,14 @@ type shared struct {
 	sys         *actor.ActorSystem
 	fanout      *actor.PID
 	subscribers atomic.Int64 // registered with the fanout
-	gaps        atomic.Int64 // signalled by subscribers' mailboxes
-	fan         fanState     // the fanout's subscriptions; they outlive its instances
-	tel         *telemetry
-	adm         *admission     // the writer's admission bound, made by writerProps
-	mailbox     *writerMailbox // the writer's mailbox, made by writerProps
+	// subMu orders a subscriber's registration (counted, then its first
+	// sequence taken) against the writer's publish (see writer.publish).
+	subMu   sync.Mutex
+	gaps    atomic.Int64 // signalled by subscribers' mailboxes
+	fan     fanState     // the fanout's subscriptions; they outlive its instances
+	tel     *telemetry
+	adm     *admission     // the writer's admission bound, made by writerProps
+	mailbox *writerMailbox // the writer's mailbox, made by writerProps
 
 	mu        sync.Mutex
 	restart   *supervision.Failure // handed from the strategy to the next instance
