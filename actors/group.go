@@ -147,7 +147,8 @@ func (w *writer) land(ctx actor.Context) {
 	f := w.inflight
 	w.inflight = nil
 	<-f.done // already closed; orders the sync goroutine's writes before ours
-	var events []messages.Event // nil unless someone subscribes
+	// events stays nil unless someone subscribes.
+	var events []messages.Event
 	n, err := 0, f.err
 	if err == nil && f.p != nil {
 		n = f.p.Events()

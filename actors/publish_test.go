@@ -11,12 +11,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fanoutAt returns the fanout's position: the sequence after the last group
-// it was handed. The request orders its state before the read.
-func fanoutAt(t *testing.T, f *fixture) uint64 {
+// pingFanout waits until the fanout has handled what was sent to it before.
+func pingFanout(t *testing.T, f *fixture) {
 	t.Helper()
 	_, err := f.sys.Root.RequestFuture(f.store.Fanout(), "ping", 5e9).Result()
 	require.NoError(t, err)
+}
+
+// fanoutAt returns the fanout's position: the sequence after the last group
+// it was handed (nothing may be sent to it meanwhile).
+func fanoutAt(t *testing.T, f *fixture) uint64 {
+	t.Helper()
+	pingFanout(t, f)
 	return f.store.sh.fan.at
 }
 
@@ -96,7 +102,7 @@ func TestSubscriberJoiningWhileGroupsLandMissesNothing(t *testing.T) {
 			require.Equal(t, from+uint64(j), ev.Sequence, "round %d: in order from its first sequence, no hole", round)
 		}
 		f.store.Unsubscribe(pid)
-		fanoutAt(t, f) // the unsubscribe is done: nobody subscribes
+		pingFanout(t, f) // the unsubscribe is done: nobody subscribes
 		require.Zero(t, f.store.sh.subscribers.Load())
 	}
 }
