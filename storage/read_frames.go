@@ -33,6 +33,9 @@ type refSource interface {
 	// next appends the next refs to dst (up to its capacity) and reports
 	// whether more may follow. The caller holds x.mu.RLock and x is open.
 	next(x *index, dst []ref) ([]ref, bool)
+	// size is how many refs the source yields in all, as far as it can
+	// tell after its first next (a hint for collect; 0 if unknown).
+	size() int
 }
 
 // errStop ends a walk whose visitor wants no more.

@@ -19,6 +19,9 @@ func (e *Engine) collect(src refSource) ([]messages.Event, error) {
 		if err := decodeRef(en, body, &ev); err != nil {
 			return err
 		}
+		if cap(out) == 0 {
+			out = make([]messages.Event, 0, max(src.size(), 1))
+		}
 		ev.Payload = a.clone(ev.Payload)
 		out = append(out, ev)
 		return nil
@@ -82,6 +85,8 @@ func (e *Engine) readEntry(en ref, withPayload bool) (messages.Event, error) {
 // refList yields refs already copied out of the index.
 type refList struct{ refs []ref }
 
+func (l *refList) size() int { return len(l.refs) }
+
 func (l *refList) next(_ *index, dst []ref) ([]ref, bool) {
 	k := min(cap(dst)-len(dst), len(l.refs))
 	dst = append(dst, l.refs[:k]...)
@@ -100,7 +105,7 @@ func (e *Engine) Get(id messages.ID) (messages.Event, error) {
 	if !found {
 		return messages.Event{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	evs, err := e.collect(&listSource{pos: []uint32{p}})
+	evs, err := e.collect(newListSource([]uint32{p}))
 	if err != nil {
 		return messages.Event{}, err
 	}
@@ -137,7 +142,7 @@ func (e *Engine) ByCorrelation(corr messages.ID) ([]messages.Event, error) {
 	for i, j := 0, len(pos)-1; i < j; i, j = i+1, j-1 {
 		pos[i], pos[j] = pos[j], pos[i]
 	}
-	return e.collect(&listSource{pos: pos})
+	return e.collect(newListSource(pos))
 }
 
 // Ancestors follows causation links from the event id upward, across

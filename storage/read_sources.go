@@ -17,6 +17,7 @@ const readScanMax = 64 << 10
 type querySource struct {
 	f        Filter
 	lo, hi   int // positions still to look at: [lo, hi)
+	total    int // hi - lo at the start
 	started  bool
 	left     int    // matches still wanted; -1: no limit
 	streamOK []int8 // per stream: 0 not looked at yet, 1 matches, -1 does not
@@ -37,6 +38,7 @@ func (q *querySource) next(x *index, dst []ref) ([]ref, bool) {
 		if q.f.BeforeSeq != 0 {
 			q.hi = min(q.hi, x.bySeq(q.f.BeforeSeq))
 		}
+		q.total = max(q.hi-q.lo, 0)
 	}
 	all := q.f.selectsAll()
 	for looked := 0; len(dst) < cap(dst) && q.lo < q.hi && q.left != 0 && looked < readScanMax; looked++ {
@@ -57,6 +59,16 @@ func (q *querySource) next(x *index, dst []ref) ([]ref, bool) {
 		}
 	}
 	return dst, q.lo < q.hi && q.left != 0
+}
+
+func (q *querySource) size() int {
+	if !q.f.selectsAll() {
+		return 0 // as many as match
+	}
+	if q.f.Limit > 0 {
+		return min(q.total, q.f.Limit)
+	}
+	return q.total
 }
 
 func (q *querySource) match(x *index, p uint32) bool {
@@ -82,6 +94,7 @@ type streamSource struct {
 	last    uint64 // forward: the last version read
 	started bool
 	left    int // events still wanted; -1: no limit
+	total   int // the events selected, as known at the start
 }
 
 func newStreamSource(c messages.Coordinate, r StreamRange) *streamSource {
@@ -111,6 +124,16 @@ func (s *streamSource) next(x *index, dst []ref) ([]ref, bool) {
 		default:
 			s.ver = min(s.r.From, n)
 		}
+		switch {
+		case s.ver == 0:
+		case s.r.Backward:
+			s.total = int(s.ver)
+		default:
+			s.total = int(s.last - s.ver + 1)
+		}
+		if s.r.Limit > 0 {
+			s.total = min(s.total, s.r.Limit)
+		}
 	}
 	for len(dst) < cap(dst) && s.ver != 0 && s.left != 0 {
 		dst = append(dst, x.ref(st.pos[s.ver-1]))
@@ -129,8 +152,17 @@ func (s *streamSource) next(x *index, dst []ref) ([]ref, bool) {
 	return dst, s.ver != 0 && s.left != 0
 }
 
+func (s *streamSource) size() int { return s.total }
+
 // listSource yields the refs of given positions, in the order given.
-type listSource struct{ pos []uint32 }
+type listSource struct {
+	pos   []uint32
+	total int
+}
+
+func newListSource(pos []uint32) *listSource { return &listSource{pos: pos, total: len(pos)} }
+
+func (l *listSource) size() int { return l.total }
 
 func (l *listSource) next(x *index, dst []ref) ([]ref, bool) {
 	for len(dst) < cap(dst) && len(l.pos) > 0 {
