@@ -39,6 +39,9 @@ func (q *querySource) next(x *index, dst []ref) ([]ref, bool) {
 			q.hi = min(q.hi, x.bySeq(q.f.BeforeSeq))
 		}
 		q.total = max(q.hi-q.lo, 0)
+		if !q.f.selectsAll() {
+			q.streamOK = make([]int8, len(x.streams))
+		}
 	}
 	all := q.f.selectsAll()
 	for looked := 0; len(dst) < cap(dst) && q.lo < q.hi && q.left != 0 && looked < readScanMax; looked++ {
