@@ -64,6 +64,7 @@ func (e *Engine) walk(src refSource, visit func(en *ref, body []byte) error) err
 // frameReader is the state of one walk, pooled between walks.
 type frameReader struct {
 	refs  []ref
+	used  int       // the most refs a batch of this walk held
 	files []segFile // the segments the current batch names, each acquired
 	buf   []byte
 }
@@ -77,8 +78,8 @@ var readers = sync.Pool{New: func() any { return &frameReader{refs: make([]ref, 
 
 func (r *frameReader) free() {
 	r.releaseFiles()
-	clear(r.refs[:cap(r.refs)]) // drop the coordinates' strings
-	r.refs = r.refs[:0]
+	clear(r.refs[:r.used]) // drop the coordinates' strings
+	r.refs, r.used = r.refs[:0], 0
 	if cap(r.buf) > readKeepBytes {
 		r.buf = nil
 	}
@@ -95,6 +96,7 @@ func (r *frameReader) fill(x *index, src refSource) (bool, error) {
 	}
 	var more bool
 	r.refs, more = src.next(x, r.refs[:0])
+	r.used = max(r.used, len(r.refs))
 	for i := range r.refs {
 		id := r.refs[i].segment
 		if r.file(id) != nil {

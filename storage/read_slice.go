@@ -32,8 +32,13 @@ func (e *Engine) collect(src refSource) ([]messages.Event, error) {
 	return out, nil
 }
 
-// payloadArena copies payloads into chunks it allocates.
-type payloadArena struct{ chunk []byte }
+// payloadArena copies payloads into chunks it allocates, each twice the
+// last up to arenaChunk, so that one small read allocates little and a
+// large one allocates per chunk, not per event.
+type payloadArena struct {
+	chunk []byte
+	next  int // the size of the next chunk
+}
 
 const arenaChunk = 64 << 10
 
@@ -47,7 +52,8 @@ func (a *payloadArena) clone(p []byte) []byte {
 		return append(make([]byte, 0, len(p)), p...)
 	}
 	if len(a.chunk)+len(p) > cap(a.chunk) {
-		a.chunk = make([]byte, 0, arenaChunk)
+		a.next = min(max(2*a.next, 512), arenaChunk)
+		a.chunk = make([]byte, 0, max(a.next, len(p)))
 	}
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, p...)
