@@ -59,7 +59,7 @@ type Cursor struct {
 
 // NewCursor returns a cursor for a subscriber registered with filter.
 func (s *Store) NewCursor(filter storage.Filter) *Cursor {
-	filter.FromSeq, filter.ToSeq, filter.Limit = 0, 0, 0
+	filter.FromSeq, filter.BeforeSeq, filter.Limit, filter.Backward = 0, 0, 0, false
 	return &Cursor{store: s, filter: filter}
 }
 
@@ -139,7 +139,7 @@ func (c *Cursor) catchUp(deliver func(messages.Event) error) error {
 	}
 	for c.next < st.NextSequence {
 		f := c.filter
-		f.FromSeq, f.ToSeq, f.Limit = c.next, st.NextSequence-1, 1024
+		f.FromSeq, f.BeforeSeq, f.Limit = c.next, st.NextSequence, 1024
 		evs, err := c.store.Query(f)
 		if err != nil {
 			return err

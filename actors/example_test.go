@@ -245,6 +245,55 @@ func Example_reading() {
 	// newest shipped: 3 events, next page before sequence 2
 }
 
+// Streaming reads through the store: they go on across writer restarts,
+// from the event after the last one yielded. README.md's "Streaming reads"
+// shows it.
+func ExampleStore_Read() {
+	dir, err := os.MkdirTemp("", "batpak-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	sys := actor.NewActorSystem()
+	defer sys.Shutdown()
+	store, err := actors.Spawn(sys, actors.Config{Dir: dir})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close(ctx)
+	order := messages.Coordinate{Entity: "order/42", Scope: "shop"}
+	_, err = store.AppendBatch(ctx, &messages.AppendBatch{Items: []messages.BatchItem{
+		{Coordinate: order, Kind: placed, Payload: []byte("placed")},
+		{Coordinate: order, Kind: shipped, Payload: []byte("shipped")},
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	for ev, err := range store.Read(storage.Filter{Kinds: []messages.EventKind{shipped}}) {
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println("shipped:", ev.Coordinate.Entity, "version", ev.Version)
+	}
+	for ev, err := range store.ReadStream(order, storage.StreamRange{Backward: true}) {
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(ev.Version, string(ev.Payload))
+	}
+	// Output:
+	// shipped: order/42 version 2
+	// 2 shipped
+	// 1 placed
+}
+
 // receive waits for a value; the bound only keeps a broken example from
 // hanging the test run.
 func receive[T any](ch <-chan T) T {

@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 	"iter"
+	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
@@ -99,6 +100,7 @@ func readPage(e *storage.Engine, p page) (messages.ReadReply, error) {
 			out.Next = p.next(&out.Events[n-1])
 			return out, nil
 		}
+		ev.Payload = slices.Clone(ev.Payload) // the iterator reuses its buffer
 		out.Events = append(out.Events, ev)
 		bytes += len(ev.Payload)
 	}
@@ -122,59 +124,14 @@ func (p *page) next(ev *messages.Event) uint64 {
 	}
 }
 
-// events yields the events p selects, in p's order: at least p.limit+1 of
-// them when there are as many. It reads through the engine's slice API (a
-// backward read reads the whole range, then reverses it); the engine's
-// streaming iterator is meant to replace it.
+// events yields the events p selects, in p's order, through the engine's
+// streaming reads: at most p.limit+1 of them (one past the page tells
+// whether the page is the end).
 func (p *page) events(e *storage.Engine) iter.Seq2[messages.Event, error] {
-	return func(yield func(messages.Event, error) bool) {
-		evs, err := p.slice(e)
-		if err != nil {
-			yield(messages.Event{}, err)
-			return
-		}
-		for i := range evs {
-			if p.backward {
-				i = len(evs) - 1 - i
-			}
-			if !yield(evs[i], nil) {
-				return
-			}
-		}
-	}
-}
-
-// slice reads p's events in global (version) order.
-func (p *page) slice(e *storage.Engine) ([]messages.Event, error) {
 	if p.stream {
-		if !p.backward {
-			return e.Stream(p.coord, p.from)
-		}
-		evs, err := e.Stream(p.coord, 1)
-		if p.from != 0 && uint64(len(evs)) > p.from { // versions run 1, 2, ...
-			evs = evs[:p.from]
-		}
-		return evs, err
-	}
-	if p.before != 0 && p.before <= p.from {
-		return nil, nil // an empty range
+		return e.ReadStream(p.coord, storage.StreamRange{From: p.from, Backward: p.backward, Limit: p.limit + 1})
 	}
 	f := p.filter
-	f.FromSeq = p.from
-	if !p.backward {
-		f.Limit = p.limit + 1
-	}
-	switch {
-	case p.before == 1: // only sequence 0; ToSeq 0 would mean no bound
-		f.Limit = 1
-	case p.before > 1:
-		f.ToSeq = p.before - 1
-	}
-	evs, err := e.Query(f)
-	for i := range evs {
-		if p.before != 0 && evs[i].Sequence >= p.before {
-			return evs[:i], err
-		}
-	}
-	return evs, err
+	f.FromSeq, f.BeforeSeq, f.Backward, f.Limit = p.from, p.before, p.backward, p.limit+1
+	return e.Read(f)
 }

@@ -103,7 +103,8 @@ func (e *Engine) setActive(s *segment) {
 }
 
 // activate makes the new segment s (durable up to its header) the one
-// written to, and opens it to readers.
+// written to, and opens it to readers (the segments before it, sealed, are
+// read through memory maps: see mapSealed).
 func (e *Engine) activate(s *segment) {
 	e.active = s
 	e.synced, e.marked = Position{Segment: s.id, Offset: s.size}, s.size
@@ -111,6 +112,7 @@ func (e *Engine) activate(s *segment) {
 	e.idx.mu.Lock()
 	e.idx.segments[s.id] = share(s.f)
 	e.idx.mu.Unlock()
+	e.mapSealed(s.id)
 }
 
 // writable reports why the engine cannot take writes, if it cannot.

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -84,4 +85,71 @@ func Example() {
 	// cause: order/42
 	// verified: 2 events
 	// conflict: order/42 is at version 1, expected no stream
+}
+
+// Streaming reads: an iterator over a filter or over one entity's stream,
+// either way, from a position, with a limit; nothing is collected.
+// README.md's "Streaming reads" is this example.
+func ExampleEngine_Read() {
+	dir, err := os.MkdirTemp("", "batpak-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	e, err := storage.Open(dir, storage.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer e.Close()
+	for i := range 5 {
+		c := messages.Coordinate{Entity: fmt.Sprintf("order/%d", i%2), Scope: "shop"}
+		if _, err := e.Append(&messages.Append{Coordinate: c, Kind: messages.MustKind(1, 1),
+			Payload: []byte(fmt.Sprintf("event %d", i))}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	if err := e.Commit(); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	for ev, err := range e.Read(storage.Filter{EntityPrefix: "order/"}) { // global order
+		if err != nil { // yielded once, then the loop ends: *storage.CorruptionError, storage.ErrClosed...
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(ev.Sequence, ev.Coordinate.Entity, string(ev.Payload)) // Payload: valid until the next step
+	}
+
+	order := messages.Coordinate{Entity: "order/0", Scope: "shop"}
+	var kept [][]byte
+	for ev, err := range e.ReadStream(order, storage.StreamRange{Backward: true, Limit: 2}) { // newest first
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		kept = append(kept, bytes.Clone(ev.Payload)) // to keep a payload, copy it
+	}
+	fmt.Printf("order/0, newest two: %s\n", bytes.Join(kept, []byte(", ")))
+
+	page := storage.Filter{Backward: true, BeforeSeq: 3, Limit: 2} // the page before sequence 3
+	for ev, err := range e.Read(page) {
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println("page:", ev.Sequence)
+	}
+	// Output:
+	// 0 order/0 event 0
+	// 1 order/1 event 1
+	// 2 order/0 event 2
+	// 3 order/1 event 3
+	// 4 order/0 event 4
+	// order/0, newest two: event 4, event 2
+	// page: 2
+	// page: 1
 }

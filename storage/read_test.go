@@ -32,7 +32,7 @@ func TestQueryFilters(t *testing.T) {
 		{"scope", Filter{Scope: "eu"}, []string{"o1", "u1", "o1b", "arch"}},
 		{"prefix and scope", Filter{EntityPrefix: "order", Scope: "us"}, []string{"o2"}},
 		{"kind", Filter{Kinds: []messages.EventKind{k2}}, []string{"o2", "o1b"}},
-		{"sequence range", Filter{FromSeq: 1, ToSeq: 3}, []string{"o2", "u1", "o1b"}},
+		{"sequence range", Filter{FromSeq: 1, BeforeSeq: 4}, []string{"o2", "u1", "o1b"}},
 		{"from the end", Filter{FromSeq: 4}, []string{"arch"}},
 		{"past the end", Filter{FromSeq: 99}, nil},
 		{"limit", Filter{Scope: "eu", Limit: 2}, []string{"o1", "u1"}},
