@@ -85,41 +85,39 @@ func (s *actorsSystem) Fill(n int) error {
 }
 
 func (s *actorsSystem) ReadEntity(e int) (int, error) {
-	evs, err := s.store.Stream(coords[e], 1)
-	return len(evs), err
+	return countEvents(s.store.ReadStream(coords[e], storage.StreamRange{}))
 }
 
 // ReadEntityBackward reads the stream from its last event to its first.
-// TODO(issue 9): read with the backward stream iterator; until it exists
-// the stream is read forward and walked from its end.
 func (s *actorsSystem) ReadEntityBackward(e int) (int, error) {
-	evs, err := s.store.Stream(coords[e], 1)
-	if err != nil {
-		return 0, err
-	}
-	return walkBackward(evs)
+	return countEvents(s.store.ReadStream(coords[e], storage.StreamRange{Backward: true}))
 }
 
-func (s *actorsSystem) Scan() (int, error) {
-	evs, err := s.store.Query(storage.Filter{})
-	return len(evs), err
-}
+func (s *actorsSystem) Scan() (int, error) { return countEvents(s.store.Read(storage.Filter{})) }
 
-// ScanPaged reads the whole log through the store in pages of readPage
-// events, each page starting after the last one's sequence.
-// TODO(issue 9): read with the read messages (or the iterator) once they exist.
+// ScanPaged reads the whole log through the actors: ReadQuery requests to
+// the store's reader, pages of readPage events, each page starting where
+// the reply's Next says.
 func (s *actorsSystem) ScanPaged() (int, error) {
 	n, from := 0, uint64(0)
 	for {
-		evs, err := s.store.Query(storage.Filter{FromSeq: from, Limit: readPage})
+		res, err := s.sys.Root.RequestFuture(s.store.Reader(), &messages.ReadQuery{FromSeq: from, Limit: readPage},
+			time.Minute).Result()
 		if err != nil {
 			return n, err
 		}
-		n += len(evs)
-		if len(evs) < readPage {
+		r, ok := res.(*messages.ReadReply)
+		if !ok {
+			return n, fmt.Errorf("reader answered %T", res)
+		}
+		if err := r.Err(); err != nil {
+			return n, err
+		}
+		n += len(r.Events)
+		if r.End {
 			return n, nil
 		}
-		from = evs[len(evs)-1].Sequence + 1
+		from = r.Next
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
+	"iter"
 
 	"github.com/batpak-go/batpak/actors"
 
@@ -164,25 +165,15 @@ func (s *engineSystem) Fill(n int) error {
 }
 
 func (s *engineSystem) ReadEntity(e int) (int, error) {
-	evs, err := s.e.Stream(coords[e], 1)
-	return len(evs), err
+	return countEvents(s.e.ReadStream(coords[e], storage.StreamRange{}))
 }
 
 // ReadEntityBackward reads the stream from its last event to its first.
-// TODO(issue 9): read with the backward stream iterator; until it exists
-// the stream is read forward and walked from its end.
 func (s *engineSystem) ReadEntityBackward(e int) (int, error) {
-	evs, err := s.e.Stream(coords[e], 1)
-	if err != nil {
-		return 0, err
-	}
-	return walkBackward(evs)
+	return countEvents(s.e.ReadStream(coords[e], storage.StreamRange{Backward: true}))
 }
 
-func (s *engineSystem) Scan() (int, error) {
-	evs, err := s.e.Query(storage.Filter{})
-	return len(evs), err
-}
+func (s *engineSystem) Scan() (int, error) { return countEvents(s.e.Read(storage.Filter{})) }
 
 func (s *engineSystem) ScanPaged() (int, error) { return 0, errPagedActorsOnly }
 
@@ -216,15 +207,17 @@ func (s *engineSystem) IndexBytesPerEvent(dir string) (float64, error) {
 	return indexBytesPerEvent(dir)
 }
 
-// walkBackward walks a stream read forward from its last event to its
-// first, checking that the versions count down to 1.
-func walkBackward(evs []messages.Event) (int, error) {
-	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Version != uint64(i+1) {
-			return 0, fmt.Errorf("event %d of the stream has version %d", i, evs[i].Version)
+// countEvents runs a streaming read to its end and counts its events
+// (each checked against its frame's checksum by the store).
+func countEvents(evs iter.Seq2[messages.Event, error]) (int, error) {
+	n := 0
+	for _, err := range evs {
+		if err != nil {
+			return n, err
 		}
+		n++
 	}
-	return len(evs), nil
+	return n, nil
 }
 
 // batpakProducer is a producer of either batpak system; the system gives

@@ -64,12 +64,14 @@ func filesBytes(dir string, keep func(name string) bool) (int64, error) {
 // TODO(issue 9): take the index's size from storage.Stats once it reports it.
 func indexBytesPerEvent(dir string) (float64, error) {
 	var before, after runtime.MemStats
+	runtime.GC() // twice: the second empties sync.Pools' victim caches (read buffers)
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	e, err := storage.Open(dir, engineOptions())
 	if err != nil {
 		return 0, err
 	}
+	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	events := e.Stats().Events // e stays live until here
