@@ -14,10 +14,20 @@ import (
 
 // RecoveryReport says what Open found and did.
 type RecoveryReport struct {
-	Segments         int      // segment files read
-	FooterSegments   int      // of which rebuilt from their footer
-	ScannedSegments  int      // of which scanned frame by frame
-	Events           int      // committed events recovered
+	Segments        int // segment files read
+	FooterSegments  int // of which rebuilt without a scan: from their footer or their checkpoint
+	ScannedSegments int // of which scanned frame by frame
+	Events          int // committed events recovered
+	// CheckpointSegments counts the FooterSegments loaded from their index
+	// checkpoint (NNNNNNNNNN.idx) instead of their footer.
+	CheckpointSegments int
+	// CheckpointsIgnored says why a checkpoint was not used (damaged,
+	// stale, foreign, or not matching the index before it); that segment
+	// and every later one were replayed from footers or scans instead.
+	CheckpointsIgnored []string
+	// Sealed is the last segment, recovered by scanning (it had no footer:
+	// a crash), that this Open sealed with a footer; 0 if none.
+	Sealed           uint64
 	TornTails        []string // "segment N: M bytes at offset O cut (reason)"
 	DiscardedBatches int      // batches without a COMMIT (never acknowledged)
 	DiscardedEvents  int      // events of those batches
@@ -64,9 +74,17 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("storage: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
+	l := &checkpointLoader{e: e}
+	k := l.check(ids, e.checkpointIDs())
+	e.idx.reserve(l.events + e.footerRecords(ids[k:]))
+	l.load()
 	rp := &replayer{idx: e.idx, report: &e.recovery}
+	if n := e.idx.count(); n > 0 {
+		rp.applied, rp.lastSeq = true, e.idx.nextSeq()-1
+	}
 	var fixes []fix
-	for i, id := range ids {
+	for i := k; i < len(ids); i++ {
+		id := ids[i]
 		f, err := e.recoverSegment(rp, id, i == len(ids)-1)
 		if err != nil {
 			return 0, err
@@ -87,13 +105,59 @@ func (e *Engine) recoverOnce() (uint64, error) {
 		}
 	}
 	rp.endOfLog()
+	lastData := uint64(0)
 	for _, f := range fixes {
 		if err := e.apply(f); err != nil {
 			return 0, err
 		}
 	}
+	for i := len(ids) - 1; i >= 0 && lastData == 0; i-- {
+		if e.idx.segments[ids[i]] != nil {
+			lastData = ids[i]
+		}
+	}
+	if len(ids) > 0 {
+		e.idx.endSpans(uint32(ids[len(ids)-1]))
+	}
+	if lastData != 0 && e.scanned.id == lastData {
+		if err := e.sealRecovered(lastData, e.scanned.end); err != nil {
+			return 0, err
+		}
+	}
 	e.recovery.Events = e.idx.count()
 	return last, nil
+}
+
+// checkpointIDs returns the segments that have a checkpoint file.
+func (e *Engine) checkpointIDs() map[uint64]bool {
+	names, err := e.fs.ReadDir(e.dir)
+	if err != nil {
+		return nil
+	}
+	ids := map[uint64]bool{}
+	for _, n := range names {
+		if id, ok := format.ParseCheckpointName(n); ok {
+			ids[id] = true
+		}
+	}
+	return ids
+}
+
+// footerRecords returns how many records the footers of segments ids
+// claim, to size the index once before replaying them.
+func (e *Engine) footerRecords(ids []uint64) int {
+	n := 0
+	for _, id := range ids {
+		f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDONLY, 0)
+		if err != nil {
+			continue
+		}
+		if size, err := f.Size(); err == nil {
+			n += max(0, format.FooterRecords(f, size))
+		}
+		f.Close()
+	}
+	return n
 }
 
 // recoverSegment replays one segment: from its footer when the footer
@@ -121,21 +185,63 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: fmt.Sprintf("header names segment %d", h.ID)}
 	}
 	rp.startSegment(id, h)
-	if err := format.ReadFooter(f, id, size, e.idx.reserve, rp.visit); err == nil {
+	if err := e.fr.Read(f, id, size); err == nil {
 		e.recovery.FooterSegments++
-		return nil, nil
+		rp.useFooter(&e.fr)
+		return nil, e.fr.Each(rp.visit)
 	} else if !errors.Is(err, format.ErrNoFooter) {
 		return nil, err
 	}
 	e.recovery.ScannedSegments++
-	res, err := scanSegment(f, id, size, rp.visit)
+	// Keep the records of the segment scanned last: if it is the last one,
+	// Open seals it with them (sealRecovered).
+	e.footer.Reset()
+	res, err := scanSegment(f, id, size, func(r *format.Record) error {
+		e.footer.Add(r)
+		return rp.visit(r)
+	})
 	if err != nil {
 		return nil, err
 	}
+	e.scanned.id, e.scanned.end = id, res.end
 	if res.torn > 0 {
 		return &fix{id: id, res: res}, nil // the cut is synced when applied
 	}
 	return nil, e.syncScanned(id, f)
+}
+
+// sealRecovered seals segment id, the last one, recovered by scanning
+// (after a crash), whose data ends at end: whatever follows the data (a
+// damaged footer) is cut, then the footer built from the scanned records
+// is written and synced, so that later Opens read its footer or its
+// checkpoint instead of scanning it. This runs before the new segment is
+// created: a power cut during the seal leaves a torn tail in the last
+// segment, which the next Open cuts before sealing again.
+func (e *Engine) sealRecovered(id uint64, end int64) error {
+	f := e.idx.segments[id]
+	if !e.footer.Fits() {
+		return nil
+	}
+	size, err := f.Size()
+	if err != nil {
+		return fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
+	}
+	if size > end {
+		if err := f.Truncate(end); err != nil {
+			return fmt.Errorf("storage: cut after the data of segment %d: %w: %w", id, messages.ErrIO, err)
+		}
+	}
+	e.sealBuf = e.footer.AppendSeal(e.sealBuf[:0], id, end)
+	if _, err := f.WriteAt(e.sealBuf, end); err != nil {
+		return fmt.Errorf("storage: seal segment %d: %w: %w", id, messages.ErrIO, err)
+	}
+	if e.opts.SyncMode != SyncNone {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("storage: sync segment %d after sealing it: %w: %w", id, messages.ErrSyncFailed, err)
+		}
+	}
+	e.recovery.Sealed = id
+	return nil
 }
 
 // syncScanned fsyncs a segment recovered by scanning (one not sealed: the
