@@ -66,14 +66,18 @@ func (e *Engine) writeCheckpoint(sp *span) (bool, error) {
 	if err != nil {
 		return false, nil // no footer (too large, or not sealed): scanned at Open
 	}
-	b := e.encodeCheckpoint(e.ckptBuf[:0], sp, print)
+	b, ok := e.encodeCheckpoint(e.ckptBuf[:0], sp, print)
 	e.ckptBuf = b
+	if !ok {
+		return false, nil
+	}
 	return true, e.writeCheckpointFile(sp.seg, b)
 }
 
 // encodeCheckpoint appends the checkpoint of span sp of a segment with the
-// given print to b.
-func (e *Engine) encodeCheckpoint(b []byte, sp *span, print format.SegmentPrint) []byte {
+// given print to b. It returns false (and b unusable) if the span cannot
+// be described: an event more than 255 segments before its own.
+func (e *Engine) encodeCheckpoint(b []byte, sp *span, print format.SegmentPrint) ([]byte, bool) {
 	x := e.idx
 	first, end := sp.first, sp.end
 	// The sequence runs that cover [first, end), relative to first.
@@ -93,10 +97,8 @@ func (e *Engine) encodeCheckpoint(b []byte, sp *span, print format.SegmentPrint)
 	tails := slices.Clone(sp.tails)
 	slices.SortFunc(tails, func(a, b spanTail) int { return int64cmp(int64(a.stream), int64(b.stream)) })
 	info := format.CheckpointInfo{Segment: sp.seg, Print: print, Base: first, BaseStreams: sp.firstStream,
-		Events: int(end - first), Runs: len(runs), Corrs: c1 - c0, Streams: len(tails)}
-	if sp.openAtEnd {
-		info.Flags |= format.CheckpointOpenBatch
-	}
+		Events: int(end - first), Runs: len(runs), Corrs: c1 - c0, Streams: len(tails),
+		Resume: sp.resume, Held: sp.held}
 	start := len(b)
 	b = slices.Grow(b, format.CheckpointHeaderSize+int(end-first)*format.CheckpointEntrySize+len(tails)*80)
 	b = format.AppendCheckpointHeader(b, &info)
@@ -104,8 +106,14 @@ func (e *Engine) encodeCheckpoint(b []byte, sp *span, print format.SegmentPrint)
 	counts = slices.Grow(counts, int(sp.endStream))[:sp.endStream]
 	for p := first; p < end; p++ {
 		en := x.at(p)
+		back := sp.seg - uint64(en.segment)
+		if back > 255 {
+			clear(counts)
+			e.ckptCounts = counts
+			return b, false
+		}
 		b = format.AppendCheckpointEntry(b, &format.CheckpointEntry{ID: en.id, Offset: en.offset, Size: en.size,
-			Stream: en.stream, Kind: en.kind, Flags: en.flags})
+			Stream: en.stream, Kind: en.kind, Flags: en.flags, Back: uint8(back)})
 		counts[en.stream]++
 	}
 	for _, r := range runs {
@@ -122,7 +130,7 @@ func (e *Engine) encodeCheckpoint(b []byte, sp *span, print format.SegmentPrint)
 		counts[t.stream] = 0
 	}
 	e.ckptCounts = counts
-	return format.FinishCheckpoint(b, start)
+	return format.FinishCheckpoint(b, start), true
 }
 
 func int64cmp(a, b int64) int {

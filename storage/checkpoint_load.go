@@ -33,6 +33,7 @@ type checkpointLoader struct {
 	footer   []byte   // scratch for the footer's checksum
 	events   int      // in ok
 	lastSeq  uint64
+	footerAt map[uint64]int64 // footer offset of each segment in ok
 }
 
 // check validates the checkpoints of ids in order and returns how many of
@@ -49,64 +50,19 @@ func (l *checkpointLoader) check(ids []uint64, present map[uint64]bool) int {
 			break
 		}
 		l.ok = append(l.ok, lc)
+		l.footerAt[id] = lc.ck.Info.Print.FooterOffset
 	}
-	l.backOff(ids)
 	return len(l.ok)
 }
 
-// backOff drops the last checked checkpoint while it ends inside a batch
-// and the next segment, which will be replayed, may continue it (replaying
-// that batch's COMMIT needs its items from the segment before), or there
-// is no next segment (it was cut or set aside: the batch never commits).
-func (l *checkpointLoader) backOff(ids []uint64) {
-	for n := len(l.ok); n > 0; n = len(l.ok) {
-		last := l.ok[n-1]
-		if last.ck.Info.Flags&format.CheckpointOpenBatch == 0 || n < len(ids) && !l.e.continuation(ids[n]) {
-			return
-		}
-		why := "is the last segment"
-		if n < len(ids) {
-			why = fmt.Sprintf("is followed by segment %d, which is replayed", ids[n])
-		}
-		l.e.recovery.CheckpointsIgnored = append(l.e.recovery.CheckpointsIgnored, fmt.Sprintf(
-			"segment %d: ends inside a batch that may continue into the next segment, and it %s", last.id, why))
-		l.drop(n - 1)
+// resume returns where the replay after the loaded checkpoints starts, and
+// the batch open there (zero: none).
+func (l *checkpointLoader) resume() (format.Position, messages.ID) {
+	if len(l.ok) == 0 {
+		return format.Position{}, messages.ID{}
 	}
-}
-
-// drop forgets the checked checkpoints from the i-th on, and the streams
-// they added.
-func (l *checkpointLoader) drop(i int) {
-	x := l.e.idx
-	keep := int(l.ok[i].ck.Info.BaseStreams)
-	for _, s := range x.streams[keep:] {
-		delete(x.streamIdx, s.coord)
-		x.strBytes -= int64(len(s.coord.Entity) + len(s.coord.Scope))
-	}
-	clear(x.streams[keep:])
-	x.streams = x.streams[:keep]
-	l.versions = l.versions[:keep]
-	for _, lc := range l.ok[i:] {
-		lc.f.Close()
-		l.events -= lc.ck.Info.Events
-	}
-	l.ok = l.ok[:i]
-	l.lastSeq = 0
-	if i > 0 {
-		l.lastSeq = l.ok[i-1].ck.LastSeq()
-	}
-}
-
-// continuation reports whether segment id starts as a continuation (or
-// its header cannot be read: the careful answer).
-func (e *Engine) continuation(id uint64) bool {
-	f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDONLY, 0)
-	if err != nil {
-		return true
-	}
-	defer f.Close()
-	h, err := format.ReadHeader(f)
-	return err != nil || h.Continuation()
+	in := &l.ok[len(l.ok)-1].ck.Info
+	return in.Resume, in.Held
 }
 
 // checkOne validates segment id's checkpoint against the segment and the
@@ -164,6 +120,9 @@ func (l *checkpointLoader) fits(id uint64, ck *format.Checkpoint, print format.S
 	case uint64(l.events)+uint64(in.Events) >= maxEvents:
 		return fmt.Errorf("more than %d events", uint64(maxEvents))
 	}
+	if err := l.fitsLog(ck); err != nil {
+		return err
+	}
 	err := ck.EachStream(func(s *format.CheckpointStream) error {
 		if s.Stream >= in.BaseStreams {
 			c := messages.Coordinate{Entity: string(s.Entity), Scope: string(s.Scope)}
@@ -207,6 +166,41 @@ func (l *checkpointLoader) fits(id uint64, ck *format.Checkpoint, print format.S
 	return nil
 }
 
+// fitsLog checks that ck's events come after the point where the checkpoint
+// before it says the log goes on, lie in segments it covers (or ck's own),
+// and that ck's resume point is in one of those segments or starts the
+// next one.
+func (l *checkpointLoader) fitsLog(ck *format.Checkpoint) error {
+	in := &ck.Info
+	from := format.Position{Segment: 1}
+	if len(l.ok) > 0 {
+		from = l.ok[len(l.ok)-1].ck.Info.Resume
+	} else if in.Events > 0 {
+		from = ck.EntryAt(0) // the first checkpoint: its own start
+	}
+	for i := range in.Events {
+		at := ck.EntryAt(i)
+		if i == 0 && (at.Segment < from.Segment || at.Segment == from.Segment && at.Offset < from.Offset) {
+			return fmt.Errorf("first event at %+v, before where the log goes on (%+v)", at, from)
+		}
+		if at.Segment == in.Segment {
+			break // the rest is in this segment: checked by DecodeCheckpoint
+		}
+		end, ok := l.footerAt[at.Segment]
+		if !ok || at.Offset+int64(ck.Entry(i).Size) > end {
+			return fmt.Errorf("event %d at %+v is not in a segment covered before", i, at)
+		}
+	}
+	if r := in.Resume; r.Offset != 0 && r.Segment != in.Segment {
+		if end, ok := l.footerAt[r.Segment]; !ok || r.Offset >= end {
+			return fmt.Errorf("resume point %+v is not in a segment covered before", r)
+		}
+	} else if r.Offset >= in.Print.FooterOffset {
+		return fmt.Errorf("resume point %+v is past the data", r)
+	}
+	return nil
+}
+
 // load adds the entries of the checked checkpoints to the index, which
 // holds their streams and nothing else yet.
 func (l *checkpointLoader) load() {
@@ -215,13 +209,16 @@ func (l *checkpointLoader) load() {
 	for si, s := range x.streams {
 		x.growPos(s, int(l.versions[si]))
 	}
+	resume, _ := l.resume()
 	for i := range l.ok {
 		lc := &l.ok[i]
 		l.loadOne(lc)
 		x.segments[lc.id] = share(lc.f)
 		l.e.recovery.Segments++
 		l.e.recovery.FooterSegments++
-		l.e.recovery.CheckpointSegments++
+		if lc.id < resume.Segment || resume.Offset == 0 {
+			l.e.recovery.CheckpointSegments++ // not replayed again
+		}
 		lc.buf, lc.ck = nil, nil
 	}
 }
@@ -236,7 +233,7 @@ func (l *checkpointLoader) loadOne(lc *loadedCheckpoint) {
 	for i := range in.Events {
 		ce := ck.Entry(i)
 		pos := base + uint32(i)
-		*x.entries.grow() = entry{id: ce.ID, segment: seg, offset: ce.Offset, size: ce.Size,
+		*x.entries.grow() = entry{id: ce.ID, segment: seg - uint32(ce.Back), offset: ce.Offset, size: ce.Size,
 			stream: ce.Stream, kind: ce.Kind, flags: ce.Flags}
 		if ce.Flags&format.EntryCorr != 0 {
 			x.corrs.push(corrRec{pos: pos, corr: ck.Corr(c).Corr})
@@ -259,7 +256,7 @@ func (l *checkpointLoader) loadOne(lc *loadedCheckpoint) {
 		st.lastHash, st.lastWall = s.Hash, s.WallMS
 		return nil
 	})
-	x.spans.seg = max(x.spans.seg, seg)
+	x.resumeAfterLoad(seg)
 }
 
 // readWhole reads a whole file.

@@ -53,7 +53,10 @@ type stream struct {
 	pos      []uint32 // pos[v-1] is the entry of version v
 	lastHash messages.Hash
 	lastWall int64
-	lastSeg  uint32 // segment of its last event (see span)
+	// For the span tracker (checkpoint_span.go): the span and the batch
+	// that last touched the stream, and its slot in that batch's saved
+	// tails.
+	rangeGen, batchGen, batchSlot uint32
 }
 
 // tail is what an append needs to know about a stream's last event.
@@ -102,7 +105,8 @@ type index struct {
 }
 
 func newIndex() *index {
-	return &index{streamIdx: make(map[messages.Coordinate]uint32), segments: make(map[uint64]*sharedFile)}
+	return &index{streamIdx: make(map[messages.Coordinate]uint32), segments: make(map[uint64]*sharedFile),
+		spans: newSpanTracker()}
 }
 
 // count is the number of committed events.
@@ -197,15 +201,18 @@ func (x *index) add(e *messages.Event, segment uint64, offset int64, size int) {
 // returns the stream's index. The caller holds mu (or is recovering).
 func (x *index) addEvent(si uint32, e *messages.Event, segment uint64, offset int64, size int, hint int) uint32 {
 	seg := uint32(segment)
-	if seg != x.spans.seg || !x.spans.open {
-		x.enterSegment(seg, !e.BatchID.IsZero())
+	if seg > x.spans.seg || !x.spans.started {
+		x.enterSegment(seg, e)
 	}
+	isNew := false
 	if si == noStream {
 		var ok bool
 		if si, ok = x.streamIdx[e.Coordinate]; !ok {
-			si = x.newStream(e.Coordinate, hint)
+			si, isNew = x.newStream(e.Coordinate, hint), true
 		}
 	}
+	s := x.streams[si]
+	x.track(e, s, si, isNew)
 	pos := uint32(x.count())
 	var flags uint8
 	if e.CorrelationID != e.ID {
@@ -219,10 +226,8 @@ func (x *index) addEvent(si uint32, e *messages.Event, segment uint64, offset in
 		stream: si, kind: e.Kind, flags: flags}
 	x.byID.swap(e.ID, pos, x.idOf)
 	x.linkCorrelation(pos)
-	s := x.streams[si]
 	x.appendPos(s, pos)
 	s.lastHash, s.lastWall = e.Hash, e.WallMS
-	x.spans.touch(s, si, seg)
 	return si
 }
 

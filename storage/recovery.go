@@ -74,18 +74,32 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("storage: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
-	l := &checkpointLoader{e: e}
+	// Checkpoints first: they cover the leading segments; the replay starts
+	// where the last one says the log goes on.
+	l := &checkpointLoader{e: e, footerAt: map[uint64]int64{}}
 	k := l.check(ids, e.checkpointIDs())
-	e.idx.reserve(l.events + e.footerRecords(ids[k:]))
+	resume, held := l.resume()
+	start := k
+	for start > 0 && ids[start-1] >= resume.Segment {
+		start--
+	}
+	e.idx.reserve(l.events + e.footerRecords(ids[start:]))
 	l.load()
 	rp := &replayer{idx: e.idx, report: &e.recovery}
 	if n := e.idx.count(); n > 0 {
 		rp.applied, rp.lastSeq = true, e.idx.nextSeq()-1
 	}
 	var fixes []fix
-	for i := k; i < len(ids); i++ {
+	for i := start; i < len(ids); i++ {
 		id := ids[i]
-		f, err := e.recoverSegment(rp, id, i == len(ids)-1)
+		at := resumeAt{loaded: i < k}
+		if i == start && k > 0 {
+			at.held = held
+			if id == resume.Segment {
+				at.from = resume.Offset
+			}
+		}
+		f, err := e.recoverSegment(rp, id, i == len(ids)-1, at)
 		if err != nil {
 			return 0, err
 		}
@@ -160,20 +174,36 @@ func (e *Engine) footerRecords(ids []uint64) int {
 	return n
 }
 
+// resumeAt says how the replay of a segment starts after checkpoints: from
+// which offset (0: the start), with which batch open there, and whether
+// the segment was loaded from its checkpoint (then it is open and counted).
+type resumeAt struct {
+	from   int64
+	held   messages.ID
+	loaded bool
+}
+
 // recoverSegment replays one segment: from its footer when the footer
 // exactly covers it, else by scanning. Only the last segment may have a
 // torn header (see recoverOnce for torn tails).
-func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error) {
-	f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
+func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool, at resumeAt) (*fix, error) {
+	var f fs.File
+	if sf := e.idx.segments[id]; at.loaded && sf != nil {
+		f = sf.File
+	} else {
+		var err error
+		if f, err = e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDWR, 0o600); err != nil {
+			return nil, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
+		}
+		e.idx.segments[id] = share(f)
 	}
-	e.idx.segments[id] = share(f)
 	size, err := f.Size()
 	if err != nil {
 		return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 	}
-	e.recovery.Segments++
+	if !at.loaded {
+		e.recovery.Segments++
+	}
 	h, herr := format.ReadHeader(f)
 	if herr != nil {
 		if last && headerless(f, size) {
@@ -185,25 +215,35 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: fmt.Sprintf("header names segment %d", h.ID)}
 	}
 	rp.startSegment(id, h)
+	if !at.held.IsZero() {
+		rp.hold(at.held)
+	}
 	if err := e.fr.Read(f, id, size); err == nil {
-		e.recovery.FooterSegments++
+		if !at.loaded {
+			e.recovery.FooterSegments++
+		}
 		rp.useFooter(&e.fr)
-		return nil, e.fr.Each(rp.visit)
+		return nil, e.fr.EachFrom(at.from, rp.visit)
 	} else if !errors.Is(err, format.ErrNoFooter) {
 		return nil, err
+	}
+	if at.loaded {
+		e.recovery.FooterSegments--
 	}
 	e.recovery.ScannedSegments++
 	// Keep the records of the segment scanned last: if it is the last one,
 	// Open seals it with them (sealRecovered).
 	e.footer.Reset()
-	res, err := scanSegment(f, id, size, func(r *format.Record) error {
+	res, err := scanSegment(f, id, size, at.from, func(r *format.Record) error {
 		e.footer.Add(r)
 		return rp.visit(r)
 	})
 	if err != nil {
 		return nil, err
 	}
-	e.scanned.id, e.scanned.end = id, res.end
+	if at.from == 0 { // the builder holds the whole segment
+		e.scanned.id, e.scanned.end = id, res.end
+	}
 	if res.torn > 0 {
 		return &fix{id: id, res: res}, nil // the cut is synced when applied
 	}

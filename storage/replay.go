@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage/format"
 )
 
@@ -60,7 +61,19 @@ func (p *replayer) useFooter(fr *format.FooterReader) {
 	}
 }
 
+// hold opens batch id as if its BEGIN had just been read (its count
+// unknown until its COMMIT): the replay resumes at its first item, after
+// checkpoints.
+func (p *replayer) hold(id messages.ID) {
+	p.discard()
+	p.open, p.batch = true, format.Marker{Batch: id, Count: -1}
+}
+
 func (p *replayer) discard() {
+	if p.open && p.batch.Count < 0 && len(p.items) == 0 {
+		p.open = false // a held batch never seen: nothing to report
+		return
+	}
 	if p.open {
 		p.report.DiscardedBatches++
 		p.report.DiscardedEvents += len(p.items)
@@ -74,10 +87,18 @@ func (p *replayer) endOfLog() { p.discard() }
 func (p *replayer) visit(r *format.Record) error {
 	switch r.Type {
 	case format.TypeBegin:
+		if p.open && p.batch.Count < 0 && p.batch.Batch == r.Marker.Batch && len(p.items) == 0 {
+			p.batch = r.Marker // the held batch's BEGIN: the replay resumed before it
+			return nil
+		}
 		p.discard()
 		p.open, p.batch = true, r.Marker
 	case format.TypeCommit:
-		if !p.open || p.batch.Batch != r.Marker.Batch || len(p.items) != p.batch.Count || r.Marker.Count != p.batch.Count {
+		count := p.batch.Count
+		if count < 0 { // held: its BEGIN was before the resume point
+			count = r.Marker.Count
+		}
+		if !p.open || p.batch.Batch != r.Marker.Batch || len(p.items) != count || r.Marker.Count != count {
 			p.discard()
 			return nil
 		}
@@ -94,7 +115,7 @@ func (p *replayer) visit(r *format.Record) error {
 			p.discard()
 			return p.apply(r, p.seg, p.gen)
 		}
-		if !p.open || p.batch.Batch != r.Event.BatchID || len(p.items) >= p.batch.Count {
+		if !p.open || p.batch.Batch != r.Event.BatchID || p.batch.Count >= 0 && len(p.items) >= p.batch.Count {
 			p.discard() // an item outside its batch: the batch is broken
 			return nil
 		}

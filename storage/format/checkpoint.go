@@ -19,44 +19,52 @@ import (
 // replaying the segment. It lives beside the segment as NNNNNNNNNN.idx.
 // Everything is little endian:
 //
-//	header, 64 bytes
-//	 0 magic "BPKX"        4 version u16           6 flags u16
+//	header, 96 bytes
+//	 0 magic "BPKX"        4 version u16           6 flags u16 (0)
 //	 8 segment id u64      16 segment size u64     24 footer offset u64
 //	32 segment header crc u32 (the header's own crc field)
 //	36 footer crc u32 (the footer frame's crc field)
 //	40 base position u32   44 base streams u32
 //	48 events u32          52 sequence runs u32
 //	56 correlations u32    60 streams u32
+//	64 resume segment u64  72 resume offset u64 (0: the segment's start)
+//	80 held batch id [16] (zero: none)
 //	entries, 32 bytes each, in log order
 //	  id [16] | offset u32 | frame size u32 | stream u32 | kind u16 |
-//	  flags u8 (bit 0: correlation in the side table) | 0 u8
-//	sequence runs, 12 bytes each: position u32 (in this segment) | seq u64
-//	  (the event at the position has seq, and the following ones count up
-//	  from it until the next run)
+//	  flags u8 (bit 0: correlation in the side table) |
+//	  segment delta u8 (the entry's segment is the checkpoint's minus it)
+//	sequence runs, 12 bytes each: position u32 (in this checkpoint) |
+//	  seq u64 (the event at the position has seq, and the following ones
+//	  count up from it until the next run)
 //	correlations, 20 bytes each: position u32 | correlation id [16]
 //	  (events whose correlation is not their own id, ascending)
-//	streams touched by the segment, ascending by stream:
+//	streams with events here, ascending by stream:
 //	  stream u32 | events here u32 | version after u64 | wall ms i64 |
 //	  last hash [32] | entity length u16 | scope length u16 | entity | scope
 //	crc32c u32 of everything before it
 //
+// The checkpoints of a log cover consecutive ranges of index positions,
+// one per segment, each ending where the index stood when it moved past
+// the segment, except that an atomic batch open there (its items run into
+// the next segment) goes to the next checkpoint whole. The resume point is
+// where a replay of the log must start to rebuild what comes after this
+// checkpoint: the next segment's start, or the open batch's first item
+// (in this or an earlier segment), with the held batch id to treat as
+// open there.
+//
 // The segment id, size, header crc, footer offset and footer crc are the
-// segment's fingerprint: a checkpoint is used only for the segment file
-// it was made from (see SegmentPrint). Flag CheckpointOpenBatch says the
-// segment ends inside an atomic batch that may continue into the next
-// segment. Streams numbered base streams and up first appear in this
-// segment (their version equals their count here).
+// segment's fingerprint: a checkpoint is used only for the segment file it
+// was made from (see SegmentPrint). Streams numbered base streams and up
+// first appear in this checkpoint (their version equals their count here).
 const (
 	CheckpointExt        = ".idx"
-	CheckpointHeaderSize = 64
+	CheckpointHeaderSize = 96
 	CheckpointEntrySize  = 32
 	checkpointRunSize    = 12
 	checkpointCorrSize   = 20
 	checkpointStreamSize = 60 // without the coordinate's bytes
 	checkpointVersion    = 1
 
-	// CheckpointOpenBatch flags a segment that ends inside an atomic batch.
-	CheckpointOpenBatch = 1
 	// EntryCorr flags an entry whose correlation is in the side table.
 	EntryCorr = 1
 )
@@ -80,10 +88,16 @@ type SegmentPrint struct {
 	FooterCRC    uint32
 }
 
+// Position is a place in the log: a segment and an offset in it (0: its
+// start).
+type Position struct {
+	Segment uint64
+	Offset  int64
+}
+
 // CheckpointInfo is a checkpoint's header.
 type CheckpointInfo struct {
 	Segment     uint64
-	Flags       uint16
 	Print       SegmentPrint
 	Base        uint32 // index position of the segment's first event
 	BaseStreams uint32 // streams known before the segment
@@ -91,6 +105,10 @@ type CheckpointInfo struct {
 	Runs        int // sequence runs
 	Corrs       int // correlation side-table records
 	Streams     int // stream records
+	// Resume is where a replay starts to rebuild what follows.
+	Resume Position
+	// Held is the batch open at Resume (its items start there), or zero.
+	Held messages.ID
 }
 
 // CheckpointEntry is one event's index entry.
@@ -101,6 +119,8 @@ type CheckpointEntry struct {
 	Stream uint32
 	Kind   messages.EventKind
 	Flags  uint8
+	// Back is how many segments before the checkpoint's the entry is.
+	Back uint8
 }
 
 // SeqRun starts a run of consecutive sequences at a position.
@@ -135,7 +155,6 @@ func AppendCheckpointHeader(b []byte, info *CheckpointInfo) []byte {
 	copy(h[:], checkpointMagic[:])
 	le := binary.LittleEndian
 	le.PutUint16(h[4:], checkpointVersion)
-	le.PutUint16(h[6:], info.Flags)
 	le.PutUint64(h[8:], info.Segment)
 	le.PutUint64(h[16:], uint64(info.Print.Size))
 	le.PutUint64(h[24:], uint64(info.Print.FooterOffset))
@@ -147,6 +166,9 @@ func AppendCheckpointHeader(b []byte, info *CheckpointInfo) []byte {
 	le.PutUint32(h[52:], uint32(info.Runs))
 	le.PutUint32(h[56:], uint32(info.Corrs))
 	le.PutUint32(h[60:], uint32(info.Streams))
+	le.PutUint64(h[64:], info.Resume.Segment)
+	le.PutUint64(h[72:], uint64(info.Resume.Offset))
+	copy(h[80:], info.Held[:])
 	return append(b, h[:]...)
 }
 
@@ -157,7 +179,7 @@ func AppendCheckpointEntry(b []byte, e *CheckpointEntry) []byte {
 	b = binary.LittleEndian.AppendUint32(b, e.Size)
 	b = binary.LittleEndian.AppendUint32(b, e.Stream)
 	b = binary.LittleEndian.AppendUint16(b, uint16(e.Kind))
-	return append(b, e.Flags, 0)
+	return append(b, e.Flags, e.Back)
 }
 
 // AppendSeqRun appends one sequence run.
@@ -231,24 +253,32 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 	if v := le.Uint16(b[4:]); v != checkpointVersion {
 		return nil, badCheckpoint("version %d, this build reads %d", v, checkpointVersion)
 	}
+	if f := le.Uint16(b[6:]); f != 0 {
+		return nil, badCheckpoint("unknown flags %#x", f)
+	}
 	c := &Checkpoint{Info: CheckpointInfo{
-		Flags:   le.Uint16(b[6:]),
 		Segment: le.Uint64(b[8:]),
 		Print: SegmentPrint{Size: int64(le.Uint64(b[16:])), FooterOffset: int64(le.Uint64(b[24:])),
 			HeaderCRC: le.Uint32(b[32:]), FooterCRC: le.Uint32(b[36:])},
 		Base: le.Uint32(b[40:]), BaseStreams: le.Uint32(b[44:]),
 		Events: int(le.Uint32(b[48:])), Runs: int(le.Uint32(b[52:])),
 		Corrs: int(le.Uint32(b[56:])), Streams: int(le.Uint32(b[60:])),
+		Resume: Position{Segment: le.Uint64(b[64:]), Offset: int64(le.Uint64(b[72:]))},
+		Held:   messages.ID(b[80:96]),
 	}}
 	in := &c.Info
 	p := in.Print
 	switch {
-	case in.Flags&^CheckpointOpenBatch != 0:
-		return nil, badCheckpoint("unknown flags %#x", in.Flags)
 	case p.Size < 0 || p.FooterOffset < HeaderSize || p.FooterOffset > p.Size-FrameHeaderSize-TrailerSize:
 		return nil, badCheckpoint("footer at %d in a segment of %d bytes", p.FooterOffset, p.Size)
 	case uint64(in.Base)+uint64(in.Events) > math.MaxUint32-1:
 		return nil, badCheckpoint("%d events after position %d", in.Events, in.Base)
+	case in.Segment == math.MaxUint64 || in.Resume.Segment > in.Segment+1 || in.Resume.Segment+255 < in.Segment,
+		in.Resume.Offset != 0 && (in.Resume.Offset < HeaderSize || in.Resume.Offset > math.MaxUint32 || in.Resume.Segment > in.Segment),
+		in.Resume.Offset == 0 && in.Resume.Segment != in.Segment+1:
+		return nil, badCheckpoint("resume point %+v", in.Resume)
+	case in.Resume.Offset != 0 && in.Held.IsZero():
+		return nil, badCheckpoint("resume point %+v inside a segment without a held batch", in.Resume)
 	}
 	rest := body[CheckpointHeaderSize:]
 	take := func(n, size int) []byte {
@@ -286,7 +316,7 @@ func (c *Checkpoint) Entry(i int) CheckpointEntry {
 	b := c.entries[i*CheckpointEntrySize : (i+1)*CheckpointEntrySize]
 	le := binary.LittleEndian
 	return CheckpointEntry{ID: messages.ID(b[:16]), Offset: le.Uint32(b[16:]), Size: le.Uint32(b[20:]),
-		Stream: le.Uint32(b[24:]), Kind: messages.EventKind(le.Uint16(b[28:])), Flags: b[30]}
+		Stream: le.Uint32(b[24:]), Kind: messages.EventKind(le.Uint16(b[28:])), Flags: b[30], Back: b[31]}
 }
 
 // Run returns sequence run i (< Info.Runs).
@@ -392,27 +422,34 @@ func validCoordinate(b []byte) bool {
 
 func (c *Checkpoint) checkEntries() error {
 	in := &c.Info
-	end := int64(HeaderSize)
+	prev := Position{Segment: in.Segment - min(in.Segment, 255), Offset: HeaderSize}
 	streams := uint64(in.BaseStreams) + uint64(c.NewStreams)
 	flagged := 0
 	for i := range in.Events {
 		e := c.Entry(i)
+		at := Position{Segment: in.Segment - uint64(e.Back), Offset: int64(e.Offset)}
 		switch {
-		case int64(e.Offset) < end:
-			return badCheckpoint("entry %d at %d overlaps the one before (ends at %d)", i, e.Offset, end)
+		case uint64(e.Back) > in.Segment:
+			return badCheckpoint("entry %d in segment %d before segment 0", i, e.Back)
+		case at.Segment < prev.Segment || at.Segment == prev.Segment && at.Offset < prev.Offset:
+			return badCheckpoint("entry %d at %+v overlaps the one before (ends at %+v)", i, at, prev)
 		case e.Size < FrameHeaderSize || e.Size > FrameHeaderSize+MaxFrameBytes:
 			return badCheckpoint("entry %d: frame size %d", i, e.Size)
-		case int64(e.Offset)+int64(e.Size) > in.Print.FooterOffset:
-			return badCheckpoint("entry %d ends past the footer", i)
+		case e.Back == 0 && int64(e.Offset)+int64(e.Size) > in.Print.FooterOffset,
+			int64(e.Offset)+int64(e.Size) > math.MaxUint32:
+			return badCheckpoint("entry %d ends past the data", i)
 		case uint64(e.Stream) >= streams:
 			return badCheckpoint("entry %d: stream %d of %d", i, e.Stream, streams)
-		case e.Flags&^EntryCorr != 0 || c.entries[i*CheckpointEntrySize+31] != 0:
+		case e.Flags&^EntryCorr != 0:
 			return badCheckpoint("entry %d: unknown flags", i)
 		}
 		if e.Flags&EntryCorr != 0 {
 			flagged++
 		}
-		end = int64(e.Offset) + int64(e.Size)
+		prev = Position{Segment: at.Segment, Offset: at.Offset + int64(e.Size)}
+	}
+	if r := in.Resume; in.Events > 0 && (r.Segment < prev.Segment || r.Segment == prev.Segment && r.Offset < prev.Offset) {
+		return badCheckpoint("resume point %+v before the last entry's end %+v", r, prev)
 	}
 	if flagged != in.Corrs {
 		return badCheckpoint("%d entries flagged for %d correlations", flagged, in.Corrs)
@@ -429,6 +466,12 @@ func (c *Checkpoint) checkEntries() error {
 		}
 	}
 	return nil
+}
+
+// EntryAt returns where entry i is in the log.
+func (c *Checkpoint) EntryAt(i int) Position {
+	e := c.Entry(i)
+	return Position{Segment: c.Info.Segment - uint64(e.Back), Offset: int64(e.Offset)}
 }
 
 func (c *Checkpoint) checkRuns() error {

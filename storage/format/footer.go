@@ -277,7 +277,10 @@ func (r *FooterReader) parse(body []byte, id uint64, dataEnd int64) error {
 // Each calls visit for each record of the footer Read last checked, in
 // order, with one reused Record (valid until visit returns). visit's error
 // stops the walk and is returned.
-func (r *FooterReader) Each(visit func(*Record) error) error {
+func (r *FooterReader) Each(visit func(*Record) error) error { return r.EachFrom(0, visit) }
+
+// EachFrom is Each for the records at offset from and after.
+func (r *FooterReader) EachFrom(from int64, visit func(*Record) error) error {
 	if r.body == nil && r.records > 0 {
 		return ErrNoFooter
 	}
@@ -290,8 +293,10 @@ func (r *FooterReader) Each(visit func(*Record) error) error {
 		if d.err != nil {
 			return d.err // cannot happen: Read checked it
 		}
-		if err := visit(rec); err != nil {
-			return err
+		if off >= from {
+			if err := visit(rec); err != nil {
+				return err
+			}
 		}
 		off += int64(rec.Size)
 	}
