@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/batpak-go/batpak/messages"
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkOpen times a cold start (Open) of a store laid out like bench/'s
@@ -40,6 +41,7 @@ func BenchmarkOpen(b *testing.B) {
 		b.Run(fmt.Sprintf("events=%d/%s", st.events, c.name), func(b *testing.B) {
 			b.ReportAllocs()
 			var last Stats
+			var faults int64
 			for b.Loop() {
 				b.StopTimer()
 				if c.dir == st.crash {
@@ -48,12 +50,14 @@ func BenchmarkOpen(b *testing.B) {
 					}
 				}
 				runtime.GC()
+				f0 := minorFaults()
 				b.StartTimer()
 				e, err := Open(c.dir, Options{SyncMode: SyncNone})
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
+				faults += minorFaults() - f0
 				last = e.Stats()
 				if err := e.Close(); err != nil {
 					b.Fatal(err)
@@ -69,6 +73,7 @@ func BenchmarkOpen(b *testing.B) {
 			b.ReportMetric(float64(rec.ScannedSegments), "scanned")
 			b.ReportMetric(float64(benchCheckpointSegments(rec)), "from-checkpoint")
 			b.ReportMetric(float64(benchIndexBytes(last))/float64(st.events), "B/event")
+			b.ReportMetric(float64(faults)/float64(b.N), "pagefaults/open")
 		})
 	}
 }
@@ -203,6 +208,15 @@ func (st *openBenchStore) restoreCrash() error {
 		}
 	}
 	return nil
+}
+
+// minorFaults returns the process's minor page faults so far.
+func minorFaults() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Minflt
 }
 
 func benchCheckpointSegments(r RecoveryReport) int { return r.CheckpointSegments }

@@ -286,6 +286,7 @@ func (x *index) linkCorrelation(pos uint32) {
 	prev, ok := x.byCorr.swap(corr, pos, x.corrOf)
 	if !ok {
 		prev, ok = x.correlationRoot(corr)
+		ok = ok && prev < pos // a bulk load has later events in byID too
 		if !ok && corr != en.id {
 			x.orphans++
 		}

@@ -77,14 +77,12 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	// Checkpoints first: they cover the leading segments; the replay starts
 	// where the last one says the log goes on.
 	l := &checkpointLoader{e: e, footerAt: map[uint64]int64{}}
-	k := l.check(ids, e.checkpointIDs())
+	k := l.run(ids, e.checkpointIDs())
 	resume, held := l.resume()
 	start := k
 	for start > 0 && ids[start-1] >= resume.Segment {
 		start--
 	}
-	e.idx.reserve(l.events + e.footerRecords(ids[start:]))
-	l.load()
 	rp := &replayer{idx: e.idx, report: &e.recovery}
 	if n := e.idx.count(); n > 0 {
 		rp.applied, rp.lastSeq = true, e.idx.nextSeq()-1
@@ -201,7 +199,9 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool, at resumeAt)
 	if err != nil {
 		return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 	}
-	if !at.loaded {
+	if at.loaded {
+		e.recovery.CheckpointSegments-- // replayed again, from its footer
+	} else {
 		e.recovery.Segments++
 	}
 	h, herr := format.ReadHeader(f)
