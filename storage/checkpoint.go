@@ -99,30 +99,20 @@ func (e *Engine) encodeCheckpoint(b []byte, sp *span, print format.SegmentPrint)
 	info := format.CheckpointInfo{Segment: sp.seg, Print: print, Base: first, BaseStreams: sp.firstStream,
 		Events: int(end - first), Runs: len(runs), Corrs: c1 - c0, Streams: len(tails),
 		Resume: sp.resume, Held: sp.held}
-	start := len(b)
-	b = slices.Grow(b, format.CheckpointHeaderSize+int(end-first)*format.CheckpointEntrySize+len(tails)*80)
-	b = format.AppendCheckpointHeader(b, &info)
 	counts := e.ckptCounts[:0]
 	counts = slices.Grow(counts, int(sp.endStream))[:sp.endStream]
 	for p := first; p < end; p++ {
 		en := x.at(p)
-		back := sp.seg - uint64(en.segment)
-		if back > 255 {
+		if sp.seg-uint64(en.segment) > 255 {
 			clear(counts)
 			e.ckptCounts = counts
 			return b, false
 		}
-		b = format.AppendCheckpointEntry(b, &format.CheckpointEntry{ID: en.id, Offset: en.offset, Size: en.size,
-			Stream: en.stream, Kind: en.kind, Flags: en.flags, Back: uint8(back)})
 		counts[en.stream]++
 	}
-	for _, r := range runs {
-		b = format.AppendSeqRun(b, r)
-	}
-	for i := c0; i < c1; i++ {
-		r := x.corrs.at(uint32(i))
-		b = format.AppendCorrRecord(b, format.CorrRecord{Pos: r.pos - first, Corr: r.corr})
-	}
+	start := len(b)
+	b = slices.Grow(b, format.CheckpointHeaderSize+int(end-first)*format.CheckpointEntrySize+len(tails)*80)
+	b = format.AppendCheckpointHeader(b, &info)
 	for _, t := range tails {
 		c := x.streams[t.stream].coord
 		b = format.AppendCheckpointStream(b, &format.CheckpointStream{Stream: t.stream, Events: counts[t.stream],
@@ -130,6 +120,18 @@ func (e *Engine) encodeCheckpoint(b []byte, sp *span, print format.SegmentPrint)
 		counts[t.stream] = 0
 	}
 	e.ckptCounts = counts
+	for _, r := range runs {
+		b = format.AppendSeqRun(b, r)
+	}
+	for i := c0; i < c1; i++ {
+		r := x.corrs.at(uint32(i))
+		b = format.AppendCorrRecord(b, format.CorrRecord{Pos: r.pos - first, Corr: r.corr})
+	}
+	for p := first; p < end; p++ {
+		en := x.at(p)
+		b = format.AppendCheckpointEntry(b, &format.CheckpointEntry{ID: en.id, Offset: en.offset, Size: en.size,
+			Stream: en.stream, Kind: en.kind, Flags: en.flags, Back: uint8(sp.seg - uint64(en.segment))})
+	}
 	return format.FinishCheckpoint(b, start), true
 }
 

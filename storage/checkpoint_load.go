@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 
@@ -18,8 +19,9 @@ import (
 // replay starts where the last loaded checkpoint says the log goes on.
 type checkpointLoader struct {
 	e        *Engine
-	buf      []byte   // the checkpoint being loaded
-	footer   []byte   // scratch for the footer's checksum
+	head     []byte   // the head of the checkpoint being loaded
+	buf      []byte   // a piece of its entries; also the footer's checksum
+	size     int64    // of the checkpoint file being loaded
 	counts   []uint32 // scratch for CheckStreamCounts
 	hints    []uint64 // per stream: its version in the last checkpoint, to size its positions
 	loaded   int
@@ -73,12 +75,12 @@ func (l *checkpointLoader) prepare(ids []uint64) int {
 		}
 		le := binary.LittleEndian
 		events := int(le.Uint32(h[48:]))
-		at := int64(format.CheckpointHeaderSize) + int64(events)*format.CheckpointEntrySize +
-			int64(le.Uint32(h[52:]))*12 + int64(le.Uint32(h[56:]))*20
-		if events > 0 && int64(events)*format.CheckpointEntrySize < size && at < size-4 {
+		head, err := format.CheckpointHeadSize(h[:], size)
+		end := int64(head) - int64(le.Uint32(h[52:]))*12 - int64(le.Uint32(h[56:]))*20
+		if err == nil && events > 0 && end > format.CheckpointHeaderSize {
 			total += events
-			b := make([]byte, size-4-at)
-			if _, err := f.ReadAt(b, at); err == nil {
+			b := make([]byte, end-format.CheckpointHeaderSize)
+			if _, err := f.ReadAt(b, format.CheckpointHeaderSize); err == nil {
 				l.noteVersions(b, total)
 			}
 		}
@@ -132,37 +134,71 @@ func (l *checkpointLoader) loadSegment(id uint64) (err error) {
 	if err != nil {
 		return err
 	}
-	print, fb, err := format.ReadSegmentPrint(f, id, size, true, l.footer)
-	l.footer = fb
+	print, fb, err := format.ReadSegmentPrint(f, id, size, true, l.buf)
+	l.buf = fb
 	if err != nil {
 		return fmt.Errorf("segment: %w", err)
 	}
-	if l.buf, err = readWhole(e.fs, filepath.Join(e.dir, format.CheckpointName(id)), l.buf); err != nil {
-		return err
-	}
-	ck, err := format.DecodeCheckpoint(l.buf)
+	cf, err := e.fs.OpenFile(filepath.Join(e.dir, format.CheckpointName(id)), os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
-	if err := l.fits(id, ck, print); err != nil {
+	defer cf.Close()
+	h, crc, err := l.readHead(cf)
+	if err != nil {
 		return err
 	}
-	l.load(id, ck)
+	if err := l.fits(id, h, print); err != nil {
+		return err
+	}
+	if err := l.load(id, cf, h, crc); err != nil {
+		return err
+	}
 	e.idx.segments[id] = share(f)
 	e.recovery.Segments++
 	e.recovery.FooterSegments++
 	e.recovery.CheckpointSegments++
 	l.footerAt[id] = print.FooterOffset
-	l.last = ck.Info
+	l.last = h.Info
 	l.loaded++
 	return nil
 }
 
-// fits checks checkpoint ck of segment id against the segment's print and
-// the index so far, and adds the streams it introduces.
-func (l *checkpointLoader) fits(id uint64, ck *format.Checkpoint, print format.SegmentPrint) error {
+// readHead reads and checks the head of checkpoint file cf and returns it
+// with the checksum of its bytes so far.
+func (l *checkpointLoader) readHead(cf fs.File) (*format.CheckpointHead, uint32, error) {
+	size, err := cf.Size()
+	if err != nil {
+		return nil, 0, err
+	}
+	l.size = size
+	var hb [format.CheckpointHeaderSize]byte
+	if _, err := cf.ReadAt(hb[:], 0); err != nil {
+		return nil, 0, fmt.Errorf("%w: read header: %v", format.ErrCheckpoint, err)
+	}
+	n, err := format.CheckpointHeadSize(hb[:], size)
+	if err != nil {
+		return nil, 0, err
+	}
+	if cap(l.head) < n {
+		l.head = make([]byte, n)
+	}
+	l.head = l.head[:n]
+	if _, err := cf.ReadAt(l.head, 0); err != nil {
+		return nil, 0, fmt.Errorf("%w: read head: %v", format.ErrCheckpoint, err)
+	}
+	h, err := format.DecodeCheckpointHead(l.head)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h, crc32.Update(0, format.Castagnoli, l.head), nil
+}
+
+// fits checks checkpoint head h of segment id against the segment's print
+// and the index so far, and adds the streams it introduces.
+func (l *checkpointLoader) fits(id uint64, h *format.CheckpointHead, print format.SegmentPrint) error {
 	x := l.e.idx
-	in := &ck.Info
+	in := &h.Info
 	n := x.count()
 	switch {
 	case in.Segment != id:
@@ -173,15 +209,17 @@ func (l *checkpointLoader) fits(id uint64, ck *format.Checkpoint, print format.S
 		return fmt.Errorf("starts at position %d, the index holds %d events", in.Base, n)
 	case int(in.BaseStreams) != len(x.streams):
 		return fmt.Errorf("starts at stream %d, the index holds %d streams", in.BaseStreams, len(x.streams))
-	case in.Events > 0 && n > 0 && ck.Run(0).Seq <= l.lastSeq:
-		return fmt.Errorf("sequence %d does not follow %d", ck.Run(0).Seq, l.lastSeq)
+	case in.Events > 0 && n > 0 && h.Run(0).Seq <= l.lastSeq:
+		return fmt.Errorf("sequence %d does not follow %d", h.Run(0).Seq, l.lastSeq)
 	case uint64(n)+uint64(in.Events) >= maxEvents:
 		return fmt.Errorf("more than %d events", uint64(maxEvents))
 	}
-	if err := l.fitsLog(ck); err != nil {
-		return err
+	if r := in.Resume; r.Offset != 0 && r.Segment != in.Segment {
+		if end, ok := l.footerAt[r.Segment]; !ok || r.Offset >= end {
+			return fmt.Errorf("resume point %+v is not in a segment loaded before", r)
+		}
 	}
-	err := ck.EachStream(func(s *format.CheckpointStream) error {
+	err := h.EachStream(func(s *format.CheckpointStream) error {
 		var before uint64
 		if s.Stream >= in.BaseStreams {
 			c := messages.Coordinate{Entity: string(s.Entity), Scope: string(s.Scope)}
@@ -206,126 +244,163 @@ func (l *checkpointLoader) fits(id uint64, ck *format.Checkpoint, print format.S
 		}
 		return nil
 	})
-	if err == nil {
-		if n := len(x.streams); len(l.counts) < n {
-			l.counts = make([]uint32, n+n/4)
-		}
-		err = ck.CheckStreamCounts(l.counts)
-	}
 	if err != nil {
-		for _, s := range x.streams[in.BaseStreams:] {
-			delete(x.streamIdx, s.coord)
-			x.strBytes -= int64(len(s.coord.Entity) + len(s.coord.Scope))
-			x.posBytes -= int64(cap(s.pos)) * 4
+		l.dropStreams(in.BaseStreams)
+	}
+	return err
+}
+
+// dropStreams forgets the streams from the n-th on.
+func (l *checkpointLoader) dropStreams(n uint32) {
+	x := l.e.idx
+	for _, s := range x.streams[n:] {
+		delete(x.streamIdx, s.coord)
+		x.strBytes -= int64(len(s.coord.Entity) + len(s.coord.Scope))
+		x.posBytes -= int64(cap(s.pos)) * 4
+	}
+	clear(x.streams[n:])
+	x.streams = x.streams[:n]
+}
+
+// loadPiece is how much of a checkpoint's entries is read at a time.
+const loadPiece = 32 << 15 // 1 MiB: 32,768 entries
+
+// load reads the entries of checkpoint file cf (head h, crc so far) a
+// piece at a time, checking each and adding it to the index, then checks
+// the checksum and the counts and completes the index (id table,
+// correlations, sequences, tails). If anything fails, the index is put
+// back as it was before this checkpoint.
+func (l *checkpointLoader) load(id uint64, cf fs.File, h *format.CheckpointHead, crc uint32) (err error) {
+	x := l.e.idx
+	in := &h.Info
+	base, corrs := uint32(x.count()), x.corrs.n
+	defer func() {
+		if err != nil {
+			l.unload(base, corrs, in.BaseStreams)
 		}
-		clear(x.streams[in.BaseStreams:])
-		x.streams = x.streams[:in.BaseStreams]
+	}()
+	if n := len(x.streams); len(l.counts) < n {
+		l.counts = make([]uint32, n+n/4)
+	}
+	ec := h.Entries()
+	seg := uint32(id)
+	from := l.last.Resume
+	slots := l.slots[:0]
+	c := 0
+	off := int64(len(l.head))
+	end := l.size - 4
+	if cap(l.buf) < loadPiece+4 {
+		l.buf = make([]byte, loadPiece+4)
+	}
+	le := binary.LittleEndian
+	for i := 0; off < end; {
+		b := l.buf[:min(loadPiece, end-off)]
+		if _, err := cf.ReadAt(b, off); err != nil {
+			return fmt.Errorf("%w: read entries: %v", format.ErrCheckpoint, err)
+		}
+		crc = crc32.Update(crc, format.Castagnoli, b)
+		off += int64(len(b))
+		for ; len(b) >= format.CheckpointEntrySize; b, i = b[format.CheckpointEntrySize:], i+1 {
+			if err := ec.Next(b); err != nil {
+				return err
+			}
+			back, stream := uint32(b[31]), le.Uint32(b[24:])
+			if back > 0 || i == 0 && l.loaded > 0 {
+				if err := l.entryInLog(in.Segment, b, i, from); err != nil {
+					return err
+				}
+			}
+			pos := base + uint32(i)
+			en := x.entries.grow()
+			en.id = messages.ID(b[:16])
+			en.segment, en.offset, en.size, en.stream = seg-back, le.Uint32(b[16:]), le.Uint32(b[20:]), stream
+			en.kind, en.flags = messages.EventKind(le.Uint16(b[28:])), b[30]
+			if en.flags&format.EntryCorr != 0 {
+				x.corrs.push(corrRec{pos: pos, corr: h.Corr(c).Corr})
+				c++
+			}
+			slots = append(slots, slotOf(tagOf(en.id), pos))
+			l.counts[stream]++
+			x.appendPos(x.streams[stream], pos)
+		}
+	}
+	l.slots = slots
+	var tr [4]byte
+	if _, err := cf.ReadAt(tr[:], end); err != nil || crc != binary.LittleEndian.Uint32(tr[:]) {
+		clear(l.counts)
+		return fmt.Errorf("%w: checksum mismatch", format.ErrCheckpoint)
+	}
+	if err := ec.Finish(); err != nil {
+		clear(l.counts)
 		return err
 	}
+	if err := h.MatchStreamCounts(l.counts); err != nil {
+		clear(l.counts)
+		return err
+	}
+	l.complete(id, h, base, slots, c > 0)
 	return nil
 }
 
-// fitsLog checks that ck's events come after the point where the checkpoint
-// before it says the log goes on, lie in segments loaded before (or ck's
-// own), and that ck's resume point is in one of those segments or starts
-// the next one.
-func (l *checkpointLoader) fitsLog(ck *format.Checkpoint) error {
-	in := &ck.Info
-	from := format.Position{}
-	if l.loaded > 0 {
-		from = l.last.Resume
+// entryInLog checks that entry i (its bytes b) of the checkpoint of
+// segment seg lies in a segment loaded before (if it is not in seg) and,
+// for the first, not before from, where the checkpoint before says the log
+// goes on.
+func (l *checkpointLoader) entryInLog(seg uint64, b []byte, i int, from format.Position) error {
+	e := format.DecodeEntry(b)
+	at := format.Position{Segment: seg - uint64(e.Back), Offset: int64(e.Offset)}
+	if i == 0 && l.loaded > 0 && at.Before(from) {
+		return fmt.Errorf("first event at %+v, before where the log goes on (%+v)", at, from)
 	}
-	for i := range in.Events {
-		at := ck.EntryAt(i)
-		if i == 0 && (at.Segment < from.Segment || at.Segment == from.Segment && at.Offset < from.Offset) {
-			return fmt.Errorf("first event at %+v, before where the log goes on (%+v)", at, from)
-		}
-		if at.Segment == in.Segment {
-			break // the rest is in this segment: checked by DecodeCheckpoint
-		}
-		end, ok := l.footerAt[at.Segment]
-		if !ok || at.Offset+int64(ck.Entry(i).Size) > end {
+	if e.Back > 0 {
+		if end, ok := l.footerAt[at.Segment]; !ok || at.Offset+int64(e.Size) > end {
 			return fmt.Errorf("event %d at %+v is not in a segment loaded before", i, at)
 		}
 	}
-	if r := in.Resume; r.Offset != 0 && r.Segment != in.Segment {
-		if end, ok := l.footerAt[r.Segment]; !ok || r.Offset >= end {
-			return fmt.Errorf("resume point %+v is not in a segment loaded before", r)
-		}
-	} else if r.Offset >= in.Print.FooterOffset {
-		return fmt.Errorf("resume point %+v is past the data", r)
-	}
 	return nil
 }
 
-// load adds checkpoint ck of segment id, checked, to the index, which
-// already holds its new streams.
-func (l *checkpointLoader) load(id uint64, ck *format.Checkpoint) {
+// unload puts the index back as it was before a checkpoint that failed
+// half-way: base events, corrs correlation records, streams streams.
+func (l *checkpointLoader) unload(base uint32, corrs int, streams uint32) {
 	x := l.e.idx
-	in := &ck.Info
-	base := uint32(x.count())
-	seg := uint32(id)
-	c := 0
-	slots := l.slots[:0]
-	for i := range in.Events {
-		ce := ck.Entry(i)
-		pos := base + uint32(i)
-		*x.entries.grow() = entry{id: ce.ID, segment: seg - uint32(ce.Back), offset: ce.Offset, size: ce.Size,
-			stream: ce.Stream, kind: ce.Kind, flags: ce.Flags}
-		if ce.Flags&format.EntryCorr != 0 {
-			x.corrs.push(corrRec{pos: pos, corr: ck.Corr(c).Corr})
-			c++
+	for p := uint32(x.count()); p > base; p-- {
+		s := x.streams[x.at(p-1).stream]
+		if n := len(s.pos); n > 0 && s.pos[n-1] >= base {
+			s.pos = s.pos[:n-1]
 		}
-		slots = append(slots, slotOf(tagOf(ce.ID), pos))
-		s := x.streams[ce.Stream]
-		s.pos = append(s.pos, pos) // room made by fits
 	}
+	x.entries.n, x.corrs.n = int(base), corrs
+	l.dropStreams(streams)
+}
+
+// complete adds what the entries of a loaded checkpoint imply: their ids
+// (in one bulk insert), their correlation links, the sequence runs and the
+// streams' tails.
+func (l *checkpointLoader) complete(id uint64, h *format.CheckpointHead, base uint32, slots []uint64, corrs bool) {
+	x := l.e.idx
+	in := &h.Info
 	x.byID.reserve(int(base)+in.Events, x.idOf)
 	l.scratch = x.byID.insertAll(slots, l.scratch, x.idOf)
-	l.slots = slots
-	if c > 0 || x.orphans > 0 { // roots need linking only when an orphan named them
+	if corrs || x.orphans > 0 { // roots need linking only when an orphan named them
 		for i := range in.Events {
 			x.linkCorrelation(base + uint32(i))
 		}
 	}
 	for i := range in.Runs {
-		r := ck.Run(i)
+		r := h.Run(i)
 		pos := base + r.Pos
 		if len(x.seqs) == 0 || x.seqOf(pos-1)+1 != r.Seq {
 			x.seqs = append(x.seqs, seqRun{pos: pos, seq: r.Seq})
 		}
 	}
-	_ = ck.EachStream(func(s *format.CheckpointStream) error {
+	_ = h.EachStream(func(s *format.CheckpointStream) error {
 		st := x.streams[s.Stream]
 		st.lastHash, st.lastWall = s.Hash, s.WallMS
 		return nil
 	})
 	if in.Events > 0 {
-		l.lastSeq = ck.LastSeq()
+		l.lastSeq = h.LastSeq()
 	}
-	x.resumeAfterLoad(seg)
-}
-
-// readWhole reads a whole file into buf (grown if needed) and returns it.
-func readWhole(fsys fs.FS, path string, buf []byte) ([]byte, error) {
-	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return buf, err
-	}
-	defer f.Close()
-	n, err := f.Size()
-	if err != nil {
-		return buf, err
-	}
-	if n > 1<<40 {
-		return buf, fmt.Errorf("%d bytes", n)
-	}
-	if int64(cap(buf)) < n {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	if _, err := f.ReadAt(buf, 0); err != nil {
-		return buf, err
-	}
-	return buf, nil
+	x.resumeAfterLoad(uint32(id))
 }
