@@ -135,8 +135,11 @@ func (x *index) closeSpan(seg uint64, end, streams uint32, resume format.Positio
 		s := x.streams[si]
 		tl := s.tail()
 		if straddle && s.batchGen == t.batch.gen {
+			// Only its events before the batch stay in this span: none if
+			// the batch began before the span (it spans three segments or
+			// more) or the stream had none in it before the batch.
 			sv := t.batch.saved[s.batchSlot]
-			if !sv.inRange {
+			if !sv.inRange || t.batch.start <= t.first {
 				continue
 			}
 			tl = sv.tail
