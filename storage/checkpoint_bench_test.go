@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,24 +29,33 @@ import (
 //     mid-segment. Each iteration first (untimed) restores that state: the
 //     last segment is cut back to its crashed size (Open seals it by
 //     appending a footer) and the checkpoints written since are removed.
+//   - state=footers: the clean store with its checkpoints removed before
+//     each iteration (untimed): Open reads every footer, then writes the
+//     checkpoints again.
 //
 // It reports ns/op and allocations of Open, and the index's size per event
 // (Stats.IndexBytes) as B/event. The page cache is warm (the files were
-// just written or read).
+// just written or read). write-one-checkpoint is the cost a rotation adds
+// (see benchCheckpointWrite).
 func BenchmarkOpen(b *testing.B) {
 	st := openBenchStores(b)
 	for _, c := range []struct {
 		name string
 		dir  string
-	}{{"state=clean", st.clean}, {"state=crash", st.crash}} {
+	}{{"state=clean", st.clean}, {"state=crash", st.crash}, {"state=footers", st.clean}} {
 		b.Run(fmt.Sprintf("events=%d/%s", st.events, c.name), func(b *testing.B) {
 			b.ReportAllocs()
 			var last Stats
 			var faults int64
 			for b.Loop() {
 				b.StopTimer()
-				if c.dir == st.crash {
+				switch c.name {
+				case "state=crash":
 					if err := st.restoreCrash(); err != nil {
+						b.Fatal(err)
+					}
+				case "state=footers":
+					if err := removeCheckpointFiles(c.dir); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -76,6 +86,7 @@ func BenchmarkOpen(b *testing.B) {
 			b.ReportMetric(float64(faults)/float64(b.N), "pagefaults/open")
 		})
 	}
+	b.Run(fmt.Sprintf("events=%d/write-one-checkpoint", st.events), func(b *testing.B) { benchCheckpointWrite(b, st) })
 }
 
 // openBenchStore is the pair of stores BenchmarkOpen opens.
@@ -208,6 +219,58 @@ func (st *openBenchStore) restoreCrash() error {
 		}
 	}
 	return nil
+}
+
+// removeCheckpointFiles removes the checkpoints of the store in dir.
+func removeCheckpointFiles(dir string) error {
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, ok := format.ParseCheckpointName(n.Name()); ok {
+			if err := os.Remove(filepath.Join(dir, n.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// benchCheckpointWrite times what a rotation adds to the commit path:
+// encoding and writing the checkpoint of one segment of the clean store
+// (64 MiB of 256-byte events, ~160,000 events), and reports its size per
+// event.
+func benchCheckpointWrite(b *testing.B, st *openBenchStore) {
+	e, err := Open(st.clean, Options{SyncMode: SyncNone})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	x := e.idx
+	seg := x.at(0).segment
+	end := uint32(0)
+	for int(end) < x.count() && x.at(end).segment == seg {
+		end++
+	}
+	sp := &span{seg: uint64(seg), first: 0, end: end, resume: format.Position{Segment: uint64(seg) + 1}}
+	for p := range end {
+		sp.endStream = max(sp.endStream, x.at(p).stream+1)
+	}
+	for si := range sp.endStream {
+		s := x.streams[si]
+		sp.tails = append(sp.tails, spanTail{stream: si, version: uint64(len(s.pos)), hash: s.lastHash, wall: s.lastWall})
+	}
+	var size int
+	for b.Loop() {
+		written, err := e.writeCheckpoint(sp)
+		if err != nil || !written {
+			b.Fatal(written, err)
+		}
+		size = len(e.ckptBuf)
+	}
+	b.ReportMetric(float64(end), "events")
+	b.ReportMetric(float64(size)/float64(end), "B/event")
 }
 
 // minorFaults returns the process's minor page faults so far.
