@@ -22,7 +22,7 @@ type checkpointLoader struct {
 	head     []byte   // the head of the checkpoint being loaded
 	buf      []byte   // a piece of its entries; also the footer's checksum
 	size     int64    // of the checkpoint file being loaded
-	counts   []uint32 // scratch for CheckStreamCounts
+	counts   []uint32 // scratch: events per stream, for MatchStreamCounts
 	hints    []uint64 // per stream: its version in the last checkpoint, to size its positions
 	loaded   int
 	last     format.CheckpointInfo // of the last loaded checkpoint
@@ -32,9 +32,10 @@ type checkpointLoader struct {
 	scratch  []uint64
 }
 
-// run loads the checkpoints of the leading segments of ids and returns how
-// many it loaded. extra is how many more events the replay may add (to
-// size the id table once).
+// run loads the checkpoints of the leading segments of ids (those in
+// present) and returns how many it loaded. It sizes the entries and the id
+// table once, for the checkpoints' events and what the footers of the rest
+// claim.
 func (l *checkpointLoader) run(ids []uint64, present map[uint64]bool) int {
 	n := 0
 	for n < len(ids) && present[ids[n]] {
@@ -73,15 +74,12 @@ func (l *checkpointLoader) prepare(ids []uint64) int {
 			f.Close()
 			continue
 		}
-		le := binary.LittleEndian
-		events := int(le.Uint32(h[48:]))
-		head, err := format.CheckpointHeadSize(h[:], size)
-		end := int64(head) - int64(le.Uint32(h[52:]))*12 - int64(le.Uint32(h[56:]))*20
-		if err == nil && events > 0 && end > format.CheckpointHeaderSize {
+		events, off, end, err := format.CheckpointStreamsAt(h[:], size)
+		if err == nil && events > 0 {
 			total += events
-			b := make([]byte, end-format.CheckpointHeaderSize)
-			if _, err := f.ReadAt(b, format.CheckpointHeaderSize); err == nil {
-				l.noteVersions(b, total)
+			b := make([]byte, end-off)
+			if _, err := f.ReadAt(b, off); err == nil {
+				format.ScanStreamVersions(b, func(s uint32, v uint64) { l.hint(int(s), v, total) })
 			}
 		}
 		f.Close()
@@ -89,24 +87,16 @@ func (l *checkpointLoader) prepare(ids []uint64) int {
 	return total
 }
 
-// noteVersions notes the versions of the stream records in b, for streams
-// below bound (a stream index is never above the event count).
-func (l *checkpointLoader) noteVersions(b []byte, bound int) {
-	le := binary.LittleEndian
-	for len(b) >= 60 {
-		s, v := int(le.Uint32(b)), le.Uint64(b[8:])
-		n := 60 + int(le.Uint16(b[56:])) + int(le.Uint16(b[58:]))
-		if s < bound {
-			for len(l.hints) <= s {
-				l.hints = append(l.hints, 0)
-			}
-			l.hints[s] = min(v, uint64(bound))
-		}
-		if n > len(b) {
-			return
-		}
-		b = b[n:]
+// hint notes version v of stream s as the capacity to give its positions,
+// for streams below bound (a stream index is never above the event count).
+func (l *checkpointLoader) hint(s int, v uint64, bound int) {
+	if s >= bound {
+		return
 	}
+	for len(l.hints) <= s {
+		l.hints = append(l.hints, 0)
+	}
+	l.hints[s] = min(v, uint64(bound))
 }
 
 // resume returns where the replay after the loaded checkpoints starts, and

@@ -392,3 +392,34 @@ func (c *Checkpoint) EntryAt(i int) Position {
 	e := c.Entry(i)
 	return Position{Segment: c.Info.Segment - uint64(e.Back), Offset: int64(e.Offset)}
 }
+
+// CheckpointStreamsAt reads, from a checkpoint's header (of a file of the
+// given size), how many events it claims and where its stream records lie
+// ([off, end)), without checking anything else: a loader uses them to size
+// its index before it checks the checkpoint.
+func CheckpointStreamsAt(header []byte, size int64) (events int, off, end int64, err error) {
+	n, err := CheckpointHeadSize(header, size)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	le := binary.LittleEndian
+	end = int64(n) - int64(le.Uint32(header[52:]))*checkpointRunSize - int64(le.Uint32(header[56:]))*checkpointCorrSize
+	if end < CheckpointHeaderSize {
+		return 0, 0, 0, badCheckpoint("%d head bytes for its runs and correlations", n)
+	}
+	return int(le.Uint32(header[48:])), CheckpointHeaderSize, end, nil
+}
+
+// ScanStreamVersions calls fn with the stream and version of each whole
+// stream record in b (stream records, unchecked).
+func ScanStreamVersions(b []byte, fn func(stream uint32, version uint64)) {
+	var s CheckpointStream
+	for {
+		n := decodeCheckpointStream(b, &s)
+		if n == 0 {
+			return
+		}
+		fn(s.Stream, s.Version)
+		b = b[n:]
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"slices"
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
@@ -30,6 +31,12 @@ func FuzzCheckpoint(f *testing.F) {
 }
 
 func fzCheckDecodeCheckpoint(t *testing.T, file []byte, piece int) {
+	var peeked []uint64 // what a loader sizing its index reads, unchecked
+	if len(file) >= CheckpointHeaderSize {
+		if _, off, end, err := CheckpointStreamsAt(file[:CheckpointHeaderSize], int64(len(file))); err == nil && end <= int64(len(file)) {
+			ScanStreamVersions(file[off:end], func(s uint32, v uint64) { peeked = append(peeked, uint64(s)<<32^v) })
+		}
+	}
 	c, err := DecodeCheckpoint(file)
 	serr := fzStreamCheckpoint(file, piece)
 	if (err == nil) != (serr == nil) {
@@ -37,6 +44,14 @@ func fzCheckDecodeCheckpoint(t *testing.T, file []byte, piece int) {
 	}
 	if err != nil {
 		return
+	}
+	var versions []uint64
+	_ = c.EachStream(func(s *CheckpointStream) error {
+		versions = append(versions, uint64(s.Stream)<<32^s.Version)
+		return nil
+	})
+	if !slices.Equal(peeked, versions) {
+		t.Fatalf("peeked stream versions %x, decoded %x", peeked, versions)
 	}
 	if got := fzEncodeCheckpoint(c); !bytes.Equal(got, file) {
 		t.Fatalf("a decoded checkpoint encodes to other bytes:\n got %x\nwant %x", got, file)
