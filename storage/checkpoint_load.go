@@ -28,8 +28,9 @@ type checkpointLoader struct {
 	last     format.CheckpointInfo // of the last loaded checkpoint
 	lastSeq  uint64
 	footerAt map[uint64]int64 // footer offset of each loaded segment
-	slots    []uint64         // scratch for the id table's bulk insert
+	slots    []uint64         // the loaded events' id table slots, inserted by finish
 	scratch  []uint64
+	linked   bool // some loaded event is not its own correlation
 }
 
 // run loads the checkpoints of the leading segments of ids (those in
@@ -51,7 +52,23 @@ func (l *checkpointLoader) run(ids []uint64, present map[uint64]bool) int {
 			break
 		}
 	}
+	l.finish()
 	return l.loaded
+}
+
+// finish adds the ids of every loaded event to the id table in one bulk
+// insert (region by region), then links their correlations in order, if
+// any event is not its own correlation.
+func (l *checkpointLoader) finish() {
+	x := l.e.idx
+	x.byID.reserve(x.count(), x.idOf)
+	l.scratch = x.byID.insertAll(l.slots, l.scratch, x.idOf)
+	if l.linked {
+		for p := range uint32(x.count()) {
+			x.linkCorrelation(p)
+		}
+	}
+	l.slots, l.scratch = nil, nil
 }
 
 // prepare reads the headers and stream records of the checkpoints of ids
@@ -263,10 +280,11 @@ const loadPiece = 32 << 15 // 1 MiB: 32,768 entries
 func (l *checkpointLoader) load(id uint64, cf fs.File, h *format.CheckpointHead, crc uint32) (err error) {
 	x := l.e.idx
 	in := &h.Info
-	base, corrs := uint32(x.count()), x.corrs.n
+	base, corrs, slotsBefore := uint32(x.count()), x.corrs.n, len(l.slots)
 	defer func() {
 		if err != nil {
 			l.unload(base, corrs, in.BaseStreams)
+			l.slots = l.slots[:slotsBefore]
 		}
 	}()
 	if n := len(x.streams); len(l.counts) < n {
@@ -275,7 +293,7 @@ func (l *checkpointLoader) load(id uint64, cf fs.File, h *format.CheckpointHead,
 	ec := h.Entries()
 	seg := uint32(id)
 	from := l.last.Resume
-	slots := l.slots[:0]
+	slots := l.slots
 	c := 0
 	off := int64(len(l.head))
 	end := l.size - 4
@@ -328,7 +346,8 @@ func (l *checkpointLoader) load(id uint64, cf fs.File, h *format.CheckpointHead,
 		clear(l.counts)
 		return err
 	}
-	l.complete(id, h, base, slots, c > 0)
+	l.complete(id, h, base)
+	l.linked = l.linked || c > 0
 	return nil
 }
 
@@ -364,19 +383,12 @@ func (l *checkpointLoader) unload(base uint32, corrs int, streams uint32) {
 	l.dropStreams(streams)
 }
 
-// complete adds what the entries of a loaded checkpoint imply: their ids
-// (in one bulk insert), their correlation links, the sequence runs and the
-// streams' tails.
-func (l *checkpointLoader) complete(id uint64, h *format.CheckpointHead, base uint32, slots []uint64, corrs bool) {
+// complete adds what the entries of a loaded checkpoint imply: the
+// sequence runs and the streams' tails (ids and correlations wait for
+// finish).
+func (l *checkpointLoader) complete(id uint64, h *format.CheckpointHead, base uint32) {
 	x := l.e.idx
 	in := &h.Info
-	x.byID.reserve(int(base)+in.Events, x.idOf)
-	l.scratch = x.byID.insertAll(slots, l.scratch, x.idOf)
-	if corrs || x.orphans > 0 { // roots need linking only when an orphan named them
-		for i := range in.Events {
-			x.linkCorrelation(base + uint32(i))
-		}
-	}
 	for i := range in.Runs {
 		r := h.Run(i)
 		pos := base + r.Pos

@@ -103,10 +103,10 @@ func (t *posTable) insertAll(slots, scratch []uint64, keyOf func(uint32) message
 	}
 	mask := uint64(len(t.slots) - 1)
 	shift := uint(0)
-	for mask>>shift >= 1024 {
+	for mask>>shift >= insertBuckets {
 		shift++
 	}
-	var starts [1025]int
+	starts := make([]int, insertBuckets+1)
 	for _, s := range slots {
 		starts[((s>>32)&mask)>>shift+1]++
 	}
@@ -124,6 +124,10 @@ func (t *posTable) insertAll(slots, scratch []uint64, keyOf func(uint32) message
 	}
 	return scratch
 }
+
+// insertBuckets is how many regions insertAll partitions the table into
+// (at 2^21 slots, 4 KiB each).
+const insertBuckets = 4096
 
 // place stores slot value s (no growth: the caller reserved room).
 func (t *posTable) place(s, mask uint64, keyOf func(uint32) messages.ID) {
