@@ -45,6 +45,7 @@ func (l *checkpointLoader) run(ids []uint64, present map[uint64]bool) int {
 	events := l.prepare(ids[:n])
 	x := l.e.idx
 	x.entries.reserve(events)
+	l.slots = make([]uint64, 0, events)
 	x.reserve(events + l.e.footerRecords(ids[n:]))
 	for _, id := range ids[:n] {
 		if err := l.loadSegment(id); err != nil {
