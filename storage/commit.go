@@ -118,6 +118,7 @@ func (e *Engine) rotate() error {
 	}
 	e.countSegmentSyncs()
 	e.activate(s)
+	e.writeCheckpoints() // of the segments the index has completed (see checkpoint.go)
 	return nil
 }
 

@@ -367,7 +367,9 @@ func TestCorruptMidSegmentRepair(t *testing.T) {
 			if tc.frame >= 0 {
 				got, err := mem.ReadFile(ftSegPath(tc.seg.id))
 				require.NoError(t, err)
-				require.Len(t, got, int(off), "the damaged segment must be cut at the bad frame")
+				// The damaged segment is the last one now: Open sealed it.
+				require.Equal(t, off, sealedDataEnd(got), "the damaged segment must be cut at the bad frame")
+				require.Equal(t, tc.seg.id, rec.Sealed)
 				require.Contains(t, rec.Repaired[0], fmt.Sprintf("offset %d", off))
 			}
 			mm := m.clone()

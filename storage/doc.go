@@ -35,6 +35,10 @@
 // and header, and the payload. An atomic batch is a BEGIN frame
 // [2, batch, n, first_seq], its n events, and a COMMIT frame [3, batch, n].
 // The footer frame indexes the segment's frames; the trailer is the footer's
-// offset and the magic "BPKFOOT1". See ARCHITECTURE.md for the details,
-// recovery step by step, and what each failure does.
+// offset and the magic "BPKFOOT1". Beside a sealed segment, an index
+// checkpoint 0000000001.idx holds what the segment added to the in-memory
+// index, in a fixed layout that Open loads instead of replaying the log
+// (storage/format has every layout); it is a cache, used only when it
+// matches its segment and the index before it. See ARCHITECTURE.md for the
+// details, recovery step by step, and what each failure does.
 package storage

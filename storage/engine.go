@@ -44,6 +44,16 @@ type Engine struct {
 	commits  uint64
 	fsyncs   uint64
 	sealBuf  []byte
+
+	fr      format.FooterReader // recovery: reads footers, reusing its buffers
+	scanned struct {            // recovery: the segment scanned last
+		id  uint64
+		end int64
+	}
+	ckptBuf     []byte   // the checkpoint being written
+	ckptCounts  []uint32 // scratch: events per stream in a checkpoint
+	ckptWritten int      // checkpoints written since Open
+	ckptErrors  int      // checkpoints that failed to write since Open
 }
 
 // Open opens (creating if needed) the data directory dir, locks it, recovers
@@ -84,6 +94,8 @@ func (e *Engine) open() error {
 	if err != nil {
 		return err
 	}
+	e.removeStaleCheckpoints()
+	e.writeCheckpoints() // of the segments recovery replayed
 	e.nextSeq = e.idx.nextSeq()
 	h := format.SegmentHeader{ID: last + 1, CreatedNS: e.opts.Clock().UnixNano()}
 	s, err := createSegment(e.fs, e.dir, h, e.opts.SyncMode != SyncNone)
@@ -151,6 +163,9 @@ func (e *Engine) Close() error {
 			first = err
 		} else if err := e.sealActive(true); err != nil {
 			first = err
+		} else {
+			e.idx.endSpans(uint32(e.active.id))
+			e.writeCheckpoints()
 		}
 	}
 	e.closed = true

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/stretchr/testify/require"
 )
@@ -185,7 +186,12 @@ func TestFaultEveryOperation(t *testing.T) {
 				}
 				run := ftRunFaulty(t, plan, arm(true))
 				require.NotEmpty(t, run.lastFault, "operation %d of %d was never reached", i, ops)
-				require.NotEmpty(t, run.failedAt, "fault %q went unnoticed", run.lastFault)
+				// A checkpoint that fails to write is harmless (the next Open
+				// replays that segment) and only counted in
+				// Stats.CheckpointErrors (TestCheckpointWriteFailure).
+				if !strings.Contains(run.lastFault, format.CheckpointExt) {
+					require.NotEmpty(t, run.failedAt, "fault %q went unnoticed", run.lastFault)
+				}
 				ftCheckReopen(t, run, seed+uint64(i))
 				if strings.HasPrefix(run.lastFault, "write ") {
 					// The same fault without the torn half-write.

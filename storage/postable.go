@@ -90,3 +90,58 @@ func (t *posTable) grow() {
 		}
 	}
 }
+
+// insertAll stores, for each slot value of slots (slotOf(tagOf(key), pos),
+// in order), pos for key, as swap would, into a table that already has
+// room for them (see reserve). It places them in order of their home slot
+// (a stable partition by the home's top bits into scratch, which it
+// returns for reuse), so that a bulk load writes the table region by
+// region instead of at random.
+func (t *posTable) insertAll(slots, scratch []uint64, keyOf func(uint32) messages.ID) []uint64 {
+	if len(slots) == 0 {
+		return scratch
+	}
+	mask := uint64(len(t.slots) - 1)
+	shift := uint(0)
+	for mask>>shift >= insertBuckets {
+		shift++
+	}
+	starts := make([]int, insertBuckets+1)
+	for _, s := range slots {
+		starts[((s>>32)&mask)>>shift+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	scratch = append(scratch[:0], make([]uint64, len(slots))...)
+	for _, s := range slots {
+		b := ((s >> 32) & mask) >> shift
+		scratch[starts[b]] = s
+		starts[b]++
+	}
+	for _, s := range scratch {
+		t.place(s, mask, keyOf)
+	}
+	return scratch
+}
+
+// insertBuckets is how many regions insertAll partitions the table into
+// (at 2^21 slots, 4 KiB each).
+const insertBuckets = 4096
+
+// place stores slot value s (no growth: the caller reserved room).
+func (t *posTable) place(s, mask uint64, keyOf func(uint32) messages.ID) {
+	tag := s >> 32
+	for i := tag & mask; ; i = (i + 1) & mask {
+		o := t.slots[i]
+		if o == 0 {
+			t.slots[i] = s
+			t.n++
+			return
+		}
+		if o>>32 == tag && keyOf(uint32(o)-1) == keyOf(uint32(s)-1) {
+			t.slots[i] = s
+			return
+		}
+	}
+}

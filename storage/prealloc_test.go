@@ -69,7 +69,7 @@ func requireSealedTrimmed(t *testing.T, h *harness) {
 		require.NoError(t, err)
 		size, err := f.Size()
 		require.NoError(t, err)
-		res, err := scanSegment(f, id, size, func(*format.Record) error { return nil })
+		res, err := scanSegment(f, id, size, 0, func(*format.Record) error { return nil })
 		f.Close()
 		require.NoError(t, err)
 		require.Zero(t, res.torn, "segment %d keeps %d bytes after its data", id, res.torn)

@@ -14,10 +14,20 @@ import (
 
 // RecoveryReport says what Open found and did.
 type RecoveryReport struct {
-	Segments         int      // segment files read
-	FooterSegments   int      // of which rebuilt from their footer
-	ScannedSegments  int      // of which scanned frame by frame
-	Events           int      // committed events recovered
+	Segments        int // segment files read
+	FooterSegments  int // of which rebuilt without a scan: from their footer or their checkpoint
+	ScannedSegments int // of which scanned frame by frame
+	Events          int // committed events recovered
+	// CheckpointSegments counts the FooterSegments loaded from their index
+	// checkpoint (NNNNNNNNNN.idx) instead of their footer.
+	CheckpointSegments int
+	// CheckpointsIgnored says why a checkpoint was not used (damaged,
+	// stale, foreign, or not matching the index before it); that segment
+	// and every later one were replayed from footers or scans instead.
+	CheckpointsIgnored []string
+	// Sealed is the last segment, recovered by scanning (it had no footer:
+	// a crash), that this Open sealed with a footer; 0 if none.
+	Sealed           uint64
 	TornTails        []string // "segment N: M bytes at offset O cut (reason)"
 	DiscardedBatches int      // batches without a COMMIT (never acknowledged)
 	DiscardedEvents  int      // events of those batches
@@ -64,10 +74,30 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("storage: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
+	// Checkpoints first: they cover the leading segments; the replay starts
+	// where the last one says the log goes on.
+	l := &checkpointLoader{e: e, footerAt: map[uint64]int64{}}
+	k := l.run(ids, e.checkpointIDs())
+	resume, held := l.resume()
+	start := k
+	for start > 0 && ids[start-1] >= resume.Segment {
+		start--
+	}
 	rp := &replayer{idx: e.idx, report: &e.recovery}
+	if n := e.idx.count(); n > 0 {
+		rp.applied, rp.lastSeq = true, e.idx.nextSeq()-1
+	}
 	var fixes []fix
-	for i, id := range ids {
-		f, err := e.recoverSegment(rp, id, i == len(ids)-1)
+	for i := start; i < len(ids); i++ {
+		id := ids[i]
+		at := resumeAt{loaded: i < k}
+		if i == start && k > 0 {
+			at.held = held
+			if id == resume.Segment {
+				at.from = resume.Offset
+			}
+		}
+		f, err := e.recoverSegment(rp, id, i == len(ids)-1, at)
 		if err != nil {
 			return 0, err
 		}
@@ -87,8 +117,22 @@ func (e *Engine) recoverOnce() (uint64, error) {
 		}
 	}
 	rp.endOfLog()
+	lastData := uint64(0)
 	for _, f := range fixes {
 		if err := e.apply(f); err != nil {
+			return 0, err
+		}
+	}
+	for i := len(ids) - 1; i >= 0 && lastData == 0; i-- {
+		if e.idx.segments[ids[i]] != nil {
+			lastData = ids[i]
+		}
+	}
+	if len(ids) > 0 {
+		e.idx.endSpans(uint32(ids[len(ids)-1]))
+	}
+	if lastData != 0 && e.scanned.id == lastData {
+		if err := e.sealRecovered(lastData, e.scanned.end); err != nil {
 			return 0, err
 		}
 	}
@@ -96,20 +140,70 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	return last, nil
 }
 
+// checkpointIDs returns the segments that have a checkpoint file.
+func (e *Engine) checkpointIDs() map[uint64]bool {
+	names, err := e.fs.ReadDir(e.dir)
+	if err != nil {
+		return nil
+	}
+	ids := map[uint64]bool{}
+	for _, n := range names {
+		if id, ok := format.ParseCheckpointName(n); ok {
+			ids[id] = true
+		}
+	}
+	return ids
+}
+
+// footerRecords returns how many records the footers of segments ids
+// claim, to size the index once before replaying them.
+func (e *Engine) footerRecords(ids []uint64) int {
+	n := 0
+	for _, id := range ids {
+		f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDONLY, 0)
+		if err != nil {
+			continue
+		}
+		if size, err := f.Size(); err == nil {
+			n += max(0, format.FooterRecords(f, size))
+		}
+		f.Close()
+	}
+	return n
+}
+
+// resumeAt says how the replay of a segment starts after checkpoints: from
+// which offset (0: the start), with which batch open there, and whether
+// the segment was loaded from its checkpoint (then it is open and counted).
+type resumeAt struct {
+	from   int64
+	held   messages.ID
+	loaded bool
+}
+
 // recoverSegment replays one segment: from its footer when the footer
 // exactly covers it, else by scanning. Only the last segment may have a
 // torn header (see recoverOnce for torn tails).
-func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error) {
-	f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
+func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool, at resumeAt) (*fix, error) {
+	var f fs.File
+	if sf := e.idx.segments[id]; at.loaded && sf != nil {
+		f = sf.File
+	} else {
+		var err error
+		if f, err = e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDWR, 0o600); err != nil {
+			return nil, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
+		}
+		e.idx.segments[id] = share(f)
 	}
-	e.idx.segments[id] = share(f)
 	size, err := f.Size()
 	if err != nil {
 		return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 	}
-	e.recovery.Segments++
+	if at.loaded {
+		e.recovery.CheckpointSegments-- // replayed again, from its footer
+	} else {
+		e.recovery.Segments++
+	}
 	h, herr := format.ReadHeader(f)
 	if herr != nil {
 		if last && headerless(f, size) {
@@ -121,21 +215,73 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool) (*fix, error
 		return nil, &CorruptionError{Segment: id, Offset: 0, Reason: fmt.Sprintf("header names segment %d", h.ID)}
 	}
 	rp.startSegment(id, h)
-	if err := format.ReadFooter(f, id, size, e.idx.reserve, rp.visit); err == nil {
-		e.recovery.FooterSegments++
-		return nil, nil
+	if !at.held.IsZero() {
+		rp.hold(at.held)
+	}
+	if err := e.fr.Read(f, id, size); err == nil {
+		if !at.loaded {
+			e.recovery.FooterSegments++
+		}
+		rp.useFooter(&e.fr)
+		return nil, e.fr.EachFrom(at.from, rp.visit)
 	} else if !errors.Is(err, format.ErrNoFooter) {
 		return nil, err
 	}
+	if at.loaded {
+		e.recovery.FooterSegments--
+	}
 	e.recovery.ScannedSegments++
-	res, err := scanSegment(f, id, size, rp.visit)
+	// Keep the records of the segment scanned last: if it is the last one,
+	// Open seals it with them (sealRecovered).
+	e.footer.Reset()
+	res, err := scanSegment(f, id, size, at.from, func(r *format.Record) error {
+		e.footer.Add(r)
+		return rp.visit(r)
+	})
 	if err != nil {
 		return nil, err
+	}
+	if at.from == 0 { // the builder holds the whole segment
+		e.scanned.id, e.scanned.end = id, res.end
 	}
 	if res.torn > 0 {
 		return &fix{id: id, res: res}, nil // the cut is synced when applied
 	}
 	return nil, e.syncScanned(id, f)
+}
+
+// sealRecovered seals segment id, the last one, recovered by scanning
+// (after a crash), whose data ends at end: whatever follows the data (a
+// damaged footer) is cut, then the footer built from the scanned records
+// is written and synced, so that later Opens read its footer or its
+// checkpoint instead of scanning it. This runs before the new segment is
+// created: a power cut during the seal leaves a torn tail in the last
+// segment, which the next Open cuts before sealing again.
+func (e *Engine) sealRecovered(id uint64, end int64) error {
+	f := e.idx.segments[id]
+	if !e.footer.Fits() {
+		return nil
+	}
+	size, err := f.Size()
+	if err != nil {
+		return fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
+	}
+	if size > end {
+		if err := f.Truncate(end); err != nil {
+			return fmt.Errorf("storage: cut after the data of segment %d: %w: %w", id, messages.ErrIO, err)
+		}
+	}
+	e.sealBuf = e.footer.AppendSeal(e.sealBuf[:0], id, end)
+	if _, err := f.WriteAt(e.sealBuf, end); err != nil {
+		return fmt.Errorf("storage: seal segment %d: %w: %w", id, messages.ErrIO, err)
+	}
+	if e.opts.SyncMode != SyncNone {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("storage: sync segment %d after sealing it: %w: %w", id, messages.ErrSyncFailed, err)
+		}
+	}
+	e.recovery.Sealed = id
+	return nil
 }
 
 // syncScanned fsyncs a segment recovered by scanning (one not sealed: the

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage/format"
@@ -14,19 +15,31 @@ import (
 // acknowledged. Every applied event is checked: sequences strictly
 // increase, versions follow on per entity, and (when scanning) each event
 // chains to its entity's previous hash.
+//
+// Records read from a footer name their (entity, scope) pair: each pair is
+// resolved to a stream once per footer (pairStream), and a stream's
+// positions grow once per footer by the pair's count. The held batch items
+// live in one slice reused from batch to batch.
 type replayer struct {
 	idx     *index
 	report  *RecoveryReport
 	seg     uint64
-	open    *openBatch
+	open    bool // a batch is open: batch holds its BEGIN
+	batch   format.Marker
+	items   []heldItem
 	applied bool   // at least one event applied
 	lastSeq uint64 // of the last applied event
+
+	footer     *format.FooterReader // of the segment being replayed, or nil
+	gen        uint32               // counts footers, so a held item knows whether its pair is current
+	pairStream []uint32             // stream of each pair of footer, or noStream
 }
 
-type openBatch struct {
-	m     format.Marker
-	seg   uint64
-	items []format.Record
+// heldItem is a batch item waiting for its COMMIT.
+type heldItem struct {
+	rec format.Record
+	seg uint64
+	gen uint32
 }
 
 func (p *replayer) startSegment(id uint64, h format.SegmentHeader) {
@@ -34,13 +47,38 @@ func (p *replayer) startSegment(id uint64, h format.SegmentHeader) {
 		p.discard()
 	}
 	p.seg = id
+	p.footer = nil
+}
+
+// useFooter makes the records that follow come from fr, read for the
+// current segment.
+func (p *replayer) useFooter(fr *format.FooterReader) {
+	p.footer = fr
+	p.gen++
+	p.pairStream = slices.Grow(p.pairStream[:0], len(fr.Pairs))[:len(fr.Pairs)]
+	for i := range p.pairStream {
+		p.pairStream[i] = noStream
+	}
+}
+
+// hold opens batch id as if its BEGIN had just been read (its count
+// unknown until its COMMIT): the replay resumes at its first item, after
+// checkpoints.
+func (p *replayer) hold(id messages.ID) {
+	p.discard()
+	p.open, p.batch = true, format.Marker{Batch: id, Count: -1}
 }
 
 func (p *replayer) discard() {
-	if p.open != nil {
+	if p.open && p.batch.Count < 0 && len(p.items) == 0 {
+		p.open = false // a held batch never seen: nothing to report
+		return
+	}
+	if p.open {
 		p.report.DiscardedBatches++
-		p.report.DiscardedEvents += len(p.open.items)
-		p.open = nil
+		p.report.DiscardedEvents += len(p.items)
+		p.open = false
+		p.items = p.items[:0]
 	}
 }
 
@@ -49,56 +87,86 @@ func (p *replayer) endOfLog() { p.discard() }
 func (p *replayer) visit(r *format.Record) error {
 	switch r.Type {
 	case format.TypeBegin:
-		p.discard()
-		p.open = &openBatch{m: r.Marker, seg: p.seg}
-	case format.TypeCommit:
-		b := p.open
-		p.open = nil
-		if b == nil || b.m.Batch != r.Marker.Batch || len(b.items) != b.m.Count || r.Marker.Count != b.m.Count {
-			if b != nil {
-				p.open = b
-				p.discard()
-			}
+		if p.open && p.batch.Count < 0 && p.batch.Batch == r.Marker.Batch && len(p.items) == 0 {
+			p.batch = r.Marker // the held batch's BEGIN: the replay resumed before it
 			return nil
 		}
-		for i := range b.items {
-			if err := p.apply(&b.items[i]); err != nil {
+		p.discard()
+		p.open, p.batch = true, r.Marker
+	case format.TypeCommit:
+		count := p.batch.Count
+		if count < 0 { // held: its BEGIN was before the resume point
+			count = r.Marker.Count
+		}
+		if !p.open || p.batch.Batch != r.Marker.Batch || len(p.items) != count || r.Marker.Count != count {
+			p.discard()
+			return nil
+		}
+		for i := range p.items {
+			it := &p.items[i]
+			if err := p.apply(&it.rec, it.seg, it.gen); err != nil {
 				return err
 			}
 		}
+		p.open = false
+		p.items = p.items[:0]
 	case format.TypeEvent:
 		if r.Event.BatchID.IsZero() {
 			p.discard()
-			return p.apply(r)
+			return p.apply(r, p.seg, p.gen)
 		}
-		if p.open == nil || p.open.m.Batch != r.Event.BatchID || len(p.open.items) >= p.open.m.Count {
+		if !p.open || p.batch.Batch != r.Event.BatchID || p.batch.Count >= 0 && len(p.items) >= p.batch.Count {
 			p.discard() // an item outside its batch: the batch is broken
 			return nil
 		}
-		item := *r
-		item.Event.Segment = p.seg
-		p.open.items = append(p.open.items, item)
+		p.items = append(p.items, heldItem{rec: *r, seg: p.seg, gen: p.gen})
 	}
 	return nil
 }
 
-// apply adds one committed event to the index after checking it.
-func (p *replayer) apply(r *format.Record) error {
-	ev := &r.Event
-	seg := p.seg
-	if !ev.BatchID.IsZero() {
-		seg = ev.Segment
+// stream returns the stream of r's event (noStream if it has none yet)
+// and, for a new one, how many positions to make room for.
+func (p *replayer) stream(r *format.Record, gen uint32) (uint32, int) {
+	x := p.idx
+	footer := r.Pair > 0 && gen == p.gen && p.footer != nil
+	if footer {
+		if si := p.pairStream[r.Pair-1]; si != noStream {
+			return si, 0
+		}
 	}
+	s, si := x.lookupStream(r.Event.Coordinate)
+	if !footer {
+		if s == nil {
+			return noStream, 0
+		}
+		return si, 0
+	}
+	n := p.footer.Pairs[r.Pair-1].Events
+	if s == nil {
+		return noStream, n
+	}
+	x.growPos(s, n)
+	p.pairStream[r.Pair-1] = si
+	return si, 0
+}
+
+// apply adds one committed event, read from segment seg, to the index
+// after checking it.
+func (p *replayer) apply(r *format.Record, seg uint64, gen uint32) error {
+	ev := &r.Event
 	bad := func(f string, args ...any) error {
 		return &CorruptionError{Segment: seg, Offset: r.Offset, Reason: fmt.Sprintf(f, args...)}
 	}
 	if p.applied && ev.Sequence <= p.lastSeq {
 		return bad("sequence %d does not follow %d", ev.Sequence, p.lastSeq)
 	}
-	if err := ev.Coordinate.Validate(); err != nil {
+	si, hint := p.stream(r, gen)
+	var t tail
+	if si != noStream {
+		t = p.idx.streams[si].tail()
+	} else if err := ev.Coordinate.Validate(); err != nil {
 		return bad("%v", err)
 	}
-	t := p.idx.tailOf(ev.Coordinate)
 	if ev.Version != t.version+1 {
 		return bad("entity %s: version %d follows version %d", ev.Coordinate, ev.Version, t.version)
 	}
@@ -108,12 +176,13 @@ func (p *replayer) apply(r *format.Record) error {
 	if uint64(p.idx.count()) >= maxEvents {
 		return bad("more than %d events", uint64(maxEvents))
 	}
-	p.idx.add(ev, seg, r.Offset, r.Size)
+	added := p.idx.addEvent(si, ev, seg, r.Offset, r.Size, hint)
+	if si == noStream && r.Pair > 0 && gen == p.gen && p.footer != nil {
+		p.pairStream[r.Pair-1] = added
+	}
 	p.applied, p.lastSeq = true, ev.Sequence
 	return nil
 }
 
 // maxEvents bounds the index: positions are 32-bit.
 const maxEvents = 1<<32 - 2
-
-var _ = messages.ErrCorrupt

@@ -29,12 +29,16 @@ const scanWindow = 4 << 20
 // synced point is in data that was durable: a *CorruptionError. (A segment
 // that is not the last one holding data can have no torn tail at all: see
 // recoverOnce.)
-func scanSegment(f fs.File, id uint64, size int64, visit func(*format.Record) error) (scanResult, error) {
+//
+// from, if not 0, is where to start instead of the first frame: the offset
+// of a frame known durable (recovery resumes there after checkpoints).
+func scanSegment(f fs.File, id uint64, size, from int64, visit func(*format.Record) error) (scanResult, error) {
+	start := max(from, format.HeaderSize)
 	var (
 		buf    []byte
-		bufOff int64 = format.HeaderSize // file offset of buf[0]
-		off    int64 = format.HeaderSize
-		synced int64 = format.HeaderSize // the header is durable before any frame is written
+		bufOff = start // file offset of buf[0]
+		off    = start
+		synced = start // the header (and what precedes from) is durable
 		rec    format.Record
 	)
 	for off < size {

@@ -12,20 +12,31 @@ type Stats struct {
 	Commits       uint64 // successful commits since Open
 	Fsyncs        uint64 // fsyncs since Open: segment data, footers, new segments' headers, the directory
 	Failed        bool   // a commit failed; the engine refuses writes
-	Recovery      RecoveryReport
+	// IndexBytes estimates the memory the in-memory index allocates:
+	// entries (in whole chunks), the id and correlation tables, the
+	// sequence and correlation side tables, the streams' positions, and
+	// per stream its record, coordinate and map slot (allocator overhead
+	// not counted).
+	IndexBytes int64
+	// Checkpoints and CheckpointErrors count the index checkpoints written,
+	// and those that failed to write (harmless: Open then replays that
+	// segment), since Open.
+	Checkpoints, CheckpointErrors int
+	Recovery                      RecoveryReport
 }
 
 // Stats returns a snapshot of the engine's counters. The writer's fields
-// (Staged, Commits, Fsyncs, Failed) are exact only when read from the
-// writer's goroutine.
+// (Staged, Commits, Fsyncs, Failed, Checkpoints, CheckpointErrors) are
+// filled only by WriterStats.
 func (e *Engine) Stats() Stats {
 	e.idx.mu.RLock()
 	defer e.idx.mu.RUnlock()
 	s := Stats{
-		Events:   e.idx.count(),
-		Streams:  len(e.idx.streams),
-		Segments: len(e.idx.segments),
-		Recovery: e.recovery,
+		Events:     e.idx.count(),
+		Streams:    len(e.idx.streams),
+		Segments:   len(e.idx.segments),
+		Recovery:   e.recovery,
+		IndexBytes: e.idx.bytes(),
 	}
 	s.NextSequence = e.idx.nextSeq()
 	return s
@@ -41,5 +52,6 @@ func (e *Engine) WriterStats() Stats {
 	s.Commits = e.commits
 	s.Fsyncs = e.fsyncs
 	s.Failed = e.failed != nil
+	s.Checkpoints, s.CheckpointErrors = e.ckptWritten, e.ckptErrors
 	return s
 }

@@ -108,6 +108,19 @@ func (f *FooterBuilder) AddSynced(synced int64, size int) {
 	f.count++
 }
 
+// Add records r, a record read by a scan, as AddEvent, AddMarker or
+// AddSynced would.
+func (f *FooterBuilder) Add(r *Record) {
+	switch r.Type {
+	case TypeEvent:
+		f.AddEvent(&r.Event, r.Size)
+	case TypeSynced:
+		f.AddSynced(r.Synced, r.Size)
+	case TypeBegin, TypeCommit:
+		f.AddMarker(r.Type, r.Marker, r.Size)
+	}
+}
+
 // MaxFooterBody is the largest footer body written; a segment whose footer
 // would be larger is sealed without one (Open then scans it). A variable so
 // that tests can lower it.
@@ -142,11 +155,42 @@ func (f *FooterBuilder) AppendSeal(b []byte, segID uint64, dataEnd int64) []byte
 	return append(b, TrailerMagic[:]...)
 }
 
-// ReadFooter reads and checks the footer of segment id (a file of the given
-// size) and calls visit for each record in order. It returns errNoFooter
-// (wrapped) if the segment has no footer that exactly covers it; visit is
-// then never called.
-func ReadFooter(f io.ReaderAt, id uint64, size int64, reserve func(int), visit func(*Record) error) error {
+// FooterReader reads sealed segments' footers one after the other,
+// reusing its buffers: Read checks a footer (a checking pass over every
+// record), then Each walks its records again, decoding each into one
+// reused Record. No memory is allocated per record; per footer, only its
+// strings.
+type FooterReader struct {
+	buf     []byte // the footer frame
+	body    []byte
+	recsAt  int // offset of the first record in body
+	records int
+	dataEnd int64
+	pairIdx map[uint64]int32
+	rec     Record
+	// Strings is the footer's string table.
+	Strings []string
+	// Pairs are the distinct (entity, scope) pairs of the footer's events,
+	// in order of first appearance; Record.Pair refers to them.
+	Pairs []FooterPair
+	// Events is the number of event records.
+	Events int
+}
+
+// FooterPair is one (entity, scope) pair of a footer and how many of its
+// events name it.
+type FooterPair struct {
+	Entity, Scope string
+	Events        int
+}
+
+// Read reads and checks the footer of segment id (a file of the given
+// size): the trailer, the footer frame and its checksum, the segment id,
+// the data end, every record, and that the records tile the segment
+// exactly from the header to the footer. It returns ErrNoFooter (wrapped)
+// if the segment has no footer that exactly covers it.
+func (r *FooterReader) Read(f io.ReaderAt, id uint64, size int64) error {
+	r.body, r.records = nil, 0
 	if size < HeaderSize+FrameHeaderSize+TrailerSize {
 		return ErrNoFooter
 	}
@@ -157,123 +201,226 @@ func ReadFooter(f io.ReaderAt, id uint64, size int64, reserve func(int), visit f
 	if off < HeaderSize || off >= size-TrailerSize {
 		return fmt.Errorf("%w: footer offset %d out of range", ErrNoFooter, off)
 	}
-	buf := make([]byte, size-TrailerSize-off)
+	n := int(size - TrailerSize - off)
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	buf := r.buf[:n]
 	if _, err := f.ReadAt(buf, off); err != nil {
 		return fmt.Errorf("%w: read footer: %v", ErrNoFooter, err)
 	}
-	body, n, err := DecodeFrame(buf)
-	if err != nil || n != len(buf) {
+	body, fn, err := DecodeFrame(buf)
+	if err != nil || fn != len(buf) {
 		return fmt.Errorf("%w: footer frame: %v", ErrNoFooter, err)
 	}
-	recs, err := parseFooter(body, id, off)
-	if err != nil {
+	if err := r.parse(body, id, off); err != nil {
 		return fmt.Errorf("%w: %v", ErrNoFooter, err)
-	}
-	if reserve != nil {
-		reserve(len(recs))
-	}
-	for i := range recs {
-		if err := visit(&recs[i]); err != nil {
-			return err
-		}
 	}
 	return nil
 }
 
-// parseFooter decodes a footer body and checks that its records tile the
-// segment from the header to dataEnd.
-func parseFooter(body []byte, id uint64, dataEnd int64) ([]Record, error) {
-	r := reader{b: body}
-	if r.arrayLen() != 5 || r.uint() != TypeFooter {
-		return nil, ErrMalformed
+// parse checks a footer body whose segment's data ends at dataEnd.
+func (r *FooterReader) parse(body []byte, id uint64, dataEnd int64) error {
+	r.body, r.records, r.Events = nil, 0, 0
+	r.Strings, r.Pairs = r.Strings[:0], r.Pairs[:0]
+	if r.pairIdx == nil {
+		r.pairIdx = make(map[uint64]int32)
 	}
-	if got := r.uint(); r.err == nil && got != id {
-		return nil, fmt.Errorf("footer names segment %d", got)
+	clear(r.pairIdx)
+	d := reader{b: body}
+	if d.arrayLen() != 5 || d.uint() != TypeFooter {
+		return ErrMalformed
 	}
-	if got := r.uint(); r.err == nil && got != uint64(dataEnd) {
-		return nil, fmt.Errorf("footer data end %d, footer at %d", got, dataEnd)
+	if got := d.uint(); d.err == nil && got != id {
+		return fmt.Errorf("footer names segment %d", got)
 	}
-	ns := r.arrayLen()
-	if ns > len(body)-r.off { // every string takes at least a byte
-		return nil, ErrMalformed
+	if got := d.uint(); d.err == nil && got != uint64(dataEnd) {
+		return fmt.Errorf("footer data end %d, footer at %d", got, dataEnd)
 	}
-	strs := make([]string, ns)
-	for i := range strs {
-		strs[i] = r.str()
+	ns := d.arrayLen()
+	if ns > len(body)-d.off { // every string takes at least a byte
+		return ErrMalformed
 	}
-	n := r.arrayLen()
-	if r.err != nil {
-		return nil, r.err
+	for range ns {
+		r.Strings = append(r.Strings, d.str())
 	}
-	if n > (len(body)-r.off)/minFooterRecord {
-		return nil, fmt.Errorf("%d records cannot fit in %d bytes", n, len(body)-r.off)
+	n := d.arrayLen()
+	if d.err != nil {
+		return d.err
 	}
-	recs := make([]Record, n)
+	if n > (len(body)-d.off)/minFooterRecord {
+		return fmt.Errorf("%d records cannot fit in %d bytes", n, len(body)-d.off)
+	}
+	r.body, r.recsAt, r.records, r.dataEnd = body, d.off, n, dataEnd
 	off := int64(HeaderSize)
-	for i := range recs {
-		rec := &recs[i]
+	rec := &r.rec
+	for i := range n {
 		rec.Offset = off
-		parseFooterRecord(&r, rec, strs)
-		if r.err != nil {
-			return nil, fmt.Errorf("record %d: %w", i, r.err)
+		r.parseRecord(&d, rec)
+		if d.err != nil {
+			r.body = nil
+			return fmt.Errorf("record %d: %w", i, d.err)
+		}
+		if rec.Type == TypeEvent {
+			r.Events++
+			r.Pairs[rec.Pair-1].Events++
 		}
 		off += int64(rec.Size)
 	}
-	if r.off != len(body) || off != dataEnd {
-		return nil, fmt.Errorf("records end at %d, data ends at %d", off, dataEnd)
+	if d.off != len(body) || off != dataEnd {
+		r.body = nil
+		return fmt.Errorf("records end at %d, data ends at %d", off, dataEnd)
 	}
-	return recs, nil
+	return nil
 }
 
-func parseFooterRecord(r *reader, rec *Record, strs []string) {
-	n := r.arrayLen()
-	rec.Type = int(r.uint())
-	str := func() string {
-		i := r.uint()
-		if i >= uint64(len(strs)) {
-			r.fail()
-			return ""
+// Each calls visit for each record of the footer Read last checked, in
+// order, with one reused Record (valid until visit returns). visit's error
+// stops the walk and is returned.
+func (r *FooterReader) Each(visit func(*Record) error) error { return r.EachFrom(0, visit) }
+
+// EachFrom is Each for the records at offset from and after.
+func (r *FooterReader) EachFrom(from int64, visit func(*Record) error) error {
+	if r.body == nil && r.records > 0 {
+		return ErrNoFooter
+	}
+	d := reader{b: r.body, off: r.recsAt}
+	off := int64(HeaderSize)
+	rec := &r.rec
+	for range r.records {
+		rec.Offset = off
+		r.parseRecord(&d, rec)
+		if d.err != nil {
+			return d.err // cannot happen: Read checked it
 		}
-		return strs[i]
+		if off >= from {
+			if err := visit(rec); err != nil {
+				return err
+			}
+		}
+		off += int64(rec.Size)
+	}
+	return nil
+}
+
+// ReadFooter reads and checks the footer of segment id (see
+// FooterReader.Read) and calls visit for each record in order. It returns
+// ErrNoFooter (wrapped) if the segment has no footer that exactly covers
+// it; visit is then never called.
+func ReadFooter(f io.ReaderAt, id uint64, size int64, visit func(*Record) error) error {
+	var r FooterReader
+	if err := r.Read(f, id, size); err != nil {
+		return err
+	}
+	return r.Each(visit)
+}
+
+// parseRecord decodes the record at d into rec (whose Offset is set),
+// resolving its strings and its (entity, scope) pair.
+func (r *FooterReader) parseRecord(d *reader, rec *Record) {
+	n := d.arrayLen()
+	rec.Type = int(d.uint())
+	rec.Size, rec.Synced, rec.Chained, rec.Pair, rec.Marker = 0, 0, false, 0, Marker{}
+	str := func() uint64 {
+		i := d.uint()
+		if i >= uint64(len(r.Strings)) {
+			d.fail()
+			return 0
+		}
+		return i
 	}
 	switch {
 	case rec.Type == TypeEvent && n == 12:
 		e := &rec.Event
-		e.Sequence = r.uint()
-		r.fixed(e.ID[:])
-		e.Coordinate.Entity = str()
-		e.Coordinate.Scope = str()
-		kind := r.uint()
+		e.CausationID, e.PrevHash, e.TimestampUS = messages.ID{}, messages.Hash{}, 0
+		e.Sequence = d.uint()
+		d.fixed(e.ID[:])
+		ent, scope := str(), str()
+		kind := d.uint()
 		if kind > 0xFFFF {
-			r.fail()
+			d.fail()
 		}
 		e.Kind = messages.EventKind(kind)
-		e.Version = r.uint()
-		e.WallMS = r.int()
-		e.CorrelationID = r.corr(e.ID)
-		e.BatchID = r.optID()
-		r.fixed(e.Hash[:])
+		e.Version = d.uint()
+		e.WallMS = d.int()
+		e.CorrelationID = d.corr(e.ID)
+		e.BatchID = d.optID()
+		d.fixed(e.Hash[:])
+		if d.err != nil {
+			return
+		}
+		e.Coordinate.Entity, e.Coordinate.Scope = r.Strings[ent], r.Strings[scope]
+		rec.Pair = r.pair(ent, scope)
 	case rec.Type == TypeSynced && n == 3:
-		rec.Synced = int64(r.uint())
+		rec.Event = messages.Event{}
+		rec.Synced = int64(d.uint())
 	case rec.Type == TypeBegin && n == 5, rec.Type == TypeCommit && n == 4:
-		r.fixed(rec.Marker.Batch[:])
-		count := r.uint()
+		rec.Event = messages.Event{}
+		rec.Marker = Marker{}
+		d.fixed(rec.Marker.Batch[:])
+		count := d.uint()
 		if count > MaxFrameBytes {
-			r.fail()
+			d.fail()
 		}
 		rec.Marker.Count = int(count)
 		if rec.Type == TypeBegin {
-			rec.Marker.FirstSeq = r.uint()
+			rec.Marker.FirstSeq = d.uint()
 		}
 	default:
-		r.fail()
+		d.fail()
 		return
 	}
-	size := r.uint()
+	size := d.uint()
 	if size < FrameHeaderSize || size > FrameHeaderSize+MaxFrameBytes {
-		r.fail()
+		d.fail()
 	}
 	rec.Size = int(size)
+}
+
+// pair returns 1 + the index of the pair of strings ent and scope in
+// r.Pairs, adding it if it is new.
+func (r *FooterReader) pair(ent, scope uint64) int32 {
+	k := ent<<32 | scope
+	if p, ok := r.pairIdx[k]; ok {
+		return p
+	}
+	r.Pairs = append(r.Pairs, FooterPair{Entity: r.Strings[ent], Scope: r.Strings[scope]})
+	p := int32(len(r.Pairs))
+	r.pairIdx[k] = p
+	return p
+}
+
+// FooterRecords returns the number of records a segment's footer claims,
+// reading only the start of the footer, or -1 if it has no footer. It
+// checks nothing else: recovery uses it to size the index before it reads
+// the footers.
+func FooterRecords(f io.ReaderAt, size int64) int {
+	off := FooterAt(f, size)
+	if off < HeaderSize || off >= size-TrailerSize {
+		return -1
+	}
+	for n := int64(64 << 10); ; n *= 4 {
+		n = min(n, size-TrailerSize-off)
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, off); err != nil || n < FrameHeaderSize {
+			return -1
+		}
+		d := reader{b: buf[FrameHeaderSize:]}
+		d.arrayLen()
+		d.uint()
+		d.uint()
+		d.uint()
+		for range d.arrayLen() {
+			d.str()
+		}
+		recs := d.arrayLen()
+		if d.err == nil {
+			return recs
+		}
+		if n == size-TrailerSize-off {
+			return -1
+		}
+	}
 }
 
 // FooterAt returns the footer offset a segment's trailer names, or -1.

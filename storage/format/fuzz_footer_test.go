@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -88,7 +89,7 @@ func fzReadFooterFile(t *testing.T, file []byte, id uint64, stopAt int) ([]Recor
 	var got []Record
 	calls := 0
 	errStop := errors.New("fz: stop")
-	err = ReadFooter(f, id, int64(len(file)), nil, func(r *Record) error {
+	err = ReadFooter(f, id, int64(len(file)), func(r *Record) error {
 		calls++
 		if calls-1 == stopAt {
 			return errStop
@@ -106,6 +107,45 @@ func fzReadFooterFile(t *testing.T, file []byte, id uint64, stopAt int) ([]Recor
 		t.Fatalf("readFooter failed (%v) after visiting %d records", err, calls)
 	}
 	return got, calls, err
+}
+
+// parseFooter checks a footer body with a FooterReader and returns its
+// records. It panics (a fuzz failure) if the reader's pair table and
+// counts disagree with the records.
+func parseFooter(body []byte, id uint64, dataEnd int64) ([]Record, error) {
+	var r FooterReader
+	if err := r.parse(body, id, dataEnd); err != nil {
+		return nil, err
+	}
+	var recs []Record
+	events := map[int32]int{}
+	err := r.Each(func(rec *Record) error {
+		if rec.Type == TypeEvent {
+			p := r.Pairs[rec.Pair-1]
+			if p.Entity != rec.Event.Coordinate.Entity || p.Scope != rec.Event.Coordinate.Scope {
+				return fmt.Errorf("record at %d: pair %d is %q/%q, the event names %v", rec.Offset, rec.Pair, p.Entity, p.Scope, rec.Event.Coordinate)
+			}
+			events[rec.Pair]++
+		} else if rec.Pair != 0 {
+			return fmt.Errorf("record at %d of type %d has pair %d", rec.Offset, rec.Type, rec.Pair)
+		}
+		recs = append(recs, *rec)
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	total := 0
+	for i, p := range r.Pairs {
+		if events[int32(i+1)] != p.Events {
+			panic(fmt.Sprintf("pair %d counts %d events, %d name it", i, p.Events, events[int32(i+1)]))
+		}
+		total += p.Events
+	}
+	if total != r.Events {
+		panic(fmt.Sprintf("%d events in pairs, %d counted", total, r.Events))
+	}
+	return recs, nil
 }
 
 func fzCheckParseFooter(t *testing.T, body []byte, segID uint64, dataEnd int64) {

@@ -14,4 +14,8 @@ type Record struct {
 	Synced int64 // of a sync mark
 	// Chained is true when ev.PrevHash was read (scans); footers omit it.
 	Chained bool
+	// Pair is 1 + the index of the event's (entity, scope) pair in
+	// FooterReader.Pairs for a record read from a footer, 0 otherwise: it
+	// lets recovery resolve each pair to a stream once per footer.
+	Pair int32
 }
