@@ -224,6 +224,7 @@ func (e *Engine) Sync() error {
 // Written groups (Pending) are not affected.
 func (e *Engine) Rollback() {
 	e.nextSeq -= uint64(len(e.stage.events))
+	e.rewindHeads(e.stage.heads)
 	e.stage.reset(e.active.id, e.active.size, true)
 	e.over.reset()
 	for _, p := range e.pending {
