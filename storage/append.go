@@ -135,8 +135,12 @@ func (e *Engine) stageMarker(typ int, m format.Marker) {
 // gets none (a new segment is durable up to its header).
 func (e *Engine) stageSynced() {
 	st := &e.stage
+	if !st.empty() {
+		return
+	}
+	e.prepStep() // a group starts: the previous one may be syncing meanwhile
 	w := e.synced
-	if !st.empty() || w.Segment != st.seg || w.Offset <= e.marked || w.Offset > st.size {
+	if w.Segment != st.seg || w.Offset <= e.marked || w.Offset > st.size {
 		return
 	}
 	off := len(st.buf)

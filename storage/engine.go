@@ -44,6 +44,11 @@ type Engine struct {
 	commits  uint64
 	fsyncs   uint64
 	sealBuf  []byte
+
+	// Work done ahead of need: the next segment's file (ahead.go) and the
+	// segments sealed in two phases whose footer is not yet synced (seal.go).
+	next           prepared
+	sealedUnsynced []*segment
 }
 
 // Open opens (creating if needed) the data directory dir, locks it, recovers

@@ -15,12 +15,12 @@ type Pending struct {
 	gen uint64
 	n   int
 	groupSlices
-	f      fs.File
-	seg    uint64
-	sync   bool // whether this group's mode calls for an fsync
-	end    Position
-	done   bool
-	err    error
+	f    fs.File
+	seg  uint64
+	sync bool // whether this group's mode calls for an fsync
+	end  Position
+	done bool
+	err  error
 }
 
 // Events returns the number of events in the group.
