@@ -3,8 +3,8 @@ package storage
 import (
 	"fmt"
 
-	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/batpak-go/batpak/storage/format"
+	"github.com/batpak-go/batpak/storage/fs"
 )
 
 // Sealing a segment: its footer (records of every frame) and trailer go
