@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
+	"github.com/batpak-go/batpak/internal/benchutil"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage/format"
 )
@@ -103,15 +105,20 @@ func BenchmarkCommitDurableRotating(b *testing.B) {
 			e := openBenchEngineOpts(b, Options{SyncMode: SyncEveryCommit, SegmentSize: benchRotatingSegment, Preallocate: 4 << 20})
 			w := newBenchWorkload()
 			first := e.WriterStats()
+			var lat benchutil.Latency
 			b.SetBytes(int64(g * benchPayloadSize))
 			for b.Loop() {
+				t0 := time.Now()
 				if err := w.append(e, g); err != nil {
 					b.Fatal(err)
 				}
 				if err := e.Commit(); err != nil {
 					b.Fatal(err)
 				}
+				lat.Add(time.Since(t0))
 			}
+			lat.Report(b)
+			b.ReportMetric(float64(lat.Percentile(0.999))/float64(time.Microsecond), "p999-us")
 			reportRotations(b, e, first, g)
 		})
 	}
