@@ -39,6 +39,7 @@ const prepName = "next.seg.prep"
 // prepared is the state of the next segment's file.
 type prepared struct {
 	size   int64 // zeros written from offset 0
+	synced int64 // size when the file was last synced
 	owed   int64 // zero bytes due: twice the data written since the last step
 	failed bool  // an I/O error: no more preparation this session
 }
@@ -72,15 +73,28 @@ func (e *Engine) owePrep(n int64) {
 }
 
 // prepStep zero-fills the next segment's file by what is owed, if enough is
-// owed for a step. An I/O error ends preparation for the session, silently:
-// it is an optimisation, and the rotation that would have used the file
-// creates its segment instead (where a failing disk shows).
+// owed for a step. The step after the last one syncs the file: its zeros
+// were written back by then (see writePrep), and what the sync commits is
+// the file's new size and blocks, once, here rather than in the rotation.
+// An I/O error ends preparation for the session, silently: it is an
+// optimisation, and the rotation that would have used the file creates its
+// segment instead (where a failing disk shows).
 func (e *Engine) prepStep() {
 	p := &e.next
 	if e.opts.Preallocate <= 0 || p.failed {
 		return
 	}
 	target := e.prepTarget()
+	if p.size >= target {
+		if p.synced < p.size {
+			if err := e.syncPrep(); err != nil {
+				p.failed = true
+				return
+			}
+			p.synced = p.size
+		}
+		return
+	}
 	minStep := min(prepMinStep, max(4096, target/8))
 	n := min(p.owed, prepMaxStep, target-p.size)
 	if n <= 0 || n < minStep && p.size+n < target {
@@ -114,6 +128,23 @@ func (e *Engine) writePrep(off, n int64) error {
 		w += k
 	}
 	fs.StartWriteback(f, off, n)
+	return f.Close()
+}
+
+// syncPrep syncs the prepared file.
+func (e *Engine) syncPrep() error {
+	if e.opts.SyncMode == SyncNone {
+		return nil
+	}
+	f, err := e.fs.OpenFile(e.prepPath(), os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	e.fsyncs++
 	return f.Close()
 }
 

@@ -111,12 +111,14 @@ func (e *Engine) writeFrames(frames []stagedFrame, data []byte) error {
 // rotate seals the active segment and starts the next, a continuation: the
 // prepared file if there is one (ahead.go), else a new file.
 func (e *Engine) rotate() error {
-	if err := e.sealRotating(); err != nil {
+	foot, err := e.sealRotating()
+	if err != nil {
 		return err
 	}
 	h := format.SegmentHeader{ID: e.active.id + 1, Flags: format.FlagContinuation, CreatedNS: e.opts.Clock().UnixNano()}
 	sync := e.opts.SyncMode != SyncNone
-	s, err := e.takePrepared(h, sync)
+	var s *segment
+	s, err = e.takePrepared(h, sync)
 	if err == nil && s == nil {
 		s, err = createSegment(e.fs, e.dir, h, sync)
 	}
@@ -124,8 +126,11 @@ func (e *Engine) rotate() error {
 		return ioError("rotate", err, false)
 	}
 	e.countSegmentSyncs()
+	if foot != nil {
+		err = e.finishSeal(foot) // before activate resets the footer builder
+	}
 	e.activate(s)
-	return nil
+	return err
 }
 
 func (e *Engine) removeEmptyActive() error {

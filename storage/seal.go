@@ -23,9 +23,10 @@ import (
 //     durable) and the trailer are on the disk. From here on, whatever a
 //     power cut leaves between the data and the trailer is "a damaged
 //     footer where the trailer points": Open scans the segment.
-//  2. The footer frame is written between them (over zeros, when the
-//     segment was preallocated) and its writeback started, but not waited
-//     for: the next segment's header and groups go on meanwhile. It is
+//  2. Once the next segment is in place (created, or prepared and
+//     renamed, and synced), the footer frame is written between them (over
+//     zeros, when the segment was preallocated) and its writeback started,
+//     but not waited for: the next segment's groups go on meanwhile. It is
 //     synced at the next rotation or at Close (syncSealedFooters), long
 //     after the system wrote it back, so that the footer is durable by
 //     then.
@@ -34,33 +35,49 @@ import (
 // too large for a frame) is done in one phase, as before: data durable,
 // then footer and trailer, then one sync.
 
-// sealRotating seals the active segment before a rotation.
-func (e *Engine) sealRotating() error {
+// sealRotating runs phase 1 of sealing the active segment before a
+// rotation and returns the footer frame (head and records) that phase 2
+// writes (finishSeal), or nil when the segment was sealed in one phase.
+// The records are the footer builder's: phase 2 must run before the next
+// record is added.
+func (e *Engine) sealRotating() (*pendingFooter, error) {
 	s := e.active
 	if e.opts.SyncMode == SyncNone || !e.footer.Fits() {
-		return e.sealActive(false)
+		return nil, e.sealActive(false)
 	}
 	if err := e.syncSealedFooters(); err != nil {
-		return err
+		return nil, err
 	}
 	head, recs, trailer := e.footer.SealParts(e.sealBuf[:0], s.id, s.size)
 	e.sealBuf = head[:0]
-	foot := int64(len(head) + len(recs))
-	end := s.size + foot + format.TrailerSize
+	end := s.size + int64(len(head)+len(recs)) + format.TrailerSize
 	if err := e.cutTo(s, end); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := s.f.WriteAt(trailer[:], end-format.TrailerSize); err != nil {
-		return ioError(fmt.Sprintf("write the trailer of segment %d", s.id), err, false)
+		return nil, ioError(fmt.Sprintf("write the trailer of segment %d", s.id), err, false)
 	}
 	if err := e.syncFile(s); err != nil {
+		return nil, err
+	}
+	return &pendingFooter{s: s, head: head, recs: recs}, nil
+}
+
+// pendingFooter is the footer frame of a segment whose trailer is durable.
+type pendingFooter struct {
+	s          *segment
+	head, recs []byte
+}
+
+// finishSeal is phase 2: the footer frame written and its writeback
+// started. The rotation runs it once the next segment is in place, so that
+// the next segment's fsyncs do not wait for the footer's writeback.
+func (e *Engine) finishSeal(p *pendingFooter) error {
+	if err := e.writeFooter(p.s, p.head, p.recs); err != nil {
 		return err
 	}
-	if err := e.writeFooter(s, head, recs); err != nil {
-		return err
-	}
-	fs.StartWriteback(s.f, s.size, foot)
-	e.sealedUnsynced = append(e.sealedUnsynced, s)
+	fs.StartWriteback(p.s.f, p.s.size, int64(len(p.head)+len(p.recs)))
+	e.sealedUnsynced = append(e.sealedUnsynced, p.s)
 	return nil
 }
 
