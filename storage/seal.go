@@ -169,9 +169,11 @@ func (e *Engine) syncSealedFooters() error {
 }
 
 // footerRoom makes room in the footer builder for the records of k frames
-// before they are added, so that the records never grow step by step (a
-// copy of all of them each time): up to 64 KiB by doubling, then at once to
-// what the segment will need at the rate its data has needed so far.
+// before they are added, so that the records never grow by small steps (a
+// copy of all of them each time): by doubling up to 64 KiB, then to what the
+// segment will need at the rate its data has needed so far, but at most
+// four times what it holds (a session that writes little reserves little).
+// The builder keeps the room from segment to segment.
 func (e *Engine) footerRoom(k int) {
 	need := k * format.MaxRecordBytes
 	if e.footer.Spare() >= need {
@@ -180,7 +182,8 @@ func (e *Engine) footerRoom(k int) {
 	have := e.footer.RecordBytes()
 	want := max(2*have, 64<<10)
 	if data := e.active.size - format.HeaderSize; have >= 64<<10 && data > 0 {
-		want = max(have+have/4, int(float64(have)/float64(data)*float64(e.opts.SegmentSize)*1.05))
+		projected := int(float64(have) / float64(data) * float64(e.opts.SegmentSize) * 1.05)
+		want = max(have+have/4, min(projected, 4*have))
 	}
 	e.footer.Reserve(max(want, have+need) - have)
 }
