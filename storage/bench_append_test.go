@@ -101,7 +101,8 @@ func BenchmarkAppendBatchPipelined(b *testing.B) {
 // for every rotation (seal, new segment) and every zero-fill on their way.
 // Besides the latency of whole groups (appends and commit), it reports the
 // mean time of the Commit calls themselves, apart for those that rotated,
-// those that zero-filled a chunk of the active segment, and the others.
+// those that zero-filled a chunk of the active segment (and how many did),
+// and the others.
 func BenchmarkCommitDurableRotating(b *testing.B) {
 	for _, g := range []int{16, 256} {
 		b.Run(fmt.Sprintf("events=%d/payload=%d/segment=%d/prealloc=%d", g, benchPayloadSize, benchRotatingSegment, 4<<20), func(b *testing.B) {
@@ -137,6 +138,7 @@ func BenchmarkCommitDurableRotating(b *testing.B) {
 			for i, unit := range []string{"plain-commit-us", "zerofill-commit-us", "rotate-commit-us"} {
 				b.ReportMetric(commits[i].micros(), unit)
 			}
+			b.ReportMetric(float64(commits[1].n), "zerofills")
 			reportRotations(b, e, first, g)
 		})
 	}
