@@ -24,7 +24,8 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	if a == nil {
 		return messages.Receipt{}, fmt.Errorf("storage: nil append: %w", messages.ErrInvalidArgument)
 	}
-	if err := e.validateEvent(a.Coordinate, a.Kind, a.Payload); err != nil {
+	h, err := e.validateEvent(a.Coordinate, a.Kind, a.Payload)
+	if err != nil {
 		return messages.Receipt{}, err
 	}
 	if a.Expected.Mode > messages.ExpectExact {
@@ -37,9 +38,8 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 			return r, err
 		}
 	}
-	t := e.tailOf(a.Coordinate)
-	if !a.Expected.Check(t.version) {
-		return messages.Receipt{}, e.conflict(a.Coordinate, a.Expected, t)
+	if !a.Expected.Check(h.tail.version) {
+		return messages.Receipt{}, e.conflict(a.Coordinate, a.Expected, h.tail)
 	}
 	corr := a.CorrelationID
 	if corr.IsZero() {
@@ -48,32 +48,32 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	return e.stageEvent(messages.Event{
 		ID: id, Coordinate: a.Coordinate, Kind: a.Kind, CorrelationID: corr,
 		CausationID: a.CausationID, Payload: a.Payload,
-	}, t), nil
+	}, h), nil
 }
 
-func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payload []byte) error {
+// validateEvent checks one event's coordinate, kind and payload size and
+// returns the head of its stream. A coordinate the writer already holds a
+// head for was validated when the head was made.
+func (e *Engine) validateEvent(c messages.Coordinate, k messages.EventKind, payload []byte) (*streamHead, error) {
 	if uint64(e.idx.count()+len(e.stage.events)) >= maxEvents {
-		return fmt.Errorf("storage: the index holds its maximum of %d events: %w", uint64(maxEvents), messages.ErrInvalidArgument)
+		return nil, fmt.Errorf("storage: the index holds its maximum of %d events: %w", uint64(maxEvents), messages.ErrInvalidArgument)
 	}
-	if err := c.Validate(); err != nil {
-		return err
+	h := e.over.heads.lookup(c)
+	if h == nil {
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if err := k.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	if len(payload) > e.opts.MaxPayloadBytes {
-		return fmt.Errorf("storage: payload of %d bytes: %w (limit %d)", len(payload), messages.ErrPayloadTooLarge, e.opts.MaxPayloadBytes)
+		return nil, fmt.Errorf("storage: payload of %d bytes: %w (limit %d)", len(payload), messages.ErrPayloadTooLarge, e.opts.MaxPayloadBytes)
 	}
-	return nil
-}
-
-// tailOf returns the stream tail as staged or written so far, or as
-// published.
-func (e *Engine) tailOf(c messages.Coordinate) tail {
-	if t, ok := e.over.tails[c]; ok {
-		return t.tail
+	if h == nil {
+		h = e.over.heads.add(c, e.idx.tailOf(c))
 	}
-	return e.idx.tailOf(c)
+	return h, nil
 }
 
 // conflict explains why expected does not hold on c, whose tail as staged
@@ -88,10 +88,12 @@ func (e *Engine) conflict(c messages.Coordinate, expected messages.ExpectedVersi
 	return &VersionConflictError{Coordinate: c, Expected: expected, Actual: published}
 }
 
-// stageEvent completes ev (sequence, version, clock, chain), encodes it
-// into the staging buffer and records it. It cannot fail.
-func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
+// stageEvent completes ev (sequence, version, clock, chain) from the head
+// of its stream, encodes it into the staging buffer and records it. It
+// cannot fail.
+func (e *Engine) stageEvent(ev messages.Event, h *streamHead) messages.Receipt {
 	e.stageSynced()
+	t := h.tail
 	now := e.opts.Clock()
 	ev.Sequence = e.nextSeq
 	ev.Version = t.version + 1
@@ -106,6 +108,8 @@ func (e *Engine) stageEvent(ev messages.Event, t tail) messages.Receipt {
 	f.event = len(st.events)
 	st.events = append(st.events, ev)
 	st.sizes = append(st.sizes, f.size)
+	st.heads = append(st.heads, h)
+	h.advance(&ev)
 	e.over.record(&ev, st.gen)
 	e.nextSeq++
 	return ev.Receipt()
@@ -131,8 +135,12 @@ func (e *Engine) stageMarker(typ int, m format.Marker) {
 // gets none (a new segment is durable up to its header).
 func (e *Engine) stageSynced() {
 	st := &e.stage
+	if !st.empty() {
+		return
+	}
+	e.prepStep() // a group starts: the previous one may be syncing meanwhile
 	w := e.synced
-	if !st.empty() || w.Segment != st.seg || w.Offset <= e.marked || w.Offset > st.size {
+	if w.Segment != st.seg || w.Offset <= e.marked || w.Offset > st.size {
 		return
 	}
 	off := len(st.buf)

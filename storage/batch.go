@@ -30,7 +30,7 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 	if len(b.Items) == 0 {
 		return nil, nil
 	}
-	ids, err := e.validateBatch(b.Items)
+	ids, heads, err := e.validateBatch(b.Items)
 	if err != nil {
 		return nil, err
 	}
@@ -55,57 +55,86 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 		case messages.CausePriorItem:
 			ev.CausationID = receipts[it.Causation.Index].EventID
 		}
-		receipts[i] = e.stageEvent(ev, e.tailOf(it.Coordinate))
+		receipts[i] = e.stageEvent(ev, heads[i])
 	}
 	e.stageMarker(format.TypeCommit, m)
+	clear(heads)
 	return receipts, nil
 }
 
+// batchScratch holds the per-item slices of the batch being appended,
+// reused from batch to batch.
+type batchScratch struct {
+	ids   []messages.ID
+	heads []*streamHead
+}
+
 // validateBatch checks every rule that can refuse a batch and returns the
-// event id of each item.
-func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, error) {
+// event id and the stream head of each item (in slices that the next batch
+// reuses).
+func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, []*streamHead, error) {
 	bad := func(i int, f string, args ...any) error {
 		return messages.NewBatchError(i, fmt.Errorf("%w: "+f, append([]any{messages.ErrInvalidBatch}, args...)...))
 	}
 	if len(items) > e.opts.MaxBatchItems {
-		return nil, bad(-1, "%d items, limit %d", len(items), e.opts.MaxBatchItems)
+		return nil, nil, bad(-1, "%d items, limit %d", len(items), e.opts.MaxBatchItems)
 	}
 	total := 0
-	ids := make([]messages.ID, len(items))
-	seen := make(map[messages.ID]int)
+	sc := &e.stage.batch
+	ids := append(sc.ids[:0], make([]messages.ID, len(items))...)
+	heads := append(sc.heads[:0], make([]*streamHead, len(items))...)
+	sc.ids, sc.heads = ids, heads
+	var seen map[messages.ID]int
 	for i := range items {
 		it := &items[i]
-		if err := e.validateEvent(it.Coordinate, it.Kind, it.Payload); err != nil {
-			return nil, messages.NewBatchError(i, err)
+		h, err := e.validateEvent(it.Coordinate, it.Kind, it.Payload)
+		if err != nil {
+			return nil, nil, messages.NewBatchError(i, err)
 		}
+		heads[i] = h
 		total += len(it.Payload)
-		if !it.Expected.IsAny() {
-			return nil, bad(i, "an expected version (%s) is not allowed inside a batch", it.Expected)
-		}
-		switch c := it.Causation; c.Mode {
-		case messages.CauseNone:
-		case messages.CauseAbsolute:
-			if c.ID.IsZero() {
-				return nil, bad(i, "absolute causation with a zero id")
-			}
-		case messages.CausePriorItem:
-			if c.Index < 0 || c.Index >= i {
-				return nil, bad(i, "causation names item %d, which is not an earlier item", c.Index)
-			}
-		default:
-			return nil, bad(i, "unknown causation mode %d", c.Mode)
+		if err := validateItem(it, i); err != nil {
+			return nil, nil, err
 		}
 		ids[i] = e.ids.next()
 		if !it.IdempotencyKey.IsZero() {
 			ids[i] = messages.IDFromKey(it.IdempotencyKey)
+			if seen == nil {
+				seen = make(map[messages.ID]int)
+			}
 			if j, dup := seen[ids[i]]; dup {
-				return nil, bad(i, "idempotency key repeats item %d", j)
+				return nil, nil, bad(i, "idempotency key repeats item %d", j)
 			}
 			seen[ids[i]] = i
 		}
 	}
 	if total > e.opts.MaxBatchBytes {
-		return nil, bad(-1, "%d payload bytes, limit %d", total, e.opts.MaxBatchBytes)
+		return nil, nil, bad(-1, "%d payload bytes, limit %d", total, e.opts.MaxBatchBytes)
 	}
-	return ids, nil
+	return ids, heads, nil
+}
+
+// validateItem checks the batch rules of item i (its expected version and
+// causation).
+func validateItem(it *messages.BatchItem, i int) error {
+	bad := func(f string, args ...any) error {
+		return messages.NewBatchError(i, fmt.Errorf("%w: "+f, append([]any{messages.ErrInvalidBatch}, args...)...))
+	}
+	if !it.Expected.IsAny() {
+		return bad("an expected version (%s) is not allowed inside a batch", it.Expected)
+	}
+	switch c := it.Causation; c.Mode {
+	case messages.CauseNone:
+	case messages.CauseAbsolute:
+		if c.ID.IsZero() {
+			return bad("absolute causation with a zero id")
+		}
+	case messages.CausePriorItem:
+		if c.Index < 0 || c.Index >= i {
+			return bad("causation names item %d, which is not an earlier item", c.Index)
+		}
+	default:
+		return bad("unknown causation mode %d", c.Mode)
+	}
+	return nil
 }

@@ -92,6 +92,8 @@ func (e *Engine) writeFrames(frames []stagedFrame, data []byte) error {
 		return ioError(fmt.Sprintf("write segment %d at %d", s.id, s.size), err, false)
 	}
 	s.size += int64(len(data))
+	e.owePrep(int64(len(data)))
+	e.footerRoom(len(frames))
 	for i := range frames {
 		f := &frames[i]
 		switch f.typ {
@@ -106,47 +108,30 @@ func (e *Engine) writeFrames(frames []stagedFrame, data []byte) error {
 	return nil
 }
 
-// rotate seals the active segment and starts the next, a continuation.
+// rotate seals the active segment and starts the next, a continuation: the
+// prepared file if there is one (ahead.go), else a new file.
 func (e *Engine) rotate() error {
-	if err := e.sealActive(false); err != nil {
+	foot, err := e.sealRotating()
+	if err != nil {
 		return err
 	}
 	h := format.SegmentHeader{ID: e.active.id + 1, Flags: format.FlagContinuation, CreatedNS: e.opts.Clock().UnixNano()}
-	s, err := createSegment(e.fs, e.dir, h, e.opts.SyncMode != SyncNone)
+	sync := e.opts.SyncMode != SyncNone
+	var s *segment
+	s, err = e.takePrepared(h, sync)
+	if err == nil && s == nil {
+		s, err = createSegment(e.fs, e.dir, h, sync)
+	}
 	if err != nil {
 		return ioError("rotate", err, false)
 	}
 	e.countSegmentSyncs()
+	if foot != nil {
+		err = e.finishSeal(foot) // before activate resets the footer builder
+	}
 	e.activate(s)
 	e.writeCheckpoints() // of the segments the index has completed (see checkpoint.go)
-	return nil
-}
-
-// sealActive writes the active segment's footer and fsyncs it. On Close
-// (closing=true) an active segment without frames is removed instead.
-func (e *Engine) sealActive(closing bool) error {
-	s := e.active
-	if closing && s.size == format.HeaderSize {
-		return e.removeEmptyActive()
-	}
-	if err := e.trim(s); err != nil {
-		return err
-	}
-	// The data must be durable before the footer that indexes it: a power
-	// cut could otherwise keep the footer's page and lose a data page, and
-	// Open would trust a footer over frames that are not there.
-	if e.synced.Segment != s.id || e.synced.Offset < s.size {
-		if err := e.syncFile(s); err != nil {
-			return err
-		}
-	}
-	if e.footer.Fits() {
-		e.sealBuf = e.footer.AppendSeal(e.sealBuf[:0], s.id, s.size)
-		if _, err := s.f.WriteAt(e.sealBuf, s.size); err != nil {
-			return ioError(fmt.Sprintf("write footer of segment %d", s.id), err, false)
-		}
-	}
-	return e.syncFile(s)
+	return err
 }
 
 func (e *Engine) removeEmptyActive() error {
@@ -225,6 +210,7 @@ func (e *Engine) Sync() error {
 // Written groups (Pending) are not affected.
 func (e *Engine) Rollback() {
 	e.nextSeq -= uint64(len(e.stage.events))
+	e.rewindHeads(e.stage.heads)
 	e.stage.reset(e.active.id, e.active.size, true)
 	e.over.reset()
 	for _, p := range e.pending {

@@ -54,6 +54,11 @@ type Engine struct {
 	ckptCounts  []uint32 // scratch: events per stream in a checkpoint
 	ckptWritten int      // checkpoints written since Open
 	ckptErrors  int      // checkpoints that failed to write since Open
+
+	// Work done ahead of need: the next segment's file (ahead.go) and the
+	// segments sealed in two phases whose footer is not yet synced (seal.go).
+	next           prepared
+	sealedUnsynced []*segment
 }
 
 // Open opens (creating if needed) the data directory dir, locks it, recovers

@@ -86,10 +86,13 @@ type Options struct {
 	// Stats().Recovery reports what was dropped. Default false: Open fails
 	// with a *CorruptionError and changes nothing.
 	Repair bool
-	// Preallocate, when positive, extends the active segment with zeros
-	// this many bytes at a time ahead of the data, so that most fdatasyncs
-	// commit no file-size change (faster on ext4). Default 0: the segment
-	// grows with each write. A sealed segment is trimmed to its data.
+	// Preallocate, when positive, has groups written over zeros already on
+	// the disk, so that most fdatasyncs commit no file-size change (faster
+	// on ext4): the next segment's file is zero-filled while the active one
+	// fills (see ARCHITECTURE.md), and a segment without such a file (the
+	// first of a session) is extended with zeros this many bytes at a time
+	// ahead of the data. Default 0: the segment grows with each write. A
+	// sealed segment keeps no zeros.
 	Preallocate int64
 	// CutAfter, when set, makes Open first cut the log after this position:
 	// the segment it names is truncated there and later segments are

@@ -12,16 +12,15 @@ import (
 // writer stages and writes the next group: that is pipelined group commit,
 // which keeps the disk busy while the CPU prepares the next group.
 type Pending struct {
-	gen    uint64
-	n      int
-	events []messages.Event
-	sizes  []int
-	f      fs.File
-	seg    uint64
-	sync   bool // whether this group's mode calls for an fsync
-	end    Position
-	done   bool
-	err    error
+	gen uint64
+	n   int
+	groupSlices
+	f    fs.File
+	seg  uint64
+	sync bool // whether this group's mode calls for an fsync
+	end  Position
+	done bool
+	err  error
 }
 
 // Events returns the number of events in the group.
@@ -66,7 +65,7 @@ func (e *Engine) write(retain bool) (*Pending, error) {
 	}
 	st := &e.stage
 	st.detachPayloads(retain)
-	p := &Pending{gen: st.gen, n: len(st.events), events: st.events, sizes: st.sizes, f: e.active.f, seg: e.active.id,
+	p := &Pending{gen: st.gen, n: len(st.events), groupSlices: st.groupSlices, f: e.active.f, seg: e.active.id,
 		sync: e.syncDue(), end: Position{Segment: e.active.id, Offset: e.active.size}}
 	if p.sync {
 		e.unsynced = 0
@@ -86,8 +85,8 @@ func (e *Engine) Publish(p *Pending) error {
 	if err := e.publish(p); err != nil {
 		return err
 	}
-	e.stage.recycle(p.events, p.sizes)
-	p.events, p.sizes = nil, nil
+	e.stage.recycle(p.groupSlices)
+	p.groupSlices = groupSlices{}
 	return nil
 }
 
@@ -99,7 +98,9 @@ func (e *Engine) PublishEvents(p *Pending) ([]messages.Event, error) {
 		return nil, err
 	}
 	evs := p.events
-	p.events, p.sizes = nil, nil
+	p.events = nil
+	e.stage.recycle(p.groupSlices)
+	p.groupSlices = groupSlices{}
 	return evs, nil
 }
 
@@ -130,6 +131,10 @@ func (e *Engine) publish(p *Pending) error {
 		x.add(ev, ev.Segment, ev.Offset, p.sizes[i])
 	}
 	x.mu.Unlock()
+	for _, h := range p.heads {
+		h.unpublished--
+	}
+	e.over.heads.sweep()
 	e.over.forget(p.events, p.gen)
 	e.published = p.end
 	e.pending[0] = nil

@@ -2,13 +2,14 @@ package storage
 
 import "fmt"
 
-// Preallocation (Options.Preallocate): the active segment is extended with
-// zeros ahead of the data, a chunk at a time, in the same write as the data
-// that needs the room. An fdatasync of a file whose size does not change
-// has no metadata to commit (on ext4, no journal commit), so most commits
-// sync faster. The zeros are harmless to recovery: a run of zeros after the
-// last frame is the end of the data (cut on the next open, like any tail);
-// a segment is truncated to its data before its footer is written.
+// Preallocation (Options.Preallocate) a chunk at a time: a segment that was
+// not prepared ahead (ahead.go), such as the first of a session, is
+// extended with zeros ahead of the data, a chunk at a time, in the same
+// write as the data that needs the room. An fdatasync of a file whose size
+// does not change has no metadata to commit (on ext4, no journal commit),
+// so most commits sync faster. The zeros are harmless to recovery: a run of
+// zeros after the last frame is the end of the data (cut on the next open,
+// like any tail); a segment is cut to its footer's end when it is sealed.
 
 // zeros is a reusable block of zero bytes.
 var zeros = make([]byte, 64<<10)

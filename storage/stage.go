@@ -15,23 +15,39 @@ type staging struct {
 	gen    uint64
 	buf    []byte
 	frames []stagedFrame
-	events []messages.Event // staged events (no payload), by staged index
-	sizes  []int            // frame size of each staged event
-	seg    uint64           // segment the next frame lands in
-	size   int64            // its size after the frames staged so far
-	spare  []groupSlices    // slices of published groups, for reuse
+	groupSlices
+	seg   uint64        // segment the next frame lands in
+	size  int64         // its size after the frames staged so far
+	spare []groupSlices // slices of published groups, for reuse
+	batch batchScratch
 }
 
+// groupSlices are the per-event slices of a group, by staged index; Write
+// hands them to the group's Pending, Publish gives them back for reuse.
 type groupSlices struct {
-	events []messages.Event
-	sizes  []int
+	events []messages.Event // staged events (no payload)
+	sizes  []int            // frame size of each event
+	heads  []*streamHead    // the stream of each event
 }
+
+// Initial capacities of the staging buffers, so that the first groups of a
+// session do not grow them step by step.
+const (
+	stageBufBytes = 256 << 10
+	stageEvents   = 256
+)
 
 // recycle keeps the slices of a published group for a later one.
-func (s *staging) recycle(events []messages.Event, sizes []int) {
+// A group whose events were handed to the caller (PublishEvents) gets a
+// new events slice of the same capacity.
+func (s *staging) recycle(g groupSlices) {
+	if g.events == nil {
+		g.events = make([]messages.Event, 0, cap(g.sizes))
+	}
 	if len(s.spare) < 4 {
-		clear(events) // drop string references
-		s.spare = append(s.spare, groupSlices{events[:0], sizes[:0]})
+		clear(g.events) // drop string references
+		clear(g.heads)
+		s.spare = append(s.spare, groupSlices{g.events[:0], g.sizes[:0], g.heads[:0]})
 	}
 }
 
@@ -53,16 +69,22 @@ func (s *staging) empty() bool { return len(s.frames) == 0 }
 // reset drops the staged frames; the events and sizes slices are left to
 // whoever took them (a Pending) unless drop is true.
 func (s *staging) reset(seg uint64, size int64, drop bool) {
+	if s.buf == nil {
+		s.buf = make([]byte, 0, stageBufBytes)
+	}
 	s.buf = s.buf[:0]
 	s.frames = s.frames[:0]
-	if drop {
+	switch n := len(s.spare); {
+	case drop:
 		clear(s.events) // drop string references
-		s.events, s.sizes = s.events[:0], s.sizes[:0]
-	} else if n := len(s.spare); n > 0 {
-		s.events, s.sizes = s.spare[n-1].events, s.spare[n-1].sizes
+		clear(s.heads)
+		s.events, s.sizes, s.heads = s.events[:0], s.sizes[:0], s.heads[:0]
+	case n > 0:
+		s.groupSlices = s.spare[n-1]
 		s.spare = s.spare[:n-1]
-	} else {
-		s.events, s.sizes = nil, nil
+	default: // a Pending took them: new ones, as large as its
+		c := max(len(s.events), stageEvents)
+		s.groupSlices = groupSlices{make([]messages.Event, 0, c), make([]int, 0, c), make([]*streamHead, 0, c)}
 	}
 	s.seg, s.size = seg, size
 }
@@ -85,18 +107,13 @@ func (s *staging) place(typ, bufOff int, limit int64) *stagedFrame {
 }
 
 // overlay is what appends must see of events staged or written but not yet
-// published: each entity's tail, so that the next append chains to it, and
-// the receipts of keyed events, so that a retry finds them. Each entry
-// remembers the group (gen) that set it; publishing a group forgets the
-// entries it still owns, since the index then has them.
+// published: each entity's tail, so that the next append chains to it (its
+// streamHead), and the receipts of keyed events, so that a retry finds
+// them. Each keyed entry remembers the group (gen) that set it; publishing
+// a group forgets the entries it still owns, since the index then has them.
 type overlay struct {
-	tails map[messages.Coordinate]genTail
+	heads streamHeads
 	keyed map[messages.ID]genReceipt
-}
-
-type genTail struct {
-	tail
-	gen uint64
 }
 
 type genReceipt struct {
@@ -104,33 +121,31 @@ type genReceipt struct {
 	gen uint64
 }
 
+// record remembers the receipt of a keyed event (only keyed ids can be
+// retried).
 func (o *overlay) record(ev *messages.Event, gen uint64) {
-	if o.tails == nil {
-		o.tails = make(map[messages.Coordinate]genTail)
+	if !isKeyedID(ev.ID) {
+		return
+	}
+	if o.keyed == nil {
 		o.keyed = make(map[messages.ID]genReceipt)
 	}
-	o.tails[ev.Coordinate] = genTail{tail{version: ev.Version, hash: ev.Hash, wall: ev.WallMS}, gen}
-	if isKeyedID(ev.ID) { // only keyed ids can be retried
-		o.keyed[ev.ID] = genReceipt{ev.Receipt(), gen}
-	}
+	o.keyed[ev.ID] = genReceipt{ev.Receipt(), gen}
 }
 
 func (o *overlay) forget(evs []messages.Event, gen uint64) {
+	if len(o.keyed) == 0 {
+		return
+	}
 	for i := range evs {
 		ev := &evs[i]
-		if t, ok := o.tails[ev.Coordinate]; ok && t.gen == gen {
-			delete(o.tails, ev.Coordinate)
-		}
 		if r, ok := o.keyed[ev.ID]; ok && r.gen == gen {
 			delete(o.keyed, ev.ID)
 		}
 	}
 }
 
-func (o *overlay) reset() {
-	clear(o.tails)
-	clear(o.keyed)
-}
+func (o *overlay) reset() { clear(o.keyed) }
 
 // isKeyedID reports whether id was derived from an idempotency key
 // (messages.IDFromKey makes version-8 UUIDs; new events get version 7).
