@@ -115,9 +115,7 @@ func (w *writer) start() {
 	f, cut, old := w.sh.restart, w.sh.cut, w.sh.lastSeg
 	w.sh.restart, w.sh.cut = nil, nil
 	w.sh.mu.Unlock()
-	opts := w.sh.cfg.Storage
-	opts.CutAfter = cut
-	e, err := storage.Open(w.sh.cfg.Dir, opts)
+	e, err := w.openEngine(cut)
 	if f != nil {
 		f.Span.SetAttributes(attribute.Int64("batpak.segment.old", int64(old)))
 	}
@@ -144,6 +142,21 @@ func (w *writer) start() {
 		w.tel.restarts.Add(context.Background(), 1)
 	}
 	w.sh.reportOpen(nil)
+}
+
+// openEngine opens the engine. After a crash (cut is where the crashed
+// instance's acknowledged log ends) it first tries to take the crashed
+// engine's index over (storage.Engine.Reopen: no recovery of the older
+// segments), and recovers from the files if that fails.
+func (w *writer) openEngine(cut *storage.Position) (*storage.Engine, error) {
+	if old := w.sh.engine.Load(); cut != nil && old != nil {
+		if e, err := old.Reopen(); err == nil {
+			return e, nil
+		}
+	}
+	opts := w.sh.cfg.Storage
+	opts.CutAfter = cut
+	return storage.Open(w.sh.cfg.Dir, opts)
 }
 
 // abandon gives up the engine of an instance that is being replaced or

@@ -45,8 +45,12 @@ func (e *Engine) Abandon() error {
 
 // Release ends the reads of an abandoned engine: later reads fail with
 // ErrClosed and the files close once the reads in progress are done. It
-// does nothing on an engine closed by Close.
+// does nothing on an engine closed by Close, or on one whose index a
+// Reopen took over (its reads end when the new engine closes).
 func (e *Engine) Release() error {
+	if e.handedOver {
+		return nil
+	}
 	e.idx.mu.Lock()
 	done := e.idx.closed
 	e.idx.closed = true

@@ -59,6 +59,8 @@ type Engine struct {
 	// segments sealed in two phases whose footer is not yet synced (seal.go).
 	next           prepared
 	sealedUnsynced []*segment
+
+	handedOver bool // Reopen gave the index to a new engine: Release leaves it alone
 }
 
 // Open opens (creating if needed) the data directory dir, locks it, recovers
@@ -101,8 +103,14 @@ func (e *Engine) open() error {
 	}
 	e.removeStaleCheckpoints()
 	e.writeCheckpoints() // of the segments recovery replayed
+	return e.startSegment(last + 1)
+}
+
+// startSegment creates segment id, empty, as the first active segment of
+// the session: the end of Open (and of Reopen).
+func (e *Engine) startSegment(id uint64) error {
 	e.nextSeq = e.idx.nextSeq()
-	h := format.SegmentHeader{ID: last + 1, CreatedNS: e.opts.Clock().UnixNano()}
+	h := format.SegmentHeader{ID: id, CreatedNS: e.opts.Clock().UnixNano()}
 	s, err := createSegment(e.fs, e.dir, h, e.opts.SyncMode != SyncNone)
 	if err != nil {
 		return fmt.Errorf("storage: %w: %w", messages.ErrIO, err)

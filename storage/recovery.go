@@ -35,8 +35,11 @@ type RecoveryReport struct {
 	// Repaired lists what Options.Repair dropped: truncated segments and
 	// segments renamed to *.seg.dropped. Empty unless Repair was needed.
 	Repaired []string
-	// CutUnacknowledged lists what Options.CutAfter removed.
+	// CutUnacknowledged lists what Options.CutAfter (or Reopen) removed.
 	CutUnacknowledged []string
+	// ReusedIndex is true for an engine made by Reopen: it took the index
+	// over from the crashed engine and read only the segment it sealed.
+	ReusedIndex bool
 }
 
 // fix is a change recovery makes to the last segment (cut a torn tail,
