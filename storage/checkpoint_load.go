@@ -22,7 +22,6 @@ type checkpointLoader struct {
 	head     []byte   // the head of the checkpoint being loaded
 	buf      []byte   // a piece of its entries; also the footer's checksum
 	size     int64    // of the checkpoint file being loaded
-	counts   []uint32 // scratch: events per stream, for MatchStreamCounts
 	hints    []uint64 // per stream: its version in the last checkpoint, to size its positions
 	loaded   int
 	last     format.CheckpointInfo // of the last loaded checkpoint
@@ -288,9 +287,6 @@ func (l *checkpointLoader) load(id uint64, cf fs.File, h *format.CheckpointHead,
 			l.slots = l.slots[:slotsBefore]
 		}
 	}()
-	if n := len(x.streams); len(l.counts) < n {
-		l.counts = make([]uint32, n+n/4)
-	}
 	ec := h.Entries()
 	seg := uint32(id)
 	from := l.last.Resume
@@ -329,22 +325,27 @@ func (l *checkpointLoader) load(id uint64, cf fs.File, h *format.CheckpointHead,
 				c++
 			}
 			slots = append(slots, slotOf(tagOf(en.id), pos))
-			l.counts[stream]++
-			x.appendPos(x.streams[stream], pos)
+			st := x.streams[stream]
+			st.pos = append(st.pos, pos) // fits made room: the capacity is counted
 		}
 	}
 	l.slots = slots
 	var tr [4]byte
 	if _, err := cf.ReadAt(tr[:], end); err != nil || crc != binary.LittleEndian.Uint32(tr[:]) {
-		clear(l.counts)
 		return fmt.Errorf("%w: checksum mismatch", format.ErrCheckpoint)
 	}
 	if err := ec.Finish(); err != nil {
-		clear(l.counts)
 		return err
 	}
-	if err := h.MatchStreamCounts(l.counts); err != nil {
-		clear(l.counts)
+	// Each stream record's stream got exactly its events (they sum to all
+	// the events, so no entry went to another stream).
+	err = h.EachStream(func(s *format.CheckpointStream) error {
+		if got := uint64(len(x.streams[s.Stream].pos)); got != s.Version {
+			return fmt.Errorf("%w: stream %d has %d events, its record says version %d", format.ErrCheckpoint, s.Stream, got, s.Version)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	l.complete(id, h, base)

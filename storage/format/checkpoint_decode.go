@@ -252,23 +252,6 @@ func (h *CheckpointHead) checkCorrs() error {
 	return nil
 }
 
-// MatchStreamCounts checks the events counted per stream (counts[stream],
-// for every entry) against the stream records, and zeroes them.
-func (h *CheckpointHead) MatchStreamCounts(counts []uint32) error {
-	var err error
-	_ = h.EachStream(func(s *CheckpointStream) error {
-		n := uint32(0)
-		if int(s.Stream) < len(counts) {
-			n, counts[s.Stream] = counts[s.Stream], 0
-		}
-		if n != s.Events && err == nil {
-			err = badCheckpoint("stream %d has %d entries, its record says %d", s.Stream, n, s.Events)
-		}
-		return nil
-	})
-	return err
-}
-
 // EntryChecker checks a checkpoint's entries as they are read, in order.
 type EntryChecker struct {
 	h       *CheckpointHead
