@@ -1,8 +1,6 @@
 package format
 
 import (
-	"fmt"
-
 	"github.com/batpak-go/batpak/messages"
 )
 
@@ -125,37 +123,14 @@ func BodyType(body []byte) (int, error) {
 // DecodeEvent decodes an event body. The payload is copied only when
 // withPayload is true; otherwise e.Payload is nil.
 func DecodeEvent(body []byte, e *messages.Event, withPayload bool) error {
-	r := reader{b: body}
-	if n := r.arrayLen(); r.err == nil && n != EventFields {
-		return fmt.Errorf("event body has %d fields, want %d: %w", n, EventFields, ErrMalformed)
+	var v EventView
+	if err := decodeEventView(body, e, &v); err != nil {
+		return err
 	}
-	if t := r.uint(); r.err == nil && t != TypeEvent {
-		return fmt.Errorf("body type %d is not an event: %w", t, ErrMalformed)
-	}
-	e.Sequence = r.uint()
-	r.fixed(e.ID[:])
-	e.Coordinate.Entity = r.str()
-	e.Coordinate.Scope = r.str()
-	kind := r.uint()
-	e.Kind = messages.EventKind(kind)
-	e.Version = r.uint()
-	e.WallMS = r.int()
-	e.TimestampUS = r.int()
-	e.CorrelationID = r.corr(e.ID)
-	e.CausationID = r.optID()
-	e.BatchID = r.optID()
-	r.fixed(e.PrevHash[:])
-	payload := r.bin()
-	r.fixed(e.Hash[:])
-	if r.err != nil {
-		return r.err
-	}
-	if r.off != len(body) || kind > 0xFFFF {
-		return ErrMalformed
-	}
+	e.Coordinate.Entity, e.Coordinate.Scope = string(v.Entity), string(v.Scope)
 	e.Payload = nil
 	if withPayload {
-		e.Payload = append(make([]byte, 0, len(payload)), payload...)
+		e.Payload = append(make([]byte, 0, len(v.Payload)), v.Payload...)
 	}
 	return nil
 }

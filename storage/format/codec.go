@@ -207,6 +207,11 @@ func (r *reader) bin() []byte {
 		r.fail()
 		return nil
 	}
+	return r.take(n)
+}
+
+// take returns the next n bytes (no copy), or fails.
+func (r *reader) take(n uint64) []byte {
 	if n > uint64(len(r.b)) {
 		r.fail()
 		return nil
@@ -229,7 +234,10 @@ func (r *reader) optID() (id [16]byte) {
 	return id
 }
 
-func (r *reader) str() string {
+func (r *reader) str() string { return string(r.strBytes()) }
+
+// strBytes reads a msgpack str and returns its bytes (no copy).
+func (r *reader) strBytes() []byte {
 	c := r.byte1()
 	var n uint64
 	switch {
@@ -243,13 +251,9 @@ func (r *reader) str() string {
 		n = r.beUint(4)
 	default:
 		r.fail()
-		return ""
+		return nil
 	}
-	if n > uint64(len(r.b)) {
-		r.fail()
-		return ""
-	}
-	return string(r.next(int(n)))
+	return r.take(n)
 }
 
 // corr reads a correlation id written by appendCorr: nil means id itself.

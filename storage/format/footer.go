@@ -137,22 +137,12 @@ func (f *FooterBuilder) Fits() bool {
 }
 
 // AppendSeal appends the footer frame and the trailer for a segment whose
-// data ends at dataEnd (where the footer frame begins).
+// data ends at dataEnd (where the footer frame begins): SealParts in one
+// buffer.
 func (f *FooterBuilder) AppendSeal(b []byte, segID uint64, dataEnd int64) []byte {
-	b, start := BeginFrame(b)
-	b = AppendArrayLen(b, 5)
-	b = AppendUint(b, TypeFooter)
-	b = AppendUint(b, segID)
-	b = AppendUint(b, uint64(dataEnd))
-	b = AppendArrayLen(b, len(f.strs))
-	for _, s := range f.strs {
-		b = AppendStr(b, s)
-	}
-	b = AppendArrayLen(b, f.count)
-	b = append(b, f.recs...)
-	FinishFrame(b, start)
-	b = binary.LittleEndian.AppendUint64(b, uint64(dataEnd))
-	return append(b, TrailerMagic[:]...)
+	b, recs, trailer := f.SealParts(b, segID, dataEnd)
+	b = append(b, recs...)
+	return append(b, trailer[:]...)
 }
 
 // FooterReader reads sealed segments' footers one after the other,

@@ -61,30 +61,6 @@ func decodeEventView(body []byte, e *messages.Event, v *EventView) error {
 	return nil
 }
 
-// strBytes reads a msgpack str and returns its bytes (no copy).
-func (r *reader) strBytes() []byte {
-	c := r.byte1()
-	var n uint64
-	switch {
-	case c&0xe0 == 0xa0:
-		n = uint64(c & 0x1f)
-	case c == 0xd9:
-		n = r.beUint(1)
-	case c == 0xda:
-		n = r.beUint(2)
-	case c == 0xdb:
-		n = r.beUint(4)
-	default:
-		r.fail()
-		return nil
-	}
-	if n > uint64(len(r.b)) {
-		r.fail()
-		return nil
-	}
-	return r.next(int(n))
-}
-
 // decodeEventFast decodes an event body written the way AppendEventFrame
 // writes it (a fixarray, a fixint type, bin8 ids and hashes), with plain
 // bounds checks and no sticky error, and reports whether it could: any
