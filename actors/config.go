@@ -22,8 +22,10 @@ type Config struct {
 	Storage storage.Options
 	// Policy is the writer's restart policy. Default supervision.Once().
 	Policy supervision.RestartPolicy
-	// Name is the supervisor actor's name; the writer is Name+"/writer".
-	// Default "batpak".
+	// Name is the supervisor actor's name; the writer is Name+"/writer"
+	// and the reader Name+"/reader". Default "batpak". Two stores in one
+	// actor system need two names: Spawn fails with ErrNameTaken when a
+	// name is in use.
 	Name string
 	// MaxGroupEvents closes a commit group at this many events. Default 1024.
 	MaxGroupEvents int

@@ -801,7 +801,7 @@ func TestSpawnFailsWhenTheReaderNameIsTaken(t *testing.T) {
 	require.NoError(t, err)
 	dir := t.TempDir()
 	_, err = Spawn(sys, Config{Dir: dir, Name: "taken"})
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrNameTaken)
 	s, err := Spawn(sys, Config{Dir: dir, Name: "free"})
 	require.NoError(t, err, "the failed Spawn released the directory")
 	require.NoError(t, s.Close(ctx(t)))

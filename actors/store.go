@@ -37,7 +37,7 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	writer := make(chan *actor.PID, 1)
 	sup, err := sys.Root.SpawnNamed(supervisorProps(sh, writer), cfg.Name)
 	if err != nil {
-		return nil, fmt.Errorf("batpak: spawn %s: %w", cfg.Name, err)
+		return nil, spawnError(cfg.Name, err)
 	}
 	if err := <-sh.opened; err != nil {
 		sys.Root.Stop(sup)
@@ -46,7 +46,7 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	s := &Store{sys: sys, sh: sh, supervisor: sup, writer: <-writer}
 	if s.reader, err = sys.Root.SpawnNamed(readerProps(s), cfg.Name+"/"+readerName); err != nil {
 		_ = s.Close(context.Background())
-		return nil, fmt.Errorf("batpak: spawn %s/%s: %w", cfg.Name, readerName, err)
+		return nil, spawnError(cfg.Name+"/"+readerName, err)
 	}
 	return s, nil
 }
