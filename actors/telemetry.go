@@ -61,7 +61,19 @@ func newTelemetry(cfg Config) *telemetry {
 	t.gaps, _ = m.Int64Counter("batpak.subscriber.gaps", metric.WithDescription("subscriber queue overflows signalled as gaps"))
 	t.overloaded, _ = m.Int64Counter("batpak.writer.overloaded",
 		metric.WithDescription("appends refused with ErrOverloaded by the writer's admission bound (batpak.answered=false: no sender to answer, dropped)"))
+	t.reportZeros()
 	return t
+}
+
+// reportZeros adds 0 to every counter, so that each is exported from the
+// start (a dashboard shows 0 restarts, not "no data", until the first).
+func (t *telemetry) reportZeros() {
+	bg := context.Background()
+	for _, c := range []metric.Int64Counter{t.appends, t.restarts, t.gaps} {
+		c.Add(bg, 0)
+	}
+	t.overloaded.Add(bg, 0, answeredYes)
+	t.overloaded.Add(bg, 0, answeredNo)
 }
 
 // Attributes of batpak.writer.overloaded, made once.
