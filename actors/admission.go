@@ -149,9 +149,9 @@ func (a *admission) refuse(sender *actor.PID, batch bool, err *messages.Error) {
 	a.depth.refused.Add(1)
 	if sender == nil {
 		a.depth.dropped.Add(1)
-		a.sh.tel.overloaded.Add(context.Background(), 1, answeredNo)
+		a.sh.tel.overloaded.Add(context.Background(), 1, a.sh.tel.answeredNo)
 		return
 	}
-	a.sh.tel.overloaded.Add(context.Background(), 1, answeredYes)
+	a.sh.tel.overloaded.Add(context.Background(), 1, a.sh.tel.answeredYes)
 	a.sh.sys.Root.Send(sender, failure(batch, err))
 }

@@ -46,7 +46,7 @@ func (s *Store) Subscribe(props *actor.Props, filter storage.Filter, capacity in
 	}
 	props = props.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, func() {
 		s.sh.gaps.Add(1)
-		s.sh.tel.gaps.Add(context.Background(), 1)
+		s.sh.tel.gaps.Add(context.Background(), 1, s.sh.tel.store)
 	})))
 	pid := s.sys.Root.Spawn(props)
 	res, err := s.sys.Root.RequestFuture(s.sh.fanout, &subscribe{pid: pid, filter: filter}, s.sh.cfg.RequestTimeout).Result()

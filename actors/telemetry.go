@@ -39,12 +39,22 @@ type telemetry struct {
 	gaps       metric.Int64Counter
 	overloaded metric.Int64Counter // appends refused by the writer's admission
 	propagator propagation.TextMapPropagator
+	// store is the batpak.store attribute (Config.Name) every measurement
+	// carries, so that two stores in one process are told apart;
+	// answeredYes and answeredNo add batpak.answered for overloaded.
+	store, answeredYes, answeredNo metric.MeasurementOption
 }
+
+// storeAttr is the attribute that names the store in every metric.
+func storeAttr(name string) attribute.KeyValue { return attribute.String("batpak.store", name) }
 
 func newTelemetry(cfg Config) *telemetry {
 	m := cfg.MeterProvider.Meter(instrumentation)
 	t := &telemetry{tracer: cfg.TracerProvider.Tracer(instrumentation), propagator: propagation.TraceContext{},
-		provider: cfg.TracerProvider}
+		provider:    cfg.TracerProvider,
+		store:       metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name))),
+		answeredYes: metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name), attribute.Bool("batpak.answered", true))),
+		answeredNo:  metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name), attribute.Bool("batpak.answered", false)))}
 	switch {
 	case isNoopProvider(cfg.TracerProvider):
 	case isUnsetGlobal(cfg.TracerProvider):
@@ -70,33 +80,28 @@ func newTelemetry(cfg Config) *telemetry {
 func (t *telemetry) reportZeros() {
 	bg := context.Background()
 	for _, c := range []metric.Int64Counter{t.appends, t.restarts, t.gaps} {
-		c.Add(bg, 0)
+		c.Add(bg, 0, t.store)
 	}
-	t.overloaded.Add(bg, 0, answeredYes)
-	t.overloaded.Add(bg, 0, answeredNo)
+	t.overloaded.Add(bg, 0, t.answeredYes)
+	t.overloaded.Add(bg, 0, t.answeredNo)
 }
-
-// Attributes of batpak.writer.overloaded, made once.
-var (
-	answeredYes = metric.WithAttributeSet(attribute.NewSet(attribute.Bool("batpak.answered", true)))
-	answeredNo  = metric.WithAttributeSet(attribute.NewSet(attribute.Bool("batpak.answered", false)))
-)
 
 // observeQueue reports the depth of the writer's queue (the appends its
 // admission let in that the writer has not taken yet) as two gauges:
 // batpak.writer.queue.events and batpak.writer.queue.bytes (payload bytes).
 func observeQueue(cfg Config, d *queueDepth) {
 	m := cfg.MeterProvider.Meter(instrumentation)
+	store := metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name)))
 	_, _ = m.Int64ObservableGauge("batpak.writer.queue.events",
 		metric.WithDescription("append events queued for the writer (bound: Config.MaxQueuedEvents)"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(d.events.Load())
+			o.Observe(d.events.Load(), store)
 			return nil
 		}))
 	_, _ = m.Int64ObservableGauge("batpak.writer.queue.bytes", metric.WithUnit("By"),
 		metric.WithDescription("append payload bytes queued for the writer (bound: Config.MaxQueuedBytes)"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(d.bytes.Load())
+			o.Observe(d.bytes.Load(), store)
 			return nil
 		}))
 }

@@ -139,7 +139,7 @@ func (w *writer) start() {
 		f.Span.SetAttributes(attribute.Int64("batpak.segment.new", int64(e.WriterStats().ActiveSegment)),
 			attribute.StringSlice("batpak.cut", e.Stats().Recovery.CutUnacknowledged))
 		f.Span.End()
-		w.tel.restarts.Add(context.Background(), 1)
+		w.tel.restarts.Add(context.Background(), 1, w.tel.store)
 	}
 	w.sh.reportOpen(nil)
 }
