@@ -161,7 +161,7 @@ func (w *writer) land(ctx actor.Context) {
 	bg := context.Background()
 	w.tel.appends.Add(bg, int64(n), w.tel.store)
 	w.tel.groupSize.Record(bg, int64(n), w.tel.store)
-	w.tel.fsyncMS.Record(bg, float64(f.synced)/float64(time.Millisecond), w.tel.store)
+	w.tel.fsync.Record(bg, f.synced.Seconds(), w.tel.store)
 	if f.span.IsRecording() {
 		f.span.SetAttributes(attribute.Int("batpak.group.requests", len(f.g.waiters)),
 			attribute.Int("batpak.group.events", n), attribute.Int("batpak.group.bytes", f.g.bytes),

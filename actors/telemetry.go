@@ -34,7 +34,7 @@ type telemetry struct {
 	global     bool
 	appends    metric.Int64Counter
 	groupSize  metric.Int64Histogram
-	fsyncMS    metric.Float64Histogram
+	fsync      metric.Float64Histogram // seconds
 	restarts   metric.Int64Counter
 	gaps       metric.Int64Counter
 	overloaded metric.Int64Counter // appends refused by the writer's admission
@@ -44,6 +44,12 @@ type telemetry struct {
 	// answeredYes and answeredNo add batpak.answered for overloaded.
 	store, answeredYes, answeredNo metric.MeasurementOption
 }
+
+// FsyncBuckets are the bucket boundaries, in seconds, of the
+// batpak.commit.fsync histogram: 20 µs to 1 s, about three per decade, so
+// that a fast disk's fsyncs (tens of µs) and a slow one's (tens of ms) both
+// spread over several buckets.
+var FsyncBuckets = []float64{20e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 20e-3, 50e-3, 100e-3, 200e-3, 500e-3, 1}
 
 // storeAttr is the attribute that names the store in every metric.
 func storeAttr(name string) attribute.KeyValue { return attribute.String("batpak.store", name) }
@@ -66,7 +72,8 @@ func newTelemetry(cfg Config) *telemetry {
 	// the API returns then keep the store working.
 	t.appends, _ = m.Int64Counter("batpak.appends", metric.WithDescription("events appended (committed)"))
 	t.groupSize, _ = m.Int64Histogram("batpak.commit.group_size", metric.WithDescription("events per commit group"))
-	t.fsyncMS, _ = m.Float64Histogram("batpak.commit.fsync", metric.WithUnit("ms"), metric.WithDescription("fsync latency per commit group"))
+	t.fsync, _ = m.Float64Histogram("batpak.commit.fsync", metric.WithUnit("s"),
+		metric.WithDescription("fsync latency per commit group"), metric.WithExplicitBucketBoundaries(FsyncBuckets...))
 	t.restarts, _ = m.Int64Counter("batpak.writer.restarts", metric.WithDescription("writer restarts"))
 	t.gaps, _ = m.Int64Counter("batpak.subscriber.gaps", metric.WithDescription("subscriber queue overflows signalled as gaps"))
 	t.overloaded, _ = m.Int64Counter("batpak.writer.overloaded",

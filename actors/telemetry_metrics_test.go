@@ -67,3 +67,32 @@ func TestMetricsNameTheStore(t *testing.T) {
 	}
 	require.Equal(t, map[string]int64{"orders": 3, "stock": 5}, got)
 }
+
+// batpak.commit.fsync is in seconds, with buckets from 20 µs to 1 s.
+func TestFsyncHistogramInSeconds(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	f := spawn(t, Config{MeterProvider: meterWith(reader)})
+	for range 3 {
+		_, err := f.store.Append(ctx(t), &messages.Append{Coordinate: coord("fsync"), Kind: kind})
+		require.NoError(t, err)
+	}
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(context.Background(), &rm))
+	found := false
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != "batpak.commit.fsync" {
+				continue
+			}
+			found = true
+			require.Equal(t, "s", m.Unit)
+			for _, p := range m.Data.(metricdata.Histogram[float64]).DataPoints {
+				require.Equal(t, FsyncBuckets, p.Bounds)
+				require.Equal(t, uint64(3), p.Count)
+				max, _ := p.Max.Value()
+				require.Less(t, max, 60.0, "seconds")
+			}
+		}
+	}
+	require.True(t, found)
+}
