@@ -29,7 +29,7 @@ func Example() {
 
 	order := messages.Coordinate{Entity: "order/42", Scope: "shop"}
 	placed, reserved := messages.MustKind(1, 1), messages.MustKind(1, 2)
-	key := messages.NewID()
+	key := messages.KeyOf("checkout", "order/42") // the same parts give the same key on a retry
 	place := &messages.Append{
 		Coordinate:     order,
 		Kind:           placed,

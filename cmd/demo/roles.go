@@ -72,8 +72,7 @@ func (k *desk) next(ctx actor.Context) {
 		return
 	}
 	entity := fmt.Sprintf("order/%d-%02d", k.id, k.i)
-	var key messages.ID
-	copy(key[:], entity)
+	key := messages.KeyOf("demo order", entity)
 	k.current = &messages.Append{
 		Coordinate: messages.Coordinate{Entity: entity, Scope: "shop"}, Kind: orderPlaced,
 		Payload: []byte(fmt.Sprintf(`{"desk":%d,"items":%d}`, k.id, 1+k.i%4)), Expected: messages.NoStream(),
