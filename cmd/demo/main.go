@@ -28,7 +28,7 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer, dir string, orders int) error {
-	if err := os.RemoveAll(dir); err != nil {
+	if err := clearStore(dir); err != nil {
 		return err
 	}
 	tel, err := newTelemetry(ctx, w)
