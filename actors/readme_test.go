@@ -10,7 +10,7 @@ import (
 
 // exampleRef is the example file a README paragraph names for the Go block
 // that follows it.
-var exampleRef = regexp.MustCompile(`\(([a-z/]+/example_test\.go)\)`)
+var exampleRef = regexp.MustCompile(`\(([a-z/]+/example[a-z_]*_test\.go)\)`)
 
 // codeOf returns the code of a Go line without indentation and without a
 // trailing comment ("" for a blank or comment-only line). A "//" inside a

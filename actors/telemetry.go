@@ -10,7 +10,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 )
@@ -38,7 +37,6 @@ type telemetry struct {
 	restarts   metric.Int64Counter
 	gaps       metric.Int64Counter
 	overloaded metric.Int64Counter // appends refused by the writer's admission
-	propagator propagation.TextMapPropagator
 	// store is the batpak.store attribute (Config.Name) every measurement
 	// carries, so that two stores in one process are told apart;
 	// answeredYes and answeredNo add batpak.answered for overloaded.
@@ -56,7 +54,7 @@ func storeAttr(name string) attribute.KeyValue { return attribute.String("batpak
 
 func newTelemetry(cfg Config) *telemetry {
 	m := cfg.MeterProvider.Meter(instrumentation)
-	t := &telemetry{tracer: cfg.TracerProvider.Tracer(instrumentation), propagator: propagation.TraceContext{},
+	t := &telemetry{tracer: cfg.TracerProvider.Tracer(instrumentation),
 		provider:    cfg.TracerProvider,
 		store:       metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name))),
 		answeredYes: metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name), attribute.Bool("batpak.answered", true))),
@@ -177,10 +175,10 @@ func (t *telemetry) parent(ctx actor.Context, carrier messages.TraceCarrier) (co
 	var p context.Context
 	switch {
 	case len(carrier) > 0:
-		p = t.propagator.Extract(bg, carrier)
+		p = extract(carrier)
 	default:
 		if h := ctx.MessageHeader(); h != nil && h.Length() > 0 {
-			p = t.propagator.Extract(bg, headerCarrier{h})
+			p = extract(headerCarrier{h})
 		} else {
 			return bg, false
 		}
@@ -193,7 +191,5 @@ func (t *telemetry) inject(ctx context.Context) messages.TraceCarrier {
 	if !trace.SpanContextFromContext(ctx).IsValid() {
 		return nil
 	}
-	c := messages.TraceCarrier{}
-	t.propagator.Inject(ctx, c)
-	return c
+	return Trace(ctx)
 }
