@@ -169,6 +169,10 @@ func (w *writer) land(ctx actor.Context) {
 	}
 	f.span.End()
 	for _, wt := range f.g.waiters {
+		if !wt.batch && wt.span.IsRecording() { // the receipt is final only now
+			wt.span.SetAttributes(attribute.Int64("batpak.sequence", int64(wt.receipt.Sequence)),
+				attribute.Bool("batpak.replayed", wt.receipt.Replayed))
+		}
 		wt.span.End()
 		if wt.batch {
 			w.reply(ctx, wt.to, &messages.AppendBatchReply{Receipts: wt.batchRs})
@@ -226,6 +230,7 @@ type failedGroup struct {
 // answerGroup ends the spans of a group's callers with an error status and
 // answers each of them with err.
 func (w *writer) answerGroup(ctx actor.Context, g group, err *messages.Error) {
+	w.sh.noteCrashed(g)
 	for _, wt := range g.waiters {
 		wt.span.SetStatus(codes.Error, err.Error())
 		wt.span.End()

@@ -106,10 +106,7 @@ func (w *writer) decide(ctx actor.Context, r request) {
 	if r.batch() {
 		wt.batch, wt.batchRs = true, receipts
 	} else {
-		wt.receipt = receipt
-		if r.span.IsRecording() {
-			r.span.SetAttributes(attribute.Int64("batpak.sequence", int64(wt.receipt.Sequence)), attribute.Bool("batpak.replayed", wt.receipt.Replayed))
-		}
+		wt.receipt = receipt // its span gets the sequence when the group lands (a crash may cut it)
 	}
 	w.join(ctx, wt, bytes)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/internal/faults"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
@@ -37,6 +38,7 @@ type shared struct {
 
 	mu        sync.Mutex
 	restart   *supervision.Failure // handed from the strategy to the next instance
+	crashed   []trace.Link         // spans of the requests the last crash answered, for its span
 	cut       *storage.Position    // where the crashed instance's acknowledged log ends
 	lastSeg   uint64               // active segment of the crashed instance
 	restarts  int
@@ -101,4 +103,26 @@ func (s *shared) endForGood(reason *messages.Error) {
 
 func (s *shared) reportOpen(err error) {
 	s.openOnce.Do(func() { s.opened <- err })
+}
+
+// noteCrashed remembers the spans of a group's requests that a crash
+// answered, so that the failure's span (batpak.writer.restart or
+// .stopped) links to them.
+func (s *shared) noteCrashed(g group) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, wt := range g.waiters {
+		if sc := wt.span.SpanContext(); sc.IsValid() {
+			s.crashed = append(s.crashed, trace.Link{SpanContext: sc})
+		}
+	}
+}
+
+// takeCrashed returns the links noteCrashed gathered and forgets them.
+func (s *shared) takeCrashed() []trace.Link {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	links := s.crashed
+	s.crashed = nil
+	return links
 }

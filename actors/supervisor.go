@@ -28,6 +28,7 @@ func supervisorProps(sh *shared, writer chan<- *actor.PID) *actor.Props {
 	strategy := sh.cfg.Policy.Strategy(supervision.Hooks{
 		TracerProvider: sh.cfg.TracerProvider,
 		KeepStopped:    true,
+		Links:          func(supervision.Failure) []trace.Link { return sh.takeCrashed() },
 		OnRestart: func(f supervision.Failure) {
 			// The restart counts once its span has ended (the next instance
 			// adds the segment ids and ends it), so whoever reads Restarts

@@ -23,6 +23,9 @@ const (
 type Hooks struct {
 	// TracerProvider makes the restart spans. Default: otel's global one.
 	TracerProvider trace.TracerProvider
+	// Links runs before a failure's span starts: the span links to the
+	// span contexts it returns (the requests the failure cut short, say).
+	Links func(Failure) []trace.Link
 	// OnRestart runs on the supervisor's goroutine before the child is
 	// restarted. The event's Span is open: the hook may add attributes
 	// (the old and new segment ids) and must end it, now or later, and
@@ -116,14 +119,22 @@ func (s *strategy) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, chi
 	if !ok {
 		name = SpanStopped
 	}
-	f.Context, f.Span = s.tracer.Start(context.Background(), name, trace.WithAttributes(
+	var links []trace.Link
+	if s.hooks.Links != nil {
+		links = s.hooks.Links(f)
+	}
+	f.Context, f.Span = s.tracer.Start(context.Background(), name, trace.WithLinks(links...), trace.WithAttributes(
 		attribute.String("batpak.policy", s.policy.String()),
 		attribute.Int("batpak.restart", f.Restart),
 		attribute.Int("batpak.failures_in_window", n),
 		attribute.String("batpak.panic", f.Reason),
 		attribute.String("batpak.child", child.Id),
 	))
+	// The failure is an error on either span: its status says so, and the
+	// panic is recorded as an exception event.
+	f.Span.RecordError(panicError{f.Reason})
 	if ok {
+		f.Span.SetStatus(codes.Error, "the child panicked and is restarted: "+f.Reason)
 		if s.hooks.OnRestart != nil {
 			s.hooks.OnRestart(f)
 		} else {
@@ -148,6 +159,11 @@ func (s *strategy) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, chi
 	}
 	sup.StopChildren(child)
 }
+
+// panicError is a recovered panic as an error, for the exception event.
+type panicError struct{ reason string }
+
+func (e panicError) Error() string { return "panic: " + e.reason }
 
 // prune drops failures too old to count again, so the list stays short.
 func (s *strategy) prune(ts []time.Time, now time.Time) []time.Time {

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type boom struct{}
@@ -120,7 +121,38 @@ func TestOnceRestartsOnceThenStops(t *testing.T) {
 	require.Equal(t, int64(1), attr(spans[0], "batpak.restart").AsInt64())
 	require.Contains(t, attr(spans[0], "batpak.panic").AsString(), "injected")
 	require.Equal(t, codes.Error, spans[1].Status().Code)
-	require.Equal(t, codes.Unset, spans[0].Status().Code)
+	require.Equal(t, codes.Error, spans[0].Status().Code, "a restart is a failure too")
+}
+
+// Both spans record the panic as an exception event and link to the span
+// contexts the Links hook gives.
+func TestFailureSpansRecordThePanicAndLink(t *testing.T) {
+	linked := trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled}
+	r := newRig(t, Once(), Hooks{Links: func(Failure) []trace.Link {
+		return []trace.Link{{SpanContext: trace.NewSpanContext(linked)}}
+	}})
+	r.crash()
+	r.waitStart(t)
+	r.crash()
+	r.waitStop(t)
+	spans := r.recorder.Ended()
+	require.Len(t, spans, 2)
+	for _, sp := range spans {
+		require.Len(t, sp.Links(), 1, sp.Name())
+		require.Equal(t, trace.SpanID{2}, sp.Links()[0].SpanContext.SpanID())
+		var exception bool
+		for _, ev := range sp.Events() {
+			if ev.Name == "exception" {
+				exception = true
+				for _, kv := range ev.Attributes {
+					if kv.Key == "exception.message" {
+						require.Contains(t, kv.Value.AsString(), "injected")
+					}
+				}
+			}
+		}
+		require.True(t, exception, "%s records the panic", sp.Name())
+	}
 }
 
 func TestBoundedStopsWhenTheWindowIsFull(t *testing.T) {
