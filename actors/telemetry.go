@@ -41,6 +41,9 @@ type telemetry struct {
 	// carries, so that two stores in one process are told apart;
 	// answeredYes and answeredNo add batpak.answered for overloaded.
 	store, answeredYes, answeredNo metric.MeasurementOption
+	// appendAttrs are batpak.append's messaging attributes (OpenTelemetry's
+	// messaging conventions: the writer processes a message it received).
+	appendAttrs trace.SpanStartEventOption
 }
 
 // FsyncBuckets are the bucket boundaries, in seconds, of the
@@ -58,7 +61,10 @@ func newTelemetry(cfg Config) *telemetry {
 		provider:    cfg.TracerProvider,
 		store:       metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name))),
 		answeredYes: metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name), attribute.Bool("batpak.answered", true))),
-		answeredNo:  metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name), attribute.Bool("batpak.answered", false)))}
+		answeredNo:  metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name), attribute.Bool("batpak.answered", false))),
+		appendAttrs: trace.WithAttributes(attribute.String("messaging.system", "protoactor"),
+			attribute.String("messaging.operation.type", "process"),
+			attribute.String("messaging.destination.name", cfg.Name+"/"+writerName), storeAttr(cfg.Name))}
 	switch {
 	case isNoopProvider(cfg.TracerProvider):
 	case isUnsetGlobal(cfg.TracerProvider):
@@ -163,7 +169,7 @@ func (t *telemetry) startAppend(ctx actor.Context, carrier messages.TraceCarrier
 	if !traced && !t.tracing() {
 		return noSpan
 	}
-	_, span := t.tracer.Start(parent, SpanAppend)
+	_, span := t.tracer.Start(parent, SpanAppend, trace.WithSpanKind(trace.SpanKindConsumer), t.appendAttrs)
 	return span
 }
 

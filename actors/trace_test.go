@@ -7,6 +7,7 @@ import (
 	"github.com/batpak-go/batpak/messages"
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A request that carries actors.Trace(ctx) makes the writer's spans
@@ -37,4 +38,32 @@ func TestTraceHelperParentsTheWritersSpans(t *testing.T) {
 		require.Equal(t, span.SpanContext().TraceID(), a.Parent().TraceID())
 		require.Equal(t, span.SpanContext().SpanID(), a.Parent().SpanID())
 	}
+}
+
+// batpak.append is a CONSUMER span with OpenTelemetry's messaging
+// attributes (the writer processes a message it received) and the store's
+// name; batpak.commit stays INTERNAL.
+func TestSpanKindsAndMessagingAttributes(t *testing.T) {
+	f := spawn(t, Config{Name: "kinds"})
+	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(f.recorder)).Tracer("test")
+	caller, span := tracer.Start(context.Background(), "caller")
+	_, err := f.store.Append(caller, &messages.Append{Coordinate: coord("kinds"), Kind: kind})
+	require.NoError(t, err)
+	span.End()
+	appends := spansNamed(f.recorder, SpanAppend)
+	require.Len(t, appends, 1)
+	a := appends[0]
+	require.Equal(t, trace.SpanKindConsumer, a.SpanKind())
+	want := map[string]string{"messaging.system": "protoactor", "messaging.operation.type": "process",
+		"messaging.destination.name": "kinds/writer", "batpak.store": "kinds"}
+	for _, kv := range a.Attributes() {
+		if v, ok := want[string(kv.Key)]; ok {
+			require.Equal(t, v, kv.Value.AsString(), string(kv.Key))
+			delete(want, string(kv.Key))
+		}
+	}
+	require.Empty(t, want, "attributes missing")
+	commits := spansNamed(f.recorder, SpanCommit)
+	require.Len(t, commits, 1)
+	require.Equal(t, trace.SpanKindInternal, commits[0].SpanKind())
 }
