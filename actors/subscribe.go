@@ -40,15 +40,27 @@ const DefaultSubscriberCapacity = 1024
 //		return &mine{cursor: cur}
 //	}), filter, 0)
 //	// in mine.Receive: cur.Handle(ctx.Message(), mine.apply)
+//
+// The subscriber is spawned at the actor system's root; SubscribeFrom
+// spawns it from the caller's own context (a child of the caller). props
+// itself is never changed: the bounded mailbox goes on a copy.
 func (s *Store) Subscribe(props *actor.Props, filter storage.Filter, capacity int) (*actor.PID, uint64, error) {
+	return s.SubscribeFrom(s.sys.Root, props, filter, capacity)
+}
+
+// SubscribeFrom is Subscribe with the subscriber spawned by spawner: from
+// an actor's Receive, pass its actor.Context, and the subscriber is that
+// actor's child, in its supervision tree.
+func (s *Store) SubscribeFrom(spawner actor.SpawnerContext, props *actor.Props, filter storage.Filter, capacity int) (*actor.PID, uint64, error) {
 	if capacity <= 0 {
 		capacity = DefaultSubscriberCapacity
 	}
-	props = props.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, func() {
+	own := *props // Configure changes the Props it is called on: never the caller's
+	capped := own.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, func() {
 		s.sh.gaps.Add(1)
 		s.sh.tel.gaps.Add(context.Background(), 1, s.sh.tel.store)
 	})))
-	pid := s.sys.Root.Spawn(props)
+	pid := spawner.Spawn(capped)
 	res, err := s.sys.Root.RequestFuture(s.sh.fanout, &subscribe{pid: pid, filter: filter}, s.sh.cfg.RequestTimeout).Result()
 	if err != nil {
 		s.sys.Root.Stop(pid)
