@@ -51,6 +51,9 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// System returns the actor system the store was spawned in.
+func (s *Store) System() *actor.ActorSystem { return s.sys }
+
 // Writer returns the writer's PID, for actors that send it requests. It
 // stays the same across restarts.
 func (s *Store) Writer() *actor.PID { return s.writer }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/actors"
-	"github.com/batpak-go/batpak/internal/faults"
+	"github.com/batpak-go/batpak/actors/actorstest"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
 	"github.com/batpak-go/batpak/supervision"
@@ -111,7 +111,7 @@ func (d *demo) play(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("the sagas did not get halfway")
 	}
 	fmt.Fprintln(w, "halfway: injecting a writer panic")
-	d.sys.Root.Send(d.store.Writer(), &faults.Panic{Reason: "demo: injected writer panic"})
+	actorstest.CrashWriter(d.store, "demo: injected writer panic") // what a test of yours can do too
 	got := 0
 	var mailer tally
 	for got < 2 {
