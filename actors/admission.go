@@ -47,7 +47,7 @@ func newAdmission(sh *shared) *admission {
 		"batpak writer: overloaded: %d events queued (Config.MaxQueuedEvents); back off and retry", cfg.MaxQueuedEvents)}
 	a.fullBytes = &messages.Error{Code: messages.CodeOverloaded, Message: fmt.Sprintf(
 		"batpak writer: overloaded: %d payload bytes queued (Config.MaxQueuedBytes); back off and retry", cfg.MaxQueuedBytes)}
-	observeQueue(cfg, a.depth)
+	sh.tel.observeQueue(cfg, a.depth)
 	return a
 }
 

@@ -90,7 +90,7 @@ func (s *Store) Append(ctx context.Context, a *messages.Append) (messages.Receip
 	if a == nil {
 		return messages.Receipt{}, nilRequest
 	}
-	if c := s.sh.tel.inject(ctx); c != nil && len(a.Trace) == 0 {
+	if c := Trace(ctx); c != nil && len(a.Trace) == 0 {
 		cp := *a // the caller's message is not ours to change
 		cp.Trace = c
 		a = &cp
@@ -116,7 +116,7 @@ func (s *Store) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]mes
 	if b == nil {
 		return nil, nilRequest
 	}
-	if c := s.sh.tel.inject(ctx); c != nil && len(b.Trace) == 0 {
+	if c := Trace(ctx); c != nil && len(b.Trace) == 0 {
 		cp := *b
 		cp.Trace = c
 		b = &cp

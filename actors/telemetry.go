@@ -100,9 +100,9 @@ func (t *telemetry) reportZeros() {
 // observeQueue reports the depth of the writer's queue (the appends its
 // admission let in that the writer has not taken yet) as two gauges:
 // batpak.writer.queue.events and batpak.writer.queue.bytes (payload bytes).
-func observeQueue(cfg Config, d *queueDepth) {
+func (t *telemetry) observeQueue(cfg Config, d *queueDepth) {
 	m := cfg.MeterProvider.Meter(instrumentation)
-	store := metric.WithAttributeSet(attribute.NewSet(storeAttr(cfg.Name)))
+	store := t.store
 	_, _ = m.Int64ObservableGauge("batpak.writer.queue.events",
 		metric.WithDescription("append events queued for the writer (bound: Config.MaxQueuedEvents)"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
@@ -190,12 +190,4 @@ func (t *telemetry) parent(ctx actor.Context, carrier messages.TraceCarrier) (co
 		}
 	}
 	return p, trace.SpanContextFromContext(p).IsValid()
-}
-
-// inject returns a carrier holding the span context of ctx, or nil.
-func (t *telemetry) inject(ctx context.Context) messages.TraceCarrier {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
-		return nil
-	}
-	return Trace(ctx)
 }

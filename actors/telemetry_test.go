@@ -34,7 +34,7 @@ func TestAppendAndCommitSpans(t *testing.T) {
 	span.End()
 
 	// An actor's request carries its trace context in the message.
-	carrier := f.store.sh.tel.inject(parent)
+	carrier := Trace(parent)
 	res, err := f.sys.Root.RequestFuture(f.store.Writer(), &messages.Append{Coordinate: coord("e"), Kind: kind, Trace: carrier}, 5e9).Result()
 	require.NoError(t, err)
 	require.NoError(t, res.(*messages.AppendReply).Err())

@@ -92,7 +92,7 @@ func TestSpanWorkOnlyWhenTracedOrProvided(t *testing.T) {
 	defer callerSpan.End()
 
 	none := newTelemetry(Config{TracerProvider: tracenoop.NewTracerProvider()}.withDefaults())
-	carrier := none.inject(caller)
+	carrier := Trace(caller)
 	require.NotEmpty(t, carrier)
 	require.False(t, none.tracing())
 	sdk := newTelemetry(Config{TracerProvider: sdktrace.NewTracerProvider()}.withDefaults())
