@@ -17,6 +17,7 @@ type (
 	subscribe struct {
 		pid    *actor.PID
 		filter storage.Filter
+		mb     *cappedMailbox // its mailbox, for the operator's gauges
 	}
 	subscribed struct{ from uint64 }
 	// unsubscribe removes a subscriber (no answer).
@@ -94,6 +95,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 		from := f.from()
 		f.sh.subMu.Unlock()
 		f.st.subs[m.pid.String()] = subscription{pid: m.pid, filter: m.filter, from: from}
+		f.sh.ops.subs.add(m.pid, m.mb, from)
 		ctx.Send(m.pid, &messages.Subscribed{From: from})
 		ctx.Watch(m.pid)
 		ctx.Respond(&subscribed{from: from})
@@ -102,6 +104,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 	case *actor.Terminated:
 		f.remove(ctx, m.Who)
 	case *committed:
+		defer f.sh.ops.subs.fanoutAt(f.st)
 		if m.gap {
 			f.gap(ctx, m.events)
 			f.st.at = m.events[len(m.events)-1].Sequence + 1
@@ -113,6 +116,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 		for _, s := range f.st.subs {
 			ctx.Send(s.pid, &messages.SubscriptionEnded{Err: m.err})
 			ctx.Unwatch(s.pid)
+			f.sh.ops.subs.remove(s.pid)
 		}
 		f.sh.subscribers.Add(-int64(len(f.st.subs)))
 		clear(f.st.subs)
@@ -152,6 +156,7 @@ func (f *fanout) from() uint64 {
 func (f *fanout) remove(ctx actor.Context, pid *actor.PID) {
 	if _, ok := f.st.subs[pid.String()]; ok {
 		delete(f.st.subs, pid.String())
+		f.sh.ops.subs.remove(pid)
 		f.sh.subscribers.Add(-1)
 		ctx.Unwatch(pid)
 	}

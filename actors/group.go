@@ -183,6 +183,7 @@ func (w *writer) land(ctx actor.Context) {
 	if len(events) > 0 {
 		// A subscriber that came while the group was written without its
 		// payloads is told of a gap instead (it reads them from the log).
+		w.sh.ops.commits.add(events)
 		ctx.Send(w.sh.fanout, &committed{events: events, gap: !f.retained})
 	}
 	clear(f.g.waiters) // keeps no caller's PID or receipts alive

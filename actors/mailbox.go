@@ -21,12 +21,11 @@ type cappedMailbox struct {
 	queued   atomic.Int64
 	inGap    atomic.Bool
 	onGap    func() // counts the gaps signalled
+	lag      subLag // for the operator's gauges
 }
 
-func cappedMailboxProducer(capacity int, onGap func()) actor.MailboxProducer {
-	return func() actor.Mailbox {
-		return &cappedMailbox{Mailbox: actor.Unbounded()(), capacity: int64(capacity), onGap: onGap}
-	}
+func newCappedMailbox(capacity int, onGap func()) *cappedMailbox {
+	return &cappedMailbox{Mailbox: actor.Unbounded()(), capacity: int64(capacity), onGap: onGap}
 }
 
 func notificationOf(msg any) *messages.Notification {
@@ -41,6 +40,9 @@ func notificationOf(msg any) *messages.Notification {
 func (m *cappedMailbox) PostUserMessage(msg any) {
 	n := notificationOf(msg)
 	if n == nil || len(n.Events) == 0 {
+		if isGap(msg) {
+			m.lag.posted()
+		}
 		m.Mailbox.PostUserMessage(msg)
 		return
 	}
@@ -51,10 +53,12 @@ func (m *cappedMailbox) PostUserMessage(msg any) {
 	if m.queued.Load()+size > m.capacity {
 		m.inGap.Store(true)
 		m.onGap()
+		m.lag.posted()
 		m.Mailbox.PostUserMessage(&messages.Gap{FirstMissed: n.Events[0].Sequence})
 		return
 	}
 	m.queued.Add(size)
+	m.lag.posted()
 	m.Mailbox.PostUserMessage(msg)
 }
 
@@ -69,6 +73,7 @@ type countingInvoker struct {
 }
 
 func (c *countingInvoker) InvokeUserMessage(msg any) {
+	defer c.m.lag.handled(msg)
 	switch v := msg.(type) {
 	case *messages.Gap:
 		// From here on notifications queue again; what the subscriber reads

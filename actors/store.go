@@ -206,6 +206,7 @@ func (s *Store) stopActors() {
 	closed := &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
 	s.sys.Root.RequestFuture(s.sh.fanout, &ended{err: closed}, time.Second).Wait()
 	s.sys.Root.StopFuture(s.supervisor).Wait()
+	s.sh.ops.unregister()
 	s.sh.releaseEngine()
 }
 

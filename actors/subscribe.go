@@ -56,12 +56,13 @@ func (s *Store) SubscribeFrom(spawner actor.SpawnerContext, props *actor.Props, 
 		capacity = DefaultSubscriberCapacity
 	}
 	own := *props // Configure changes the Props it is called on: never the caller's
-	capped := own.Configure(actor.WithMailbox(cappedMailboxProducer(capacity, func() {
+	mb := newCappedMailbox(capacity, func() {
 		s.sh.gaps.Add(1)
 		s.sh.tel.gaps.Add(context.Background(), 1, s.sh.tel.store)
-	})))
+	})
+	capped := own.Configure(actor.WithMailbox(func() actor.Mailbox { return mb }))
 	pid := spawner.Spawn(capped)
-	res, err := s.sys.Root.RequestFuture(s.sh.fanout, &subscribe{pid: pid, filter: filter}, s.sh.cfg.RequestTimeout).Result()
+	res, err := s.sys.Root.RequestFuture(s.sh.fanout, &subscribe{pid: pid, filter: filter, mb: mb}, s.sh.cfg.RequestTimeout).Result()
 	if err != nil {
 		s.sys.Root.Stop(pid)
 		return nil, 0, fmt.Errorf("batpak: subscribe: %w", err)

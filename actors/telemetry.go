@@ -75,7 +75,7 @@ func newTelemetry(cfg Config) *telemetry {
 	// Instrument creation fails only on invalid names; the no-op fallbacks
 	// the API returns then keep the store working.
 	t.appends, _ = m.Int64Counter("batpak.appends", metric.WithDescription("events appended (committed)"))
-	t.groupSize, _ = m.Int64Histogram("batpak.commit.group_size", metric.WithDescription("events per commit group"))
+	t.groupSize, _ = m.Int64Histogram("batpak.commit.group_size", metric.WithUnit("{event}"), metric.WithDescription("events per commit group"), metric.WithExplicitBucketBoundaries(GroupSizeBuckets...))
 	t.fsync, _ = m.Float64Histogram("batpak.commit.fsync", metric.WithUnit("s"),
 		metric.WithDescription("fsync latency per commit group"), metric.WithExplicitBucketBoundaries(FsyncBuckets...))
 	t.restarts, _ = m.Int64Counter("batpak.writer.restarts", metric.WithDescription("writer restarts"))
@@ -103,7 +103,7 @@ func (t *telemetry) reportZeros() {
 func (t *telemetry) observeQueue(cfg Config, d *queueDepth) {
 	m := cfg.MeterProvider.Meter(instrumentation)
 	store := t.store
-	_, _ = m.Int64ObservableGauge("batpak.writer.queue.events",
+	_, _ = m.Int64ObservableGauge("batpak.writer.queue.events", metric.WithUnit("{event}"),
 		metric.WithDescription("append events queued for the writer (bound: Config.MaxQueuedEvents)"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(d.events.Load(), store)

@@ -115,7 +115,7 @@ func (w *writer) start() {
 	f, cut, old := w.sh.restart, w.sh.cut, w.sh.lastSeg
 	w.sh.restart, w.sh.cut = nil, nil
 	w.sh.mu.Unlock()
-	e, err := w.openEngine(cut)
+	e, err := w.timedOpen(cut, f != nil)
 	if f != nil {
 		f.Span.SetAttributes(attribute.Int64("batpak.segment.old", int64(old)))
 	}

@@ -12,6 +12,12 @@ type Stats struct {
 	Commits       uint64 // successful commits since Open
 	Fsyncs        uint64 // fsyncs since Open: segment data, footers, new segments' headers, the directory
 	Failed        bool   // a commit failed; the engine refuses writes
+	// SegmentBytes is the size of the open segment files (sealed and
+	// active, the active one with the zeros written ahead of its data, see
+	// Options.Preallocate) as the file system reports it: what the log
+	// takes on disk. Index checkpoints and the next segment's file being
+	// prepared ahead are not counted.
+	SegmentBytes int64
 	// IndexBytes estimates the memory the in-memory index allocates:
 	// entries (in whole chunks), the id and correlation tables, the
 	// sequence and correlation side tables, the streams' positions, and
@@ -39,6 +45,11 @@ func (e *Engine) Stats() Stats {
 		IndexBytes: e.idx.bytes(),
 	}
 	s.NextSequence = e.idx.nextSeq()
+	for _, f := range e.idx.segments {
+		if n, err := f.Size(); err == nil {
+			s.SegmentBytes += n
+		}
+	}
 	return s
 }
 
