@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,7 +184,7 @@ func omAppend(t *testing.T, s *actors.Store, entity string, payload []byte) mess
 
 // Every operator metric is there as soon as Spawn returns, with its unit
 // and the store's name (batpak.store); the counters and queues at 0.
-func TestOperatorMetricsFromSpawn(t *testing.T) {
+func TestMetricsFromSpawn(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	omSpawn(t, omSystem(t), reader, actors.Config{Name: "orders"})
 	got := omCollect(t, reader)
@@ -216,7 +218,7 @@ func TestOperatorMetricsFromSpawn(t *testing.T) {
 }
 
 // batpak.commit.group_size counts events with buckets 1, 2, 4 ... 1024.
-func TestGroupSizeBuckets(t *testing.T) {
+func TestMetricGroupSizeBuckets(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	s := omSpawn(t, omSystem(t), reader, actors.Config{})
 	omAppend(t, s, "g", nil)
@@ -231,7 +233,7 @@ func TestGroupSizeBuckets(t *testing.T) {
 // A subscriber held in its Receive: its queue depth and lag (events and
 // age) rise, while a subscriber whose filter matches nothing stays at 0;
 // once it catches up both are 0; once it stops its points are gone.
-func TestSubscriberQueueAndLag(t *testing.T) {
+func TestMetricSubscriberQueueAndLag(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	s := omSpawn(t, omSystem(t), reader, actors.Config{Name: "lag"})
 	held := newHeld()
@@ -297,7 +299,7 @@ func TestSubscriberQueueAndLag(t *testing.T) {
 
 // A subscriber whose queue overflowed (a gap) is behind until it has
 // handled the Gap, then at 0; its queue never holds more than its capacity.
-func TestSubscriberLagAcrossAGap(t *testing.T) {
+func TestMetricSubscriberLagAcrossAGap(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	s := omSpawn(t, omSystem(t), reader, actors.Config{})
 	held := newHeld()
@@ -329,7 +331,7 @@ func TestSubscriberLagAcrossAGap(t *testing.T) {
 
 // The segment count and their size grow as the log rotates, and match the
 // engine's Stats.
-func TestSegmentsGrowWithRotation(t *testing.T) {
+func TestMetricSegmentsGrowWithRotation(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	s := omSpawn(t, omSystem(t), reader, actors.Config{Storage: storage.Options{SegmentSize: 4 << 10, Preallocate: -1}})
 	got := omCollect(t, reader)
@@ -350,7 +352,7 @@ func TestSegmentsGrowWithRotation(t *testing.T) {
 
 // The engine's open time is recorded at Spawn and again at a restart, and
 // the last one is a gauge of its own.
-func TestOpenTimeAtSpawnAndRestart(t *testing.T) {
+func TestMetricOpenTimeAtSpawnAndRestart(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	s := omSpawn(t, omSystem(t), reader, actors.Config{Policy: supervision.Bounded(3, time.Minute)})
 	omAppend(t, s, "crash/1", nil)
@@ -369,7 +371,7 @@ func TestOpenTimeAtSpawnAndRestart(t *testing.T) {
 
 // Two stores in one process, one meter provider: their points are told
 // apart by batpak.store, and a closed store's gauges are gone.
-func TestOperatorMetricsOfTwoStores(t *testing.T) {
+func TestMetricsOfTwoStores(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	sys := omSystem(t)
@@ -401,4 +403,36 @@ func TestOperatorMetricsOfTwoStores(t *testing.T) {
 		require.Empty(t, got[name].with("batpak.store", "a"), "%s of a closed store", name)
 	}
 	got["batpak.segment.count"].one(t, "batpak.store", "b")
+}
+
+// The README's metrics table lists every metric the store reports, with
+// its unit, and nothing it does not report.
+func TestReadmeListsEveryMetric(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	listed := map[string]string{} // name: unit
+	inTable := false
+	for _, line := range strings.Split(string(readme), "\n") {
+		switch {
+		case strings.HasPrefix(line, "| metric | instrument, unit |"):
+			inTable = true
+		case inTable && !strings.HasPrefix(line, "|"):
+			inTable = false
+		case inTable && strings.HasPrefix(line, "| `"):
+			cells := strings.Split(line, " | ")
+			name := strings.Trim(strings.TrimPrefix(cells[0], "| "), "`")
+			_, unit, _ := strings.Cut(cells[1], ", ")
+			listed[name] = unit
+		}
+	}
+	reader := sdkmetric.NewManualReader()
+	s := omSpawn(t, omSystem(t), reader, actors.Config{})
+	_, _, err = s.Subscribe(newHeld().props(), storage.Filter{}, 0)
+	require.NoError(t, err)
+	omAppend(t, s, "readme/1", nil) // the histograms' first measurement
+	reported := map[string]string{}
+	for name, m := range omCollect(t, reader) {
+		reported[name] = m.unit
+	}
+	require.Equal(t, reported, listed)
 }
