@@ -31,8 +31,8 @@ type admission struct {
 	room  chan struct{}
 }
 
-// queueDepth is what the writer's queue holds (the metrics' callback keeps
-// only this).
+// queueDepth is what the writer's queue holds (the operator's gauges read
+// it).
 type queueDepth struct {
 	events, bytes atomic.Int64
 	refused       atomic.Int64 // answered ErrOverloaded
@@ -47,7 +47,6 @@ func newAdmission(sh *shared) *admission {
 		"batpak writer: overloaded: %d events queued (Config.MaxQueuedEvents); back off and retry", cfg.MaxQueuedEvents)}
 	a.fullBytes = &messages.Error{Code: messages.CodeOverloaded, Message: fmt.Sprintf(
 		"batpak writer: overloaded: %d payload bytes queued (Config.MaxQueuedBytes); back off and retry", cfg.MaxQueuedBytes)}
-	sh.tel.observeQueue(cfg, a.depth)
 	return a
 }
 

@@ -25,4 +25,55 @@
 // a fresh segment, keeping its PID and the requests still queued; or, once
 // the budget is spent, stops it, and every later request is answered
 // messages.ErrWriterStopped at once.
+//
+// # Metrics
+//
+// Config.MeterProvider receives these instruments, every measurement with
+// the attribute batpak.store (Config.Name). Counters and gauges are
+// reported from the moment Spawn returns; a subscriber's gauges (attribute
+// batpak.subscriber, its PID's id) from the moment Subscribe returns until
+// its subscription ends; a closed store's gauges are gone. Histograms
+// appear with their first measurement.
+//
+//   - batpak.appends (counter): events committed.
+//   - batpak.commit.group_size (histogram, {event}): events per commit
+//     group; buckets GroupSizeBuckets.
+//   - batpak.commit.fsync (histogram, s): fsync time per group; buckets
+//     FsyncBuckets.
+//   - batpak.writer.restarts (counter): writer restarts.
+//   - batpak.writer.overloaded (counter): appends refused with
+//     messages.ErrOverloaded (batpak.answered=false: no sender, dropped).
+//   - batpak.writer.queue.events (gauge, {event}) and
+//     batpak.writer.queue.bytes (gauge, By): appends queued for the writer.
+//   - batpak.subscriber.gaps (counter): subscriber queue overflows
+//     signalled as gaps.
+//   - batpak.subscriber.count (gauge, {subscriber}): subscribers
+//     registered with the fanout.
+//   - batpak.subscriber.queue.events (gauge, {event}, per subscriber):
+//     events queued in its bounded mailbox, not yet taken.
+//   - batpak.subscriber.lag.events (gauge, {event}, per subscriber): the
+//     log's head (Stats().NextSequence) minus the first sequence the
+//     subscriber has not handled (one past the last event of the last
+//     notification its Receive returned from, or the FirstMissed of a Gap
+//     it handled). A subscriber with nothing queued counts as far as the
+//     fanout has handed the log out, so events its filter skips are no lag,
+//     and a fanout that falls behind shows as lag of every subscriber.
+//   - batpak.subscriber.lag.age (gauge, s, per subscriber): how old the
+//     oldest event the subscriber has not handled is: now minus the WallMS
+//     of the first event of its commit group (1 ms resolution); 0 when
+//     caught up. Older than the last 4096 groups handed to subscribers, it
+//     is the age of the oldest of them (a lower bound). It measures
+//     staleness, so an idle store with caught-up subscribers shows 0, not
+//     the time since the last event.
+//   - batpak.segment.count (gauge, {segment}) and batpak.segment.usage
+//     (gauge, By): the log's segment files and their size on disk
+//     (storage.Stats Segments and SegmentBytes).
+//   - batpak.engine.open.duration (histogram, s): time the writer took to
+//     open the engine, with batpak.open.cause = spawn (Spawn's open) or
+//     restart (a restart's reopen); buckets OpenBuckets. Failed opens are
+//     not recorded (the writer stops; its span says why).
+//   - batpak.engine.open.last_duration (gauge, s): the last of those opens.
+//     The histogram keeps every open (a quick second restart is not lost
+//     between two collections); the gauge says how long the last open took
+//     without arithmetic over a cumulative histogram.
 package actors

@@ -97,26 +97,6 @@ func (t *telemetry) reportZeros() {
 	t.overloaded.Add(bg, 0, t.answeredNo)
 }
 
-// observeQueue reports the depth of the writer's queue (the appends its
-// admission let in that the writer has not taken yet) as two gauges:
-// batpak.writer.queue.events and batpak.writer.queue.bytes (payload bytes).
-func (t *telemetry) observeQueue(cfg Config, d *queueDepth) {
-	m := cfg.MeterProvider.Meter(instrumentation)
-	store := t.store
-	_, _ = m.Int64ObservableGauge("batpak.writer.queue.events", metric.WithUnit("{event}"),
-		metric.WithDescription("append events queued for the writer (bound: Config.MaxQueuedEvents)"),
-		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(d.events.Load(), store)
-			return nil
-		}))
-	_, _ = m.Int64ObservableGauge("batpak.writer.queue.bytes", metric.WithUnit("By"),
-		metric.WithDescription("append payload bytes queued for the writer (bound: Config.MaxQueuedBytes)"),
-		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(d.bytes.Load(), store)
-			return nil
-		}))
-}
-
 // headerCarrier reads a message envelope's headers as a propagation carrier.
 type headerCarrier struct{ h actor.ReadonlyMessageHeader }
 

@@ -40,6 +40,7 @@ type operator struct {
 	onSpawn, onRestart metric.MeasurementOption
 	lastOpen           atomic.Int64 // nanoseconds
 
+	queueEvents, queueBytes                        metric.Int64ObservableGauge // the writer's
 	subCount, subQueue, subLag, segCount, segUsage metric.Int64ObservableGauge
 	subAge, lastOpenGauge                          metric.Float64ObservableGauge
 
@@ -61,6 +62,10 @@ func newOperator(cfg Config) *operator {
 		metric.WithExplicitBucketBoundaries(OpenBuckets...))
 	o.lastOpenGauge, _ = m.Float64ObservableGauge("batpak.engine.open.last_duration", metric.WithUnit("s"),
 		metric.WithDescription("time the last open of the engine took (Spawn's, or the last restart's)"))
+	o.queueEvents, _ = m.Int64ObservableGauge("batpak.writer.queue.events", metric.WithUnit("{event}"),
+		metric.WithDescription("append events queued for the writer (bound: Config.MaxQueuedEvents)"))
+	o.queueBytes, _ = m.Int64ObservableGauge("batpak.writer.queue.bytes", metric.WithUnit("By"),
+		metric.WithDescription("append payload bytes queued for the writer (bound: Config.MaxQueuedBytes)"))
 	o.subCount, _ = m.Int64ObservableGauge("batpak.subscriber.count", metric.WithUnit("{subscriber}"),
 		metric.WithDescription("subscribers registered with the fanout"))
 	o.subQueue, _ = m.Int64ObservableGauge("batpak.subscriber.queue.events", metric.WithUnit("{event}"),
@@ -103,7 +108,7 @@ func (o *operator) opened(sh *shared, d time.Duration, restart bool) {
 	o.reg, _ = o.meter.RegisterCallback(func(_ context.Context, ob metric.Observer) error {
 		o.observe(sh, ob)
 		return nil
-	}, o.subCount, o.subQueue, o.subLag, o.subAge, o.segCount, o.segUsage, o.lastOpenGauge)
+	}, o.queueEvents, o.queueBytes, o.subCount, o.subQueue, o.subLag, o.subAge, o.segCount, o.segUsage, o.lastOpenGauge)
 }
 
 // unregister stops the gauges (at Close): a closed store reports nothing.
@@ -120,6 +125,10 @@ func (o *operator) unregister() {
 // observe reports the gauges.
 func (o *operator) observe(sh *shared, ob metric.Observer) {
 	ob.ObserveFloat64(o.lastOpenGauge, time.Duration(o.lastOpen.Load()).Seconds(), o.store)
+	if sh.adm != nil { // made with the writer's props, before the first open
+		ob.ObserveInt64(o.queueEvents, sh.adm.depth.events.Load(), o.store)
+		ob.ObserveInt64(o.queueBytes, sh.adm.depth.bytes.Load(), o.store)
+	}
 	ob.ObserveInt64(o.subCount, sh.subscribers.Load(), o.store)
 	var head uint64 // one past the last committed event
 	if e := sh.engine.Load(); e != nil {

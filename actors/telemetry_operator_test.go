@@ -399,7 +399,7 @@ func TestMetricsOfTwoStores(t *testing.T) {
 	require.NoError(t, stores["a"].Close(context.Background()))
 	got = omCollect(t, reader)
 	for _, name := range []string{"batpak.subscriber.count", "batpak.subscriber.lag.events", "batpak.segment.count",
-		"batpak.segment.usage", "batpak.engine.open.last_duration"} {
+		"batpak.segment.usage", "batpak.engine.open.last_duration", "batpak.writer.queue.events", "batpak.writer.queue.bytes"} {
 		require.Empty(t, got[name].with("batpak.store", "a"), "%s of a closed store", name)
 	}
 	got["batpak.segment.count"].one(t, "batpak.store", "b")
