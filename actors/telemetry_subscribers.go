@@ -119,7 +119,7 @@ func (w watched) position(fanned uint64) uint64 {
 }
 
 // commitRing is the number of commit groups whose time the store keeps
-// for the lag's age (64 KiB).
+// for the lag's age (96 KiB, allocated with the first subscriber's group).
 const commitRing = 4096
 
 // commitTimes remembers the first sequence and wall time of the last
@@ -128,8 +128,8 @@ const commitRing = 4096
 // The writer adds one mark per group, only while there are subscribers.
 type commitTimes struct {
 	mu    sync.Mutex
-	marks [commitRing]commitMark
-	n     uint64 // marks added
+	marks []commitMark // commitRing of them, once one is added
+	n     uint64       // marks added
 }
 
 type commitMark struct {
@@ -141,6 +141,9 @@ type commitMark struct {
 func (c *commitTimes) add(events []messages.Event) {
 	m := commitMark{first: events[0].Sequence, last: events[len(events)-1].Sequence, wallMS: events[0].WallMS}
 	c.mu.Lock()
+	if c.marks == nil {
+		c.marks = make([]commitMark, commitRing)
+	}
 	c.marks[c.n%commitRing] = m
 	c.n++
 	c.mu.Unlock()
