@@ -75,7 +75,8 @@ func newTelemetry(cfg Config) *telemetry {
 	// Instrument creation fails only on invalid names; the no-op fallbacks
 	// the API returns then keep the store working.
 	t.appends, _ = m.Int64Counter("batpak.appends", metric.WithDescription("events appended (committed)"))
-	t.groupSize, _ = m.Int64Histogram("batpak.commit.group_size", metric.WithUnit("{event}"), metric.WithDescription("events per commit group"), metric.WithExplicitBucketBoundaries(GroupSizeBuckets...))
+	t.groupSize, _ = m.Int64Histogram("batpak.commit.group_size", metric.WithUnit("{event}"),
+		metric.WithDescription("events per commit group"), metric.WithExplicitBucketBoundaries(GroupSizeBuckets...))
 	t.fsync, _ = m.Float64Histogram("batpak.commit.fsync", metric.WithUnit("s"),
 		metric.WithDescription("fsync latency per commit group"), metric.WithExplicitBucketBoundaries(FsyncBuckets...))
 	t.restarts, _ = m.Int64Counter("batpak.writer.restarts", metric.WithDescription("writer restarts"))
