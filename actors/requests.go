@@ -59,7 +59,7 @@ func (w *writer) receive(ctx actor.Context, msg any, carrier messages.TraceCarri
 		return
 	}
 	w.stormStep()
-	r.span = w.tel.startAppend(ctx, carrier)
+	r.span = w.tel.startAppend(ctx, carrier, &w.sh.spans, msg)
 	w.decide(ctx, r)
 }
 

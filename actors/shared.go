@@ -47,6 +47,8 @@ type shared struct {
 	stoppedCh chan struct{}
 	engineCh  chan struct{} // closed when a new engine replaces the current one
 
+	spans spanMemory // committed events' spans, for their reactions' links; the writer's alone
+
 	storm faults.PanicEvery // test-only crash storm; touched by the writer only
 	seen  int               // appends handled while a storm is on
 }
