@@ -49,8 +49,7 @@ type shared struct {
 
 	spans spanMemory // committed events' spans, for their reactions' links; the writer's alone
 
-	storm faults.PanicEvery // test-only crash storm; touched by the writer only
-	seen  int               // appends handled while a storm is on
+	storm *faults.Storm // test-only crash storm, nil unless armed; touched by the writer only
 }
 
 // setEngine publishes a newly opened engine to readers and wakes those

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/batpak-go/batpak/internal/faults"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
 	"go.opentelemetry.io/otel/attribute"
@@ -92,13 +91,10 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.shutdown(ctx)
 	case *syncRequest:
 		w.sync(ctx)
-	case *faults.Panic:
-		panic(m.Reason)
-	case *faults.Block:
-		<-m.Release
-	case *faults.PanicEvery:
-		w.sh.storm, w.sh.seen = *m, 0
 	default:
+		if w.fault(m) {
+			return
+		}
 		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Failure: &messages.Error{
 			Code: messages.CodeUnknownMessage, Message: fmt.Sprintf("batpak writer: unknown message %T", m)}})
 	}
