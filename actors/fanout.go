@@ -127,7 +127,9 @@ func (f *fanout) Receive(ctx actor.Context) {
 				ctx.Send(s.pid, &messages.Gap{FirstMissed: max(f.st.at, s.from)})
 			}
 		}
-	case *actor.Stopping, *actor.Stopped:
+	case *actor.Stopping:
+		f.endOnStop(ctx)
+	case *actor.Stopped:
 	default:
 		if f.fault(m) {
 			return

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
@@ -62,8 +63,10 @@ func (w *writer) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		w.start()
-	case *actor.Restarting, *actor.Stopping:
+	case *actor.Restarting:
 		w.abandon()
+	case *actor.Stopping:
+		w.closeOnStop(ctx)
 	case *actor.Stopped:
 		w.sh.mailbox.stop() // its goroutine ends once the mailbox is idle
 	case *messages.Append:
@@ -125,12 +128,15 @@ func (w *writer) start() {
 			f.Span.SetStatus(codes.Error, "reopen failed")
 			f.Span.End()
 		}
+		w.sh.log.failed("batpak writer: cannot open the store; it answers ErrWriterStopped from now on", err,
+			slog.String("dir", w.sh.cfg.Dir))
 		w.sh.endForGood(reason)
 		w.sh.reportOpen(err)
 		return
 	}
 	w.e = e
 	w.sh.setEngine(e)
+	w.sh.log.opened(e, f)
 	if f != nil {
 		f.Span.SetAttributes(attribute.Int64("batpak.segment.new", int64(e.WriterStats().ActiveSegment)),
 			attribute.StringSlice("batpak.cut", e.Stats().Recovery.CutUnacknowledged))

@@ -25,7 +25,7 @@ const (
 	CodeClosed                               // the store is closed
 	CodeWriterCrashed                        // the writer crashed while handling the request
 	CodeWriterStopped                        // the writer's restart budget is spent
-	CodeShuttingDown                         // the store is shutting down and did not take the request
+	CodeShuttingDown                         // Deprecated: never sent; a store that is closing answers CodeClosed
 	CodeUnknownMessage                       // the receiver does not handle this message type
 	CodeDenied                               // a policy gate denied the append
 	CodeInvalidArgument                      // a request's field is out of range
@@ -138,7 +138,6 @@ var (
 	ErrClosed            = &Error{Code: CodeClosed}
 	ErrWriterCrashed     = &Error{Code: CodeWriterCrashed}
 	ErrWriterStopped     = &Error{Code: CodeWriterStopped}
-	ErrShuttingDown      = &Error{Code: CodeShuttingDown}
 	ErrUnknownMessage    = &Error{Code: CodeUnknownMessage}
 	ErrDenied            = &Error{Code: CodeDenied}
 	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}
@@ -151,12 +150,17 @@ var (
 	// ErrOutcomeUnknown: the writer failed and could not make sure that
 	// nothing of the request was written. Retry with an idempotency key.
 	ErrOutcomeUnknown = &Error{Code: CodeOutcomeUnknown}
+	// ErrShuttingDown is ErrClosed: a request to a store that is closing or
+	// closed gets that one answer, through an actor or the Go API.
+	//
+	// Deprecated: use ErrClosed.
+	ErrShuttingDown = ErrClosed
 )
 
 var sentinels = []*Error{
 	ErrInvalidCoordinate, ErrReservedKind, ErrPayloadTooLarge, ErrVersionConflict,
 	ErrInvalidBatch, ErrPartialReplay, ErrNotFound, ErrCorrupt, ErrSyncFailed, ErrIO,
-	ErrClosed, ErrWriterCrashed, ErrWriterStopped, ErrShuttingDown, ErrUnknownMessage,
+	ErrClosed, ErrWriterCrashed, ErrWriterStopped, ErrUnknownMessage,
 	ErrDenied, ErrInvalidArgument, ErrIdempotencyConflict, ErrOverloaded, ErrOutcomeUnknown,
 }
 
