@@ -26,6 +26,9 @@ type owner struct {
 }
 
 func (o *owner) Receive(c actor.Context) {
+	if p, ok := c.Message().(ownerPanic); ok {
+		panic(string(p))
+	}
 	if _, ok := c.Message().(*actor.Started); ok {
 		s, err := actors.SpawnIn(c, o.cfg)
 		if err != nil {
@@ -35,6 +38,9 @@ func (o *owner) Receive(c actor.Context) {
 		o.stores <- s
 	}
 }
+
+// ownerPanic makes the owner panic.
+type ownerPanic string
 
 // countingStrategy is the user's own supervisor strategy: it counts the
 // failures it is asked to judge, and restarts.
@@ -49,21 +55,58 @@ func (s *countingStrategy) HandleFailure(sys *actor.ActorSystem, sup actor.Super
 // spawnOwned starts a user's supervisor actor whose child owns a store.
 func spawnOwned(t *testing.T, sys *actor.ActorSystem, cfg actors.Config) (*actor.PID, *actors.Store, *countingStrategy) {
 	t.Helper()
+	pid, stores, errs, strategy := spawnOwner(t, sys, cfg)
+	return pid, nextStore(t, stores, errs), strategy
+}
+
+// nextStore waits for the store an owner spawned.
+func nextStore(t *testing.T, stores <-chan *actors.Store, errs <-chan error) *actors.Store {
+	t.Helper()
+	select {
+	case s := <-stores:
+		return s
+	case err := <-errs:
+		t.Fatalf("SpawnIn: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("SpawnIn did not return")
+	}
+	return nil
+}
+
+// spawnOwner starts an owner under a counting strategy.
+func spawnOwner(t *testing.T, sys *actor.ActorSystem, cfg actors.Config) (*actor.PID, chan *actors.Store, chan error, *countingStrategy) {
+	t.Helper()
 	stores, errs := make(chan *actors.Store, 1), make(chan error, 1)
 	strategy := &countingStrategy{}
 	props := actor.PropsFromProducer(func() actor.Actor { return &owner{cfg: cfg, stores: stores, errs: errs} },
 		actor.WithSupervisor(strategy))
 	pid, err := sys.Root.SpawnNamed(props, "app")
 	require.NoError(t, err)
-	select {
-	case s := <-stores:
-		return pid, s, strategy
-	case err := <-errs:
-		t.Fatalf("SpawnIn: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("SpawnIn did not return")
-	}
-	return nil, nil, nil
+	return pid, stores, errs, strategy
+}
+
+// When the actor that owns the store is restarted (it panicked), protoactor stops its children first: the store closes, and
+// the new instance spawns it again on the same directory, with every event.
+func TestOwnerRestartReopensTheStore(t *testing.T) {
+	sys := actor.NewActorSystem(actors.SystemLogger(actors.DefaultLogger()))
+	defer sys.Shutdown()
+	dir := t.TempDir()
+	appPID, stores, errs, strategy := spawnOwner(t, sys, actors.Config{Dir: dir})
+	first := nextStore(t, stores, errs)
+	ctx := context.Background()
+	coord := messages.Coordinate{Entity: "order-1", Scope: "shop"}
+	_, err := first.Append(ctx, &messages.Append{Coordinate: coord, Kind: kind})
+	require.NoError(t, err)
+
+	sys.Root.Send(appPID, ownerPanic("the application's bug"))
+	second := nextStore(t, stores, errs)
+	defer second.Close(ctx)
+	require.Zero(t, strategy.failures.Load(), "the store's actors never escalated to the owner's strategy")
+	<-first.Done()
+	require.ErrorIs(t, first.Err(), messages.ErrClosed)
+	r, err := second.Append(ctx, &messages.Append{Coordinate: coord, Kind: kind, Expected: messages.Exactly(1)})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), r.Sequence)
 }
 
 // A user's actor owns the store as a child: the store's actors sit under

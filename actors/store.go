@@ -38,7 +38,11 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 // (or anything else stops the store's supervisor), the writer commits what
 // it holds and closes the data directory as Close does; the requests
 // still queued, and every later one, get messages.ErrClosed, subscribers
-// get a *messages.SubscriptionEnded, and Done is closed.
+// get a *messages.SubscriptionEnded, and Done is closed. A restart of the
+// parent stops its children first, so the store closes then too; the new
+// instance spawns it again (on the same Dir and Name) with every event.
+// SpawnIn keeps the calling actor busy until the store has opened (a cold
+// start: milliseconds to a few hundred for millions of events).
 func SpawnIn(parent actor.SpawnerContext, cfg Config) (*Store, error) {
 	if parent == nil {
 		return nil, fmt.Errorf("batpak: SpawnIn needs a parent (an actor's Context, or sys.Root): %w", messages.ErrInvalidArgument)
