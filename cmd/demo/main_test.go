@@ -12,7 +12,7 @@ import (
 
 func TestDemoRuns(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), &out, filepath.Join(t.TempDir(), "data"), 12))
+	require.NoError(t, run(context.Background(), &out, options{dir: filepath.Join(t.TempDir(), "data"), orders: 12}))
 	s := out.String()
 	require.Contains(t, s, "halfway: injecting a writer panic")
 	require.Contains(t, s, `"Name":"batpak.writer.restart"`, "the restart span is printed")
