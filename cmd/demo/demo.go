@@ -39,10 +39,15 @@ func propagate(ctx context.Context, c messages.TraceCarrier) {
 	propagation.TraceContext{}.Inject(ctx, c)
 }
 
-func start(dir string, tel *telemetry, orders int) (*demo, error) {
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+// newSystem is an actor system that logs warnings and errors only.
+func newSystem() *actor.ActorSystem {
+	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}))
+}
+
+func start(dir string, tel *telemetry, orders int) (*demo, error) {
+	sys := newSystem()
 	store, err := actors.Spawn(sys, actors.Config{
 		Dir: dir, Policy: supervision.Bounded(3, time.Minute),
 		Storage:        storage.Options{SegmentSize: 64 << 10},

@@ -39,6 +39,16 @@ func newTelemetry(ctx context.Context, w io.Writer, spans bool) (*telemetry, err
 	if err != nil {
 		return nil, err
 	}
+	tel := &telemetry{reader: sdkmetric.NewManualReader()}
+	topts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSpanProcessor(&narrator{w: w})}
+	mopts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithReader(tel.reader)}
+	if spans {
+		out, err := stdouttrace.New(stdouttrace.WithWriter(w))
+		if err != nil {
+			return nil, err
+		}
+		topts = append(topts, sdktrace.WithSpanProcessor(&shown{SpanProcessor: sdktrace.NewSimpleSpanProcessor(out)}))
+	}
 	spanExp, err := autoexport.NewSpanExporter(ctx, tracesOffline()...)
 	if err != nil {
 		return nil, fmt.Errorf("traces exporter (OTEL_* environment): %w", err)
@@ -46,16 +56,6 @@ func newTelemetry(ctx context.Context, w io.Writer, spans bool) (*telemetry, err
 	metricReader, err := autoexport.NewMetricReader(ctx, metricsOffline()...)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("metrics exporter (OTEL_* environment): %w", err), shutdownExporter(ctx, spanExp))
-	}
-	tel := &telemetry{reader: sdkmetric.NewManualReader()}
-	topts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSpanProcessor(&narrator{w: w})}
-	mopts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithReader(tel.reader)}
-	if spans {
-		out, err := stdouttrace.New(stdouttrace.WithWriter(w))
-		if err != nil {
-			return nil, errors.Join(err, shutdownExporter(ctx, spanExp))
-		}
-		topts = append(topts, sdktrace.WithSpanProcessor(&shown{SpanProcessor: sdktrace.NewSimpleSpanProcessor(out)}))
 	}
 	var sent []string
 	if spanExp != nil && !autoexport.IsNoneSpanExporter(spanExp) {
