@@ -81,7 +81,9 @@ func (r *receiver) respond(w http.ResponseWriter, m proto.Message) {
 // contentTypeError is a request that is not http/protobuf.
 type contentTypeError struct{ got string }
 
-func (e *contentTypeError) Error() string { return "content type " + e.got + ", want application/x-protobuf" }
+func (e *contentTypeError) Error() string {
+	return "content type " + e.got + ", want application/x-protobuf"
+}
 
 // received is what the receiver got, copied out.
 type received struct {
