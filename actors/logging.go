@@ -79,14 +79,14 @@ func (s storeLog) failed(msg string, err error, attrs ...any) {
 // opened logs an engine the writer opened: after a restart (f) a warning
 // with what the restart did; otherwise an info line, and a warning when
 // recovery cut a torn tail or ignored a checkpoint.
-func (s storeLog) opened(e *storage.Engine, f *supervision.Failure) {
+func (s storeLog) opened(e *storage.Engine, f *supervision.Failure, crashCut []string) {
 	st := e.Stats()
 	rec := st.Recovery
 	if f != nil {
 		s.l.Warn("batpak writer restarted on a fresh segment; every acknowledged event is kept",
 			slog.String("policy", f.Policy.String()), slog.Int("restart", f.Restart),
 			slog.Uint64("segment", e.WriterStats().ActiveSegment),
-			slog.Any("cut_unacknowledged", rec.CutUnacknowledged))
+			slog.Any("cut_unacknowledged", append(crashCut[:len(crashCut):len(crashCut)], rec.CutUnacknowledged...)))
 		return
 	}
 	s.l.Info("batpak store opened", slog.Int("events", rec.Events), slog.Int("segments", rec.Segments),

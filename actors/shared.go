@@ -42,6 +42,7 @@ type shared struct {
 	crashed   []trace.Link         // spans of the requests the last crash answered, for its span
 	cut       *storage.Position    // where the crashed instance's acknowledged log ends
 	lastSeg   uint64               // active segment of the crashed instance
+	crashCut  []string             // what the crashed instance cut from its files, for the restart span
 	restarts  int
 	openOnce  sync.Once
 	stopOnce  sync.Once

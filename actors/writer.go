@@ -111,8 +111,8 @@ func (w *writer) start() {
 		return // the budget is spent: this instance only refuses work
 	}
 	w.sh.mu.Lock()
-	f, cut, old := w.sh.restart, w.sh.cut, w.sh.lastSeg
-	w.sh.restart, w.sh.cut = nil, nil
+	f, cut, old, crashCut := w.sh.restart, w.sh.cut, w.sh.lastSeg, w.sh.crashCut
+	w.sh.restart, w.sh.cut, w.sh.crashCut = nil, nil, nil
 	w.sh.mu.Unlock()
 	e, err := w.openEngine(cut)
 	if f != nil {
@@ -136,10 +136,10 @@ func (w *writer) start() {
 	}
 	w.e = e
 	w.sh.setEngine(e)
-	w.sh.log.opened(e, f)
+	w.sh.log.opened(e, f, crashCut)
 	if f != nil {
 		f.Span.SetAttributes(attribute.Int64("batpak.segment.new", int64(e.WriterStats().ActiveSegment)),
-			attribute.StringSlice("batpak.cut", e.Stats().Recovery.CutUnacknowledged))
+			attribute.StringSlice("batpak.cut", append(crashCut, e.Stats().Recovery.CutUnacknowledged...)))
 		f.Span.End()
 		w.tel.restarts.Add(context.Background(), 1, w.tel.store)
 	}
