@@ -26,6 +26,7 @@ const (
 	MaxSegmentSize = 1 << 30
 )
 
+// Castagnoli is the crc32c table of every checksum in the format.
 var Castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Frame decoding outcomes other than success. ErrFrameShort and
@@ -45,10 +46,12 @@ func lenCheck(n uint32) uint32 {
 	return (x ^ 0x5) & 0xf
 }
 
+// LenWord returns the length word of a frame whose body is n bytes
+// (0 < n <= MaxFrameBytes): n with its check nibble on top.
 func LenWord(n int) uint32 { return uint32(n) | lenCheck(uint32(n))<<28 }
 
 // BeginFrame reserves a frame header in b and returns the extended buffer
-// and the offset of the frame; append the body, then call finishFrame.
+// and the offset of the frame; append the body, then call FinishFrame.
 func BeginFrame(b []byte) ([]byte, int) {
 	return append(b, make([]byte, FrameHeaderSize)...), len(b)
 }
@@ -63,8 +66,8 @@ func FinishFrame(b []byte, start int) {
 }
 
 // FrameLen reads the length word at the start of b. It returns the body
-// length, or errFrameShort when fewer than a header's bytes are present,
-// errFrameZero for a zero word and errFrameLength for a word that fails its
+// length, or ErrFrameShort when fewer than a header's bytes are present,
+// ErrFrameZero for a zero word and ErrFrameLength for a word that fails its
 // check.
 func FrameLen(b []byte) (int, error) {
 	if len(b) < FrameHeaderSize {
