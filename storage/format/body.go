@@ -22,7 +22,7 @@ const (
 // every body byte before the hash field. A marker body is
 // [2, batch, count, first_seq] (BEGIN) or [3, batch, count] (COMMIT).
 const (
-	EventFields    = 15
+	EventFields    = 15     // elements of an event body's array
 	HashFieldBytes = 2 + 32 // bin8 header + digest
 )
 

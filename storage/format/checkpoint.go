@@ -56,9 +56,9 @@ import (
 // was made from (see SegmentPrint). Streams numbered base streams and up
 // first appear in this checkpoint (their version equals their count here).
 const (
-	CheckpointExt        = ".idx"
-	CheckpointHeaderSize = 96
-	CheckpointEntrySize  = 32
+	CheckpointExt        = ".idx" // the extension of checkpoint file names
+	CheckpointHeaderSize = 96     // bytes
+	CheckpointEntrySize  = 32     // bytes per entry
 	checkpointRunSize    = 12
 	checkpointCorrSize   = 20
 	checkpointStreamSize = 60 // without the coordinate's bytes

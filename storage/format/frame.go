@@ -19,6 +19,8 @@ import (
 // bit in the length is recognised before the length is trusted. A length
 // word of zero is never written: it marks the end of the data.
 const (
+	// FrameHeaderSize is the bytes before a frame's body: the length word
+	// and the crc32c.
 	FrameHeaderSize = 8
 	// MaxFrameBytes is the largest frame body the format can describe.
 	MaxFrameBytes = 1<<28 - 1
@@ -32,10 +34,10 @@ var Castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Frame decoding outcomes other than success. ErrFrameShort and
 // ErrFrameZero can be a torn tail; the others are damage.
 var (
-	ErrFrameShort  = errors.New("frame extends past the end of the data")
-	ErrFrameZero   = errors.New("zero length word")
-	ErrFrameLength = errors.New("frame length word fails its check")
-	ErrFrameCRC    = errors.New("frame checksum mismatch")
+	ErrFrameShort  = errors.New("frame extends past the end of the data") // fewer bytes than the frame claims
+	ErrFrameZero   = errors.New("zero length word")                       // the end of the data (never written)
+	ErrFrameLength = errors.New("frame length word fails its check")      // a damaged length word
+	ErrFrameCRC    = errors.New("frame checksum mismatch")                // a damaged header or body
 )
 
 func lenCheck(n uint32) uint32 {

@@ -21,10 +21,10 @@ import (
 // A segment opened by Open is a fresh start: any batch still open at its
 // boundary was never committed.
 const (
-	HeaderSize       = 32
-	Version          = 1
-	FlagContinuation = 1
-	SegmentExt       = ".seg"
+	HeaderSize       = 32     // bytes; a segment's first frame starts here
+	Version          = 1      // the segment format version this build writes and reads
+	FlagContinuation = 1      // header flag: the segment was started by a rotation
+	SegmentExt       = ".seg" // the extension of segment file names
 )
 
 var headerMagic = [4]byte{'B', 'P', 'K', 'S'}
