@@ -114,6 +114,8 @@ func ExampleAppendBatch() {
 	stock, _ := e.Get(rs[1].EventID)
 	fmt.Println("caused by item 0:", stock.CausationID == rs[0].EventID)
 	fmt.Println("one batch:", !stock.BatchID.IsZero())
+	fmt.Println("its own correlation:", stock.CorrelationID == stock.ID) // a zero CorrelationID is not inherited
+	fmt.Println("in segment", rs[0].Segment, "after its 32-byte header:", rs[0].Offset >= 32)
 
 	again, _ := e.AppendBatch(batch) // the same batch again: the same receipts, nothing written
 	fmt.Println("replayed:", again[0].Replayed, again[1].EventID == rs[1].EventID)
@@ -122,6 +124,8 @@ func ExampleAppendBatch() {
 	// sequence 1 version 1
 	// caused by item 0: true
 	// one batch: true
+	// its own correlation: true
+	// in segment 1 after its 32-byte header: true
 	// replayed: true true
 }
 
