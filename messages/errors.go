@@ -25,7 +25,7 @@ const (
 	CodeClosed                               // the store is closed
 	CodeWriterCrashed                        // the writer crashed while handling the request
 	CodeWriterStopped                        // the writer's restart budget is spent
-	CodeShuttingDown                         // the store is shutting down and did not take the request
+	CodeShuttingDown                         // Deprecated: never sent; a store that is closing answers CodeClosed
 	CodeUnknownMessage                       // the receiver does not handle this message type
 	CodeDenied                               // a policy gate denied the append
 	CodeInvalidArgument                      // a request's field is out of range
@@ -135,10 +135,9 @@ var (
 	ErrCorrupt           = &Error{Code: CodeCorrupt}           // stored bytes failed a check; detail: *CorruptionError
 	ErrIO                = &Error{Code: CodeIO}                // the file system failed (also: the directory is locked by another engine)
 	ErrSyncFailed        = &Error{Code: CodeSyncFailed}        // an fsync failed; the engine refuses writes until reopened
-	ErrClosed            = &Error{Code: CodeClosed}            // the store or engine is closed
+	ErrClosed            = &Error{Code: CodeClosed}            // the store or engine is closed or closing
 	ErrWriterCrashed     = &Error{Code: CodeWriterCrashed}     // the writer crashed; nothing of the request was written
 	ErrWriterStopped     = &Error{Code: CodeWriterStopped}     // the writer's restart budget is spent; it takes no more requests
-	ErrShuttingDown      = &Error{Code: CodeShuttingDown}      // the store is closing and did not take the request
 	ErrUnknownMessage    = &Error{Code: CodeUnknownMessage}    // the receiving actor does not handle this message type
 	ErrDenied            = &Error{Code: CodeDenied}            // a policy gate denied the append (no gate in this module returns it yet)
 	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}   // a request, option or field out of range (a nil request, a read Limit...)
@@ -151,12 +150,17 @@ var (
 	// ErrOutcomeUnknown: the writer failed and could not make sure that
 	// nothing of the request was written. Retry with an idempotency key.
 	ErrOutcomeUnknown = &Error{Code: CodeOutcomeUnknown}
+	// ErrShuttingDown is ErrClosed: a request to a store that is closing or
+	// closed gets that one answer, through an actor or the Go API.
+	//
+	// Deprecated: use ErrClosed.
+	ErrShuttingDown = ErrClosed
 )
 
 var sentinels = []*Error{
 	ErrInvalidCoordinate, ErrReservedKind, ErrPayloadTooLarge, ErrVersionConflict,
 	ErrInvalidBatch, ErrPartialReplay, ErrNotFound, ErrCorrupt, ErrSyncFailed, ErrIO,
-	ErrClosed, ErrWriterCrashed, ErrWriterStopped, ErrShuttingDown, ErrUnknownMessage,
+	ErrClosed, ErrWriterCrashed, ErrWriterStopped, ErrUnknownMessage,
 	ErrDenied, ErrInvalidArgument, ErrIdempotencyConflict, ErrOverloaded, ErrOutcomeUnknown,
 }
 
