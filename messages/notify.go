@@ -24,8 +24,9 @@ type Gap struct {
 // and why (for example the writer stopped for good, or the store closed).
 type SubscriptionEnded struct {
 	// Err says why: CodeClosed (errors.Is(err, ErrClosed)) when the store
-	// was closed, CodeWriterStopped when the writer stopped for good (its
-	// restart budget spent, or its storage could not be reopened).
+	// was closed or stopped from outside (its parent actor stopped),
+	// CodeWriterStopped when the writer stopped for good (its restart
+	// budget spent, or its storage could not be reopened).
 	Err *Error `msgpack:"err,omitempty"`
 }
 
