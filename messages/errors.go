@@ -125,22 +125,22 @@ func (e *Error) Unwrap() []error {
 
 // Sentinels, one per code; test with errors.Is.
 var (
-	ErrInvalidCoordinate = &Error{Code: CodeInvalidCoordinate}
-	ErrReservedKind      = &Error{Code: CodeReservedKind}
-	ErrPayloadTooLarge   = &Error{Code: CodePayloadTooLarge}
-	ErrVersionConflict   = &Error{Code: CodeVersionConflict}
-	ErrInvalidBatch      = &Error{Code: CodeInvalidBatch}
-	ErrPartialReplay     = &Error{Code: CodePartialReplay}
-	ErrNotFound          = &Error{Code: CodeNotFound}
-	ErrCorrupt           = &Error{Code: CodeCorrupt}
-	ErrIO                = &Error{Code: CodeIO}
-	ErrSyncFailed        = &Error{Code: CodeSyncFailed}
-	ErrClosed            = &Error{Code: CodeClosed}
-	ErrWriterCrashed     = &Error{Code: CodeWriterCrashed}
-	ErrWriterStopped     = &Error{Code: CodeWriterStopped}
-	ErrUnknownMessage    = &Error{Code: CodeUnknownMessage}
-	ErrDenied            = &Error{Code: CodeDenied}
-	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}
+	ErrInvalidCoordinate = &Error{Code: CodeInvalidCoordinate} // entity or scope fails Validate; detail: *CoordinateError
+	ErrReservedKind      = &Error{Code: CodeReservedKind}      // the kind's category is the store's (0x0 or 0xD)
+	ErrPayloadTooLarge   = &Error{Code: CodePayloadTooLarge}   // a payload over the engine's MaxPayloadBytes
+	ErrVersionConflict   = &Error{Code: CodeVersionConflict}   // the expected version did not hold; detail: *VersionConflictError
+	ErrInvalidBatch      = &Error{Code: CodeInvalidBatch}      // a batch broke a batch rule (size, expected version, causation, repeated key)
+	ErrPartialReplay     = &Error{Code: CodePartialReplay}     // some, not all, of a batch's keyed items were written before
+	ErrNotFound          = &Error{Code: CodeNotFound}          // no committed event has that id
+	ErrCorrupt           = &Error{Code: CodeCorrupt}           // stored bytes failed a check; detail: *CorruptionError
+	ErrIO                = &Error{Code: CodeIO}                // the file system failed (also: the directory is locked by another engine)
+	ErrSyncFailed        = &Error{Code: CodeSyncFailed}        // an fsync failed; the engine refuses writes until reopened
+	ErrClosed            = &Error{Code: CodeClosed}            // the store or engine is closed or closing
+	ErrWriterCrashed     = &Error{Code: CodeWriterCrashed}     // the writer crashed; nothing of the request was written
+	ErrWriterStopped     = &Error{Code: CodeWriterStopped}     // the writer's restart budget is spent; it takes no more requests
+	ErrUnknownMessage    = &Error{Code: CodeUnknownMessage}    // the receiving actor does not handle this message type
+	ErrDenied            = &Error{Code: CodeDenied}            // a policy gate denied the append (no gate in this module returns it yet)
+	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}   // a request, option or field out of range (a nil request, a read Limit...)
 	// ErrIdempotencyConflict: the key names an event written for another
 	// request (another coordinate, kind, payload, correlation or causation).
 	ErrIdempotencyConflict = &Error{Code: CodeIdempotencyConflict}
