@@ -210,6 +210,8 @@ func TestStoreClosesWithItsParent(t *testing.T) {
 	require.Zero(t, e.Stats().Recovery.ScannedSegments, "closed cleanly: sealed, nothing to scan")
 	require.Equal(t, uint64(committed), e.Stats().NextSequence, "every answered receipt is there")
 	require.True(t, errors.Is(s.Close(ctx), messages.ErrClosed), "Close after the parent stopped says it is closed")
+	_, err = s.Stats()
+	require.ErrorIs(t, err, messages.ErrClosed, "no stale statistics from a closed store")
 }
 
 // SpawnIn without a parent is a typed error, not a panic.

@@ -290,7 +290,9 @@ func (s *Store) timeout(ctx context.Context) (time.Duration, error) {
 // (beyond it they are answered messages.ErrClosed), seals the
 // segment, fsyncs and closes the engine, then stops the actors. Requests
 // through the Store after Close get messages.ErrClosed. Subscribers get a
-// *messages.SubscriptionEnded.
+// *messages.SubscriptionEnded. A second Close, or a Close after the store
+// was stopped with its parent (see SpawnIn), changes nothing and returns an
+// error matching messages.ErrClosed.
 func (s *Store) Close(ctx context.Context) error {
 	if !s.sh.closing.CompareAndSwap(false, true) {
 		return &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is already closed"}
