@@ -39,7 +39,8 @@ func TestCloseDrainsUpToItsLimit(t *testing.T) {
 			ok++
 			receipts = append(receipts, r.Receipt)
 		} else {
-			require.ErrorIs(t, r.Err(), messages.ErrShuttingDown)
+			require.ErrorIs(t, r.Err(), messages.ErrClosed)
+			require.Equal(t, messages.CodeClosed, r.Err().(*messages.Error).Code, "one answer for a closing store")
 			refused++
 		}
 	}

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/batpak-go/batpak/storage"
@@ -46,7 +47,8 @@ type Config struct {
 	MaxQueuedBytes int
 	// DrainLimit bounds the requests the writer still takes once Close has
 	// begun (those already queued); later ones are answered
-	// messages.ErrShuttingDown. Default 4096.
+	// messages.ErrClosed, as every request through the Store after Close.
+	// Default 4096.
 	DrainLimit int
 	// RequestTimeout bounds a Store call whose context has no deadline.
 	// Default 30 s.
@@ -55,6 +57,15 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// MeterProvider makes the store's metrics. Default: otel's global one.
 	MeterProvider metric.MeterProvider
+	// Logger receives the store's log lines, each with the batpak.store
+	// attribute: failures (a writer crash, a stop for good, a store that
+	// cannot open, a failed close) at slog.LevelError; a restart, a torn tail
+	// cut or a checkpoint ignored at recovery, a fanout restart at
+	// slog.LevelWarn; a store opened at slog.LevelInfo. Default
+	// DefaultLogger(): slog's default handler, warnings and errors only.
+	// (protoactor's own lines go to the actor system's logger: see
+	// SystemLogger.)
+	Logger *slog.Logger
 }
 
 // DefaultPreallocate is how far ahead the store zero-fills its segments.
@@ -93,6 +104,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MeterProvider == nil {
 		c.MeterProvider = otel.GetMeterProvider()
+	}
+	if c.Logger == nil {
+		c.Logger = DefaultLogger()
 	}
 	return c
 }

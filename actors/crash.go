@@ -78,8 +78,21 @@ func (w *writer) cutUnpublished() error {
 	if f := w.inflight; f != nil {
 		<-f.done
 	}
+	held := len(w.open.waiters)
+	if f := w.inflight; f != nil {
+		held += len(f.g.waiters)
+	}
+	if fg := w.failed; fg != nil {
+		held += len(fg.g.waiters)
+	}
+	p := w.e.Published()
 	w.sh.mu.Lock()
 	w.sh.lastSeg = w.e.WriterStats().ActiveSegment // for the restart or stop span
+	w.sh.crashCut = nil
+	if held > 0 {
+		w.sh.crashCut = []string{fmt.Sprintf("segment %d after offset %d: the writes of %d unacknowledged request(s)",
+			p.Segment, p.Offset, held)}
+	}
 	w.sh.mu.Unlock()
 	return w.e.CutUnpublished()
 }

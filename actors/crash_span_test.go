@@ -61,4 +61,12 @@ func TestRestartSpanLinksTheCrashedAppends(t *testing.T) {
 		exception = exception || ev.Name == "exception"
 	}
 	require.True(t, exception, "the panic is recorded")
+	var cut []string
+	for _, kv := range r.Attributes() {
+		if kv.Key == "batpak.cut" {
+			cut = kv.Value.AsStringSlice()
+		}
+	}
+	require.Len(t, cut, 1, "the span says what the crash cut")
+	require.Contains(t, cut[0], "3 unacknowledged request(s)")
 }

@@ -26,6 +26,20 @@
 // the budget is spent, stops it, and every later request is answered
 // messages.ErrWriterStopped at once.
 //
+// Where the store lives: Spawn puts it at the actor system's root;
+// SpawnIn(ctx, cfg), from an actor's Receive, makes it that actor's child,
+// in the application's supervision tree (the writer stays under the
+// store's own Config.Policy). A store stopped with its parent closes as
+// Close would. A closing or closed store answers every request with
+// messages.ErrClosed; Store.Done and Store.Err tell that it has stopped.
+//
+// Observability: spans and metrics go to Config.TracerProvider and
+// MeterProvider (README.md, "Traces and metrics", lists every span,
+// attribute and metric); log lines to Config.Logger (default
+// DefaultLogger: warnings and errors); Trace puts the caller's span into a
+// request. Tests of an application can crash or hold the writer with the
+// actorstest package.
+//
 // # Metrics
 //
 // Config.MeterProvider receives these instruments, every measurement with

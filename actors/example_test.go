@@ -70,7 +70,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(actors.SystemLogger(actors.DefaultLogger())) // protoactor: warnings and errors only
 	defer sys.Shutdown()
 	store, err := actors.Spawn(sys, actors.Config{Dir: dir, Policy: supervision.Bounded(3, time.Minute)})
 	if err != nil {

@@ -55,8 +55,7 @@ type fanState struct {
 	at     uint64
 	failed bool // an instance failed: the next one signals a gap
 
-	storm faults.PanicEvery // test-only: panic on every N-th group
-	seen  int               // groups handled while a storm is on
+	storm *faults.Storm // test-only: panic on every N-th group; nil unless armed
 }
 
 // fanout delivers committed events to subscribers. It filters before
@@ -132,12 +131,13 @@ func (f *fanout) Receive(ctx actor.Context) {
 				ctx.Send(s.pid, &messages.Gap{FirstMissed: max(f.st.at, s.from)})
 			}
 		}
-	case *actor.Stopping, *actor.Stopped:
-	case *faults.Panic:
-		panic(m.Reason)
-	case *faults.PanicEvery:
-		f.st.storm, f.st.seen = *m, 0
+	case *actor.Stopping:
+		f.endOnStop(ctx)
+	case *actor.Stopped:
 	default:
+		if f.fault(m) {
+			return
+		}
 		if ctx.Sender() != nil {
 			ctx.Respond(&messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,
 				Message: "batpak fanout: unknown message; subscribe with Store.Subscribe"}})
@@ -164,7 +164,7 @@ func (f *fanout) remove(ctx actor.Context, pid *actor.PID) {
 
 func (f *fanout) deliver(ctx actor.Context, events []messages.Event) {
 	f.st.at = events[0].Sequence
-	crash := f.storming()
+	crash := f.st.storm != nil && f.storming()
 	i := 0
 	for _, s := range f.st.subs {
 		if crash && i == len(f.st.subs)/2 {
@@ -176,19 +176,6 @@ func (f *fanout) deliver(ctx actor.Context, events []messages.Event) {
 		}
 	}
 	f.st.at = events[len(events)-1].Sequence + 1
-}
-
-// storming reports whether a test-only crash storm makes this group panic
-// (halfway through its subscribers).
-func (f *fanout) storming() bool {
-	if f.st.storm.Times <= 0 || f.st.storm.N <= 0 {
-		return false
-	}
-	if f.st.seen++; f.st.seen%f.st.storm.N != 0 {
-		return false
-	}
-	f.st.storm.Times--
-	return true
 }
 
 // gap tells every subscriber with a matching event in events to read them

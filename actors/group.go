@@ -174,6 +174,9 @@ func (w *writer) land(ctx actor.Context) {
 				attribute.Bool("batpak.replayed", wt.receipt.Replayed))
 		}
 		wt.span.End()
+		if wt.span != noSpan {
+			w.rememberSpan(wt)
+		}
 		if wt.batch {
 			w.reply(ctx, wt.to, &messages.AppendBatchReply{Receipts: wt.batchRs})
 		} else {
@@ -236,5 +239,23 @@ func (w *writer) answerGroup(ctx actor.Context, g group, err *messages.Error) {
 		wt.span.SetStatus(codes.Error, err.Error())
 		wt.span.End()
 		w.reply(ctx, wt.to, failure(wt.batch, err))
+	}
+}
+
+// rememberSpan notes the span of a landed request for the reactions to its
+// events (see spanMemory). A replay's receipt names an event appended
+// earlier, under another span: that one stays.
+func (w *writer) rememberSpan(wt waiter) {
+	sc := wt.span.SpanContext()
+	if !wt.batch {
+		if !wt.receipt.Replayed {
+			w.sh.spans.remember(wt.receipt.EventID, sc)
+		}
+		return
+	}
+	for _, r := range wt.batchRs {
+		if !r.Replayed {
+			w.sh.spans.remember(r.EventID, sc)
+		}
 	}
 }

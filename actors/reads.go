@@ -71,7 +71,11 @@ func (s *Store) Verify() (storage.VerifyReport, error) {
 	return read(s, func(e *storage.Engine) (storage.VerifyReport, error) { return e.Verify() })
 }
 
-// Stats returns the engine's statistics.
+// Stats returns the engine's statistics; once Close has returned (or the
+// store was stopped with its parent), an error matching messages.ErrClosed.
 func (s *Store) Stats() (storage.Stats, error) {
+	if s.sh.closing.Load() && s.sh.stopped.Load() != nil {
+		return storage.Stats{}, s.sh.stopped.Load()
+	}
 	return read(s, func(e *storage.Engine) (storage.Stats, error) { return e.Stats(), nil })
 }

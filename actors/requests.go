@@ -29,10 +29,10 @@ func (w *writer) refuse(ctx actor.Context, to *actor.PID, batch bool) bool {
 	case w.sh.stopped.Load() != nil:
 		err = w.sh.stopped.Load()
 	case w.closed:
-		err = &messages.Error{Code: messages.CodeShuttingDown, Message: "batpak writer: the store is shutting down"}
+		err = &messages.Error{Code: messages.CodeClosed, Message: "batpak writer: the store is closed"}
 	case w.sh.closing.Load() && w.drained >= w.sh.cfg.DrainLimit:
-		err = &messages.Error{Code: messages.CodeShuttingDown, Message: fmt.Sprintf(
-			"batpak writer: the store is shutting down and has drained its limit of %d requests", w.sh.cfg.DrainLimit)}
+		err = &messages.Error{Code: messages.CodeClosed, Message: fmt.Sprintf(
+			"batpak writer: the store is closing and has taken its limit of %d requests since Close began", w.sh.cfg.DrainLimit)}
 	case w.e == nil:
 		err = &messages.Error{Code: messages.CodeWriterStopped, Message: "batpak writer: no engine"}
 	default:
@@ -58,8 +58,10 @@ func (w *writer) receive(ctx actor.Context, msg any, carrier messages.TraceCarri
 	if w.refuse(ctx, r.to, r.batch()) {
 		return
 	}
-	w.stormStep()
-	r.span = w.tel.startAppend(ctx, carrier)
+	if w.sh.storm != nil { // a test-only crash storm (actorstest.CrashWriterEvery)
+		w.stormStep()
+	}
+	r.span = w.tel.startAppend(ctx, carrier, &w.sh.spans, msg)
 	w.decide(ctx, r)
 }
 
@@ -135,16 +137,4 @@ func (w *writer) refused(ctx actor.Context, r request, err error) {
 	r.span.SetStatus(codes.Error, messages.CodeOf(err).String())
 	r.span.End()
 	w.reply(ctx, r.to, failure(r.batch(), messages.ToError(err)))
-}
-
-// stormStep panics on every N-th append of a test-only crash storm.
-func (w *writer) stormStep() {
-	s := &w.sh.storm
-	if s.Times <= 0 || s.N <= 0 {
-		return
-	}
-	if w.sh.seen++; w.sh.seen%s.N == 0 {
-		s.Times--
-		panic(fmt.Sprintf("crash storm: append %d", w.sh.seen))
-	}
 }

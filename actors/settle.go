@@ -40,7 +40,7 @@ func (w *writer) sync(ctx actor.Context) {
 }
 
 // shutdown commits everything held, then closes the engine (which seals
-// the segment). Requests that arrive later are answered ShuttingDown.
+// the segment). Requests that arrive later are answered ErrClosed.
 func (w *writer) shutdown(ctx actor.Context) {
 	var err error
 	if w.e != nil && !w.closed {

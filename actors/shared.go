@@ -33,6 +33,7 @@ type shared struct {
 	gaps    atomic.Int64 // signalled by subscribers' mailboxes
 	fan     fanState     // the fanout's subscriptions; they outlive its instances
 	tel     *telemetry
+	log     storeLog
 	ops     *operator      // the operator's gauges (telemetry_operator.go)
 	adm     *admission     // the writer's admission bound, made by writerProps
 	mailbox *writerMailbox // the writer's mailbox, made by writerProps
@@ -42,14 +43,16 @@ type shared struct {
 	crashed   []trace.Link         // spans of the requests the last crash answered, for its span
 	cut       *storage.Position    // where the crashed instance's acknowledged log ends
 	lastSeg   uint64               // active segment of the crashed instance
+	crashCut  []string             // what the crashed instance cut from its files, for the restart span
 	restarts  int
 	openOnce  sync.Once
 	stopOnce  sync.Once
 	stoppedCh chan struct{}
 	engineCh  chan struct{} // closed when a new engine replaces the current one
 
-	storm faults.PanicEvery // test-only crash storm; touched by the writer only
-	seen  int               // appends handled while a storm is on
+	spans spanMemory // committed events' spans, for their reactions' links; the writer's alone
+
+	storm *faults.Storm // test-only crash storm, nil unless armed; touched by the writer only
 }
 
 // setEngine publishes a newly opened engine to readers and wakes those
@@ -83,7 +86,7 @@ func (s *shared) engineChange() <-chan struct{} {
 
 func newShared(cfg Config) *shared {
 	return &shared{cfg: cfg, opened: make(chan error, 1), stoppedCh: make(chan struct{}),
-		engineCh: make(chan struct{}), tel: newTelemetry(cfg), ops: newOperator(cfg)}
+		engineCh: make(chan struct{}), tel: newTelemetry(cfg), log: newStoreLog(cfg), ops: newOperator(cfg)}
 }
 
 // stop records that the writer is gone for good, with the reason later

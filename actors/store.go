@@ -20,11 +20,33 @@ type Store struct {
 	reader     *actor.PID
 }
 
-// Spawn starts a store in sys: it spawns the supervisor (named cfg.Name)
-// and the writer under it, and returns once the writer has opened the data
-// directory, or with the error that kept it from opening; then it spawns
-// the reader (named cfg.Name+"/reader").
+// Spawn starts a store at the root of sys: SpawnIn(sys.Root, cfg).
 func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
+	return SpawnIn(sys.Root, cfg)
+}
+
+// SpawnIn starts a store as a child of parent, and returns once its writer
+// has opened the data directory, or with the error that kept it from
+// opening. Give it an actor's actor.Context, inside that actor's Receive
+// (for example on *actor.Started), and the store becomes part of that
+// actor's supervision tree: its supervisor (named cfg.Name) and its reader
+// (cfg.Name+"/reader") are that actor's children; give it sys.Root for a
+// store at the root, as Spawn does.
+//
+// The store's own Config.Policy still governs the writer: the parent's
+// supervisor strategy never sees a writer crash. When the parent stops
+// (or anything else stops the store's supervisor), the writer commits what
+// it holds and closes the data directory as Close does; the requests
+// still queued, and every later one, get messages.ErrClosed, subscribers
+// get a *messages.SubscriptionEnded, and Done is closed. A restart of the
+// parent stops its children first, so the store closes then too; the new
+// instance spawns it again (on the same Dir and Name) with every event.
+// SpawnIn keeps the calling actor busy until the store has opened (a cold
+// start: milliseconds to a few hundred for millions of events).
+func SpawnIn(parent actor.SpawnerContext, cfg Config) (*Store, error) {
+	if parent == nil {
+		return nil, fmt.Errorf("batpak: SpawnIn needs a parent (an actor's Context, or sys.Root): %w", messages.ErrInvalidArgument)
+	}
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("batpak: Config.Dir is empty: %w", messages.ErrInvalidArgument)
 	}
@@ -32,19 +54,20 @@ func Spawn(sys *actor.ActorSystem, cfg Config) (*Store, error) {
 	if err := cfg.Storage.Validate(); err != nil {
 		return nil, err
 	}
+	sys := parent.ActorSystem()
 	sh := newShared(cfg)
 	sh.sys = sys
 	writer := make(chan *actor.PID, 1)
-	sup, err := sys.Root.SpawnNamed(supervisorProps(sh, writer), cfg.Name)
+	sup, err := parent.SpawnNamed(supervisorProps(sh, writer), cfg.Name)
 	if err != nil {
 		return nil, spawnError(cfg.Name, err)
 	}
 	if err := <-sh.opened; err != nil {
-		sys.Root.Stop(sup)
+		sys.Root.StopFuture(sup).Wait()
 		return nil, err
 	}
 	s := &Store{sys: sys, sh: sh, supervisor: sup, writer: <-writer}
-	if s.reader, err = sys.Root.SpawnNamed(readerProps(s), cfg.Name+"/"+readerName); err != nil {
+	if s.reader, err = parent.SpawnNamed(readerProps(s), cfg.Name+"/"+readerName); err != nil {
 		_ = s.Close(context.Background())
 		return nil, spawnError(cfg.Name+"/"+readerName, err)
 	}
@@ -66,6 +89,21 @@ func (s *Store) Reader() *actor.PID { return s.reader }
 
 // Supervisor returns the supervisor's PID.
 func (s *Store) Supervisor() *actor.PID { return s.supervisor }
+
+// Done returns a channel that is closed once the store has stopped for
+// good: closed (Close), stopped with its parent (see SpawnIn), or its
+// writer stopped because the restart budget is spent. Err says which.
+func (s *Store) Done() <-chan struct{} { return s.sh.stoppedCh }
+
+// Err returns nil while the store runs; once Done is closed, the reason it
+// stopped: an error matching messages.ErrClosed (closed, or stopped with
+// its parent) or messages.ErrWriterStopped (the restart budget is spent).
+func (s *Store) Err() error {
+	if err := s.sh.stopped.Load(); err != nil {
+		return err
+	}
+	return nil
+}
 
 // Restarts returns how many times the writer has been restarted.
 func (s *Store) Restarts() int {
@@ -208,6 +246,7 @@ func (s *Store) stopActors() {
 	s.sys.Root.StopFuture(s.supervisor).Wait()
 	s.sh.ops.unregister()
 	s.sh.releaseEngine()
+	s.sh.stop(closed)
 }
 
 // await waits for f's result or for ctx to end, whichever comes first (then
@@ -249,10 +288,12 @@ func (s *Store) timeout(ctx context.Context) (time.Duration, error) {
 
 // Close stops taking requests, lets the writer commit what it already
 // holds and the requests queued before Close, up to Config.DrainLimit
-// (beyond it they are answered messages.ErrShuttingDown), seals the
+// (beyond it they are answered messages.ErrClosed), seals the
 // segment, fsyncs and closes the engine, then stops the actors. Requests
 // through the Store after Close get messages.ErrClosed. Subscribers get a
-// *messages.SubscriptionEnded.
+// *messages.SubscriptionEnded. A second Close, or a Close after the store
+// was stopped with its parent (see SpawnIn), changes nothing and returns an
+// error matching messages.ErrClosed.
 func (s *Store) Close(ctx context.Context) error {
 	if !s.sh.closing.CompareAndSwap(false, true) {
 		return &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is already closed"}
@@ -270,7 +311,8 @@ func (s *Store) Close(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("batpak: close: %w", err)
 	}
-	if r, ok := res.(*messages.ErrorReply); ok {
+	if r, ok := res.(*messages.ErrorReply); ok && r.Err() != nil {
+		s.sh.log.failed("batpak: close failed; the next open recovers the store", r.Err())
 		return r.Err()
 	}
 	return nil

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
@@ -20,8 +21,9 @@ const writerName = "writer"
 // their PIDs are the same across restarts. The restart policy is the
 // writer's alone: a fanout failure never spends it (see childStrategy).
 type supervisor struct {
-	sh     *shared
-	writer chan<- *actor.PID
+	sh      *shared
+	writer  chan<- *actor.PID
+	outside bool // stopped from outside, not by Close (see stoppingFromOutside)
 }
 
 func supervisorProps(sh *shared, writer chan<- *actor.PID) *actor.Props {
@@ -41,6 +43,8 @@ func supervisorProps(sh *shared, writer chan<- *actor.PID) *actor.Props {
 			sh.mu.Lock()
 			sh.restart = &f
 			sh.mu.Unlock()
+			sh.log.l.Error("batpak writer crashed; its supervisor restarts it", slog.String("panic", f.Reason),
+				slog.String("policy", f.Policy.String()), slog.Int("restart", f.Restart))
 		},
 		StopAttributes: func(supervision.Failure) []attribute.KeyValue {
 			sh.mu.Lock()
@@ -52,6 +56,8 @@ func supervisorProps(sh *shared, writer chan<- *actor.PID) *actor.Props {
 			// observable, the span is there to see.
 			reason := &messages.Error{Code: messages.CodeWriterStopped,
 				Message: "batpak writer stopped: restart budget spent (" + f.Policy.String() + "); last panic: " + f.Reason}
+			sh.log.l.Error("batpak writer crashed and stopped for good: its restart budget is spent; it answers ErrWriterStopped",
+				slog.String("panic", f.Reason), slog.String("policy", f.Policy.String()))
 			sh.endForGood(reason)
 		},
 	})
@@ -92,6 +98,7 @@ func (s *childStrategy) HandleFailure(sys *actor.ActorSystem, sup actor.Supervis
 		attribute.String("batpak.panic", fmt.Sprint(reason)),
 		attribute.String("batpak.child", child.Id)))
 	span.End()
+	s.sh.log.l.Warn("batpak fanout crashed and is restarted; subscribers are told of a gap", slog.Any("panic", reason))
 	sup.RestartChildren(child)
 }
 
@@ -111,7 +118,11 @@ func (s *supervisor) Receive(ctx actor.Context) {
 			return
 		}
 		s.writer <- pid
-	case *actor.Stopping, *actor.Stopped, *actor.Restarting, *actor.Terminated:
+	case *actor.Stopping:
+		s.stoppingFromOutside()
+	case *actor.Stopped:
+		s.stoppedFromOutside()
+	case *actor.Restarting, *actor.Terminated:
 	default:
 		if ctx.Sender() != nil {
 			ctx.Respond(&messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,

@@ -145,12 +145,20 @@ func (t *telemetry) tracing() bool {
 // sender's span if the request carries one (see parent), else a root span
 // if tracing says spans are made. Otherwise it returns noSpan without
 // touching the tracer.
-func (t *telemetry) startAppend(ctx actor.Context, carrier messages.TraceCarrier) trace.Span {
+//
+// A request that reacts to an event (a causation) whose span the writer
+// remembers gets a link to that span (see spanMemory), so that a saga can
+// be followed from trigger to reaction across actors and traces.
+func (t *telemetry) startAppend(ctx actor.Context, carrier messages.TraceCarrier, mem *spanMemory, msg any) trace.Span {
 	parent, traced := t.parent(ctx, carrier)
 	if !traced && !t.tracing() {
 		return noSpan
 	}
-	_, span := t.tracer.Start(parent, SpanAppend, trace.WithSpanKind(trace.SpanKindConsumer), t.appendAttrs)
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), t.appendAttrs}
+	if links := mem.links(msg); len(links) > 0 {
+		opts = append(opts, trace.WithLinks(links...))
+	}
+	_, span := t.tracer.Start(parent, SpanAppend, opts...)
 	return span
 }
 

@@ -436,3 +436,22 @@ func TestReadmeListsEveryMetric(t *testing.T) {
 	}
 	require.Equal(t, reported, listed)
 }
+
+// A store stopped from outside (its supervisor, or its parent with
+// SpawnIn, stopped) reports no gauges once Done is closed, as after Close.
+func TestMetricsOfAStoreStoppedFromOutside(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	sys := omSystem(t)
+	s := omSpawn(t, sys, reader, actors.Config{Name: "outside"})
+	_, _, err := s.Subscribe(newHeld().props(), storage.Filter{}, 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, omCollect(t, reader)["batpak.subscriber.lag.events"].with("batpak.store", "outside"))
+	sys.Root.Stop(s.Supervisor())
+	<-s.Done()
+	got := omCollect(t, reader)
+	for _, name := range []string{"batpak.subscriber.count", "batpak.subscriber.queue.events", "batpak.subscriber.lag.events",
+		"batpak.subscriber.lag.age", "batpak.segment.count", "batpak.segment.usage", "batpak.engine.open.last_duration",
+		"batpak.writer.queue.events", "batpak.writer.queue.bytes"} {
+		require.Empty(t, got[name].with("batpak.store", "outside"), "%s of a stopped store", name)
+	}
+}

@@ -99,18 +99,18 @@ func TestSpanWorkOnlyWhenTracedOrProvided(t *testing.T) {
 	require.True(t, sdk.tracing())
 
 	inActor(t, func(c actor.Context) {
-		require.Equal(t, noSpan, none.startAppend(c, nil), "untraced, no provider: no span")
-		require.Equal(t, noSpan, none.startAppend(c, messages.TraceCarrier{"traceparent": "garbage"}),
+		require.Equal(t, noSpan, none.startAppend(c, nil, &spanMemory{}, nil), "untraced, no provider: no span")
+		require.Equal(t, noSpan, none.startAppend(c, messages.TraceCarrier{"traceparent": "garbage"}, &spanMemory{}, nil),
 			"a carrier without a valid span context is untraced")
 
-		s := none.startAppend(c, carrier)
+		s := none.startAppend(c, carrier, &spanMemory{}, nil)
 		require.NotEqual(t, noSpan, s)
 		require.Equal(t, callerSpan.SpanContext().TraceID(), s.SpanContext().TraceID(), "traced: in the caller's trace")
 
-		s = sdk.startAppend(c, nil)
+		s = sdk.startAppend(c, nil, &spanMemory{}, nil)
 		require.True(t, s.IsRecording(), "untraced, real provider: a root span")
 		s.End()
-		s = sdk.startAppend(c, carrier)
+		s = sdk.startAppend(c, carrier, &spanMemory{}, nil)
 		require.True(t, s.IsRecording())
 		require.Equal(t, callerSpan.SpanContext().TraceID(), s.SpanContext().TraceID())
 		s.End()

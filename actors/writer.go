@@ -3,9 +3,9 @@ package actors
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/batpak-go/batpak/internal/faults"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
 	"go.opentelemetry.io/otel/attribute"
@@ -63,8 +63,10 @@ func (w *writer) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		w.start()
-	case *actor.Restarting, *actor.Stopping:
+	case *actor.Restarting:
 		w.abandon()
+	case *actor.Stopping:
+		w.closeOnStop(ctx)
 	case *actor.Stopped:
 		w.sh.mailbox.stop() // its goroutine ends once the mailbox is idle
 	case *messages.Append:
@@ -92,13 +94,10 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.shutdown(ctx)
 	case *syncRequest:
 		w.sync(ctx)
-	case *faults.Panic:
-		panic(m.Reason)
-	case *faults.Block:
-		<-m.Release
-	case *faults.PanicEvery:
-		w.sh.storm, w.sh.seen = *m, 0
 	default:
+		if w.fault(m) {
+			return
+		}
 		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Failure: &messages.Error{
 			Code: messages.CodeUnknownMessage, Message: fmt.Sprintf("batpak writer: unknown message %T", m)}})
 	}
@@ -112,8 +111,8 @@ func (w *writer) start() {
 		return // the budget is spent: this instance only refuses work
 	}
 	w.sh.mu.Lock()
-	f, cut, old := w.sh.restart, w.sh.cut, w.sh.lastSeg
-	w.sh.restart, w.sh.cut = nil, nil
+	f, cut, old, crashCut := w.sh.restart, w.sh.cut, w.sh.lastSeg, w.sh.crashCut
+	w.sh.restart, w.sh.cut, w.sh.crashCut = nil, nil, nil
 	w.sh.mu.Unlock()
 	e, err := w.timedOpen(cut, f != nil)
 	if f != nil {
@@ -129,15 +128,18 @@ func (w *writer) start() {
 			f.Span.SetStatus(codes.Error, "reopen failed")
 			f.Span.End()
 		}
+		w.sh.log.failed("batpak writer: cannot open the store; it answers ErrWriterStopped from now on", err,
+			slog.String("dir", w.sh.cfg.Dir))
 		w.sh.endForGood(reason)
 		w.sh.reportOpen(err)
 		return
 	}
 	w.e = e
 	w.sh.setEngine(e)
+	w.sh.log.opened(e, f, crashCut)
 	if f != nil {
 		f.Span.SetAttributes(attribute.Int64("batpak.segment.new", int64(e.WriterStats().ActiveSegment)),
-			attribute.StringSlice("batpak.cut", e.Stats().Recovery.CutUnacknowledged))
+			attribute.StringSlice("batpak.cut", append(crashCut, e.Stats().Recovery.CutUnacknowledged...)))
 		f.Span.End()
 		w.tel.restarts.Add(context.Background(), 1, w.tel.store)
 	}

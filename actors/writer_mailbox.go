@@ -213,3 +213,23 @@ func (m *writerMailbox) run() (again bool) {
 		m.invoker.InvokeUserMessage(it.msg)
 	}
 }
+
+// takeUser removes the user messages still queued and counts them out of
+// the admission bound. The writer calls it as it stops, from the
+// goroutine, to answer them rather than leave them to be dropped.
+func (m *writerMailbox) takeUser() []any {
+	m.mu.Lock()
+	var out []any
+	for {
+		it, ok := m.user.pop()
+		if !ok {
+			break
+		}
+		if it.events != 0 || it.bytes != 0 {
+			m.adm.release(it.events, it.bytes)
+		}
+		out = append(out, it.msg)
+	}
+	m.mu.Unlock()
+	return out
+}

@@ -1,20 +1,33 @@
 package messages
 
-// Append asks the writer to append one event.
+// Append asks the writer to append one event. Only Coordinate and Kind
+// must be set; every other field's zero value means "none" or "no
+// condition".
 type Append struct {
-	// Coordinate is the event's stream; it must Validate.
+	// Coordinate is the event's stream; it must Validate (non-empty entity
+	// and scope, at most MaxCoordinateBytes each), else the append is
+	// refused with a *CoordinateError (ErrInvalidCoordinate).
 	Coordinate Coordinate `msgpack:"coord"`
-	// Kind is the event's type; reserved kinds are refused.
+	// Kind is the event's type, made with Kind or MustKind; reserved kinds
+	// (categories 0x0 and 0xD, the zero Kind among them) are refused with
+	// ErrReservedKind.
 	Kind EventKind `msgpack:"kind"`
-	// Payload is the event's body, opaque to the store.
+	// Payload is the event's body, opaque to the store; nil or empty is
+	// allowed. At most the engine's MaxPayloadBytes (default 4 MiB), else
+	// ErrPayloadTooLarge.
 	Payload []byte `msgpack:"payload"`
 	// CorrelationID groups the events of one saga or conversation. Zero
-	// means "the event's own id" (a new correlation).
+	// means "the event's own id" (a new correlation), so a stored event's
+	// CorrelationID is never zero.
 	CorrelationID ID `msgpack:"corr"`
 	// CausationID is the id of the event this one reacts to. Zero means
-	// none (a root event).
+	// none (a root event). The store does not check that it names a
+	// stored event.
 	CausationID ID `msgpack:"cause"`
-	// Expected is the optimistic-concurrency condition on the entity.
+	// Expected is the optimistic-concurrency condition on the entity's
+	// current version (versions count from 1; 0 = no events). The zero
+	// value is Any(): no condition. When it does not hold the append is
+	// refused with a *VersionConflictError (ErrVersionConflict).
 	Expected ExpectedVersion `msgpack:"expected"`
 	// IdempotencyKey, when non-zero, makes the append safe to retry: a
 	// second append of the same request (coordinate, kind, payload,
@@ -23,7 +36,9 @@ type Append struct {
 	// different request with the same key is refused with
 	// ErrIdempotencyConflict. The event's id is IDFromKey(key).
 	IdempotencyKey ID `msgpack:"key"`
-	// Trace optionally carries the sender's W3C trace context.
+	// Trace optionally carries the sender's W3C trace context (see
+	// actors.Trace), so that the writer's spans become children of the
+	// sender's span; nil means none.
 	Trace TraceCarrier `msgpack:"trace,omitempty"`
 }
 
@@ -43,10 +58,24 @@ const (
 
 // CausationRef is a batch item's causation: none, an absolute event id, or
 // an earlier item of the same batch.
+//
+// The zero value is NoCause(). Build one with NoCause, CausedBy or
+// CausedByItem rather than by hand.
 type CausationRef struct {
-	Mode  CauseMode `msgpack:"mode"`
-	ID    ID        `msgpack:"id,omitempty"`
-	Index int       `msgpack:"index,omitempty"`
+	// Mode says which of ID and Index applies. Zero (CauseNone): neither;
+	// a mode above CausePriorItem is refused with ErrInvalidBatch.
+	Mode CauseMode `msgpack:"mode"`
+	// ID is the causing event's id when Mode is CauseAbsolute, and must
+	// then be non-zero (a zero ID is refused with ErrInvalidBatch); it is
+	// ignored in the other modes. The store does not check that it names a
+	// stored event.
+	ID ID `msgpack:"id,omitempty"`
+	// Index is the causing item's index in the same batch (0 = the first
+	// item) when Mode is CausePriorItem; it must name an earlier item, so
+	// its range is [0, this item's index), else ErrInvalidBatch. Ignored in
+	// the other modes. The stored event's CausationID is that item's event
+	// id.
+	Index int `msgpack:"index,omitempty"`
 }
 
 // NoCause is the causation of a root event.
@@ -61,13 +90,34 @@ func CausedByItem(i int) CausationRef { return CausationRef{Mode: CausePriorItem
 // BatchItem is one event of an AppendBatch. Batch items carry no expected
 // version: a batch is all-or-nothing, and its conditions are the caller's
 // to check beforehand.
+//
+// A bad item refuses the whole batch with a *BatchError whose Item is the
+// item's index (0 = the first) and whose Cause says why.
 type BatchItem struct {
-	Coordinate     Coordinate   `msgpack:"coord"`
-	Kind           EventKind    `msgpack:"kind"`
-	Payload        []byte       `msgpack:"payload"`
-	CorrelationID  ID           `msgpack:"corr"`
-	Causation      CausationRef `msgpack:"cause"`
-	IdempotencyKey ID           `msgpack:"key"`
+	// Coordinate is the item's stream; it must Validate (non-empty entity
+	// and scope, at most MaxCoordinateBytes each). The items of one batch
+	// may name any mix of streams, the same one several times.
+	Coordinate Coordinate `msgpack:"coord"`
+	// Kind is the item's type; reserved kinds (categories 0x0 and 0xD) are
+	// refused with ErrReservedKind. The zero Kind is reserved: set one.
+	Kind EventKind `msgpack:"kind"`
+	// Payload is the item's body, opaque to the store; nil or empty is
+	// allowed. Each is at most the engine's MaxPayloadBytes (default
+	// 4 MiB) and the batch's payloads together at most MaxBatchBytes
+	// (default 16 MiB).
+	Payload []byte `msgpack:"payload"`
+	// CorrelationID groups the events of one saga. Zero means the item's
+	// own event id (a new correlation), as for an Append; it is not
+	// inherited from other items.
+	CorrelationID ID `msgpack:"corr"`
+	// Causation is the event this item reacts to: none (the zero value),
+	// a stored event (CausedBy) or an earlier item (CausedByItem).
+	Causation CausationRef `msgpack:"cause"`
+	// IdempotencyKey, when non-zero, identifies the item for retries (see
+	// AppendBatch) and makes its event id IDFromKey(key); two items of one
+	// batch may not share a key (ErrInvalidBatch). Zero means none: the
+	// item gets a fresh UUIDv7 id.
+	IdempotencyKey ID `msgpack:"key"`
 	// Expected must be ExpectAny; any other value is refused. It exists so
 	// that a mistaken condition is reported rather than silently ignored.
 	Expected ExpectedVersion `msgpack:"expected"`
@@ -85,6 +135,13 @@ type BatchItem struct {
 // differs, with ErrIdempotencyConflict. A batch without keys is never a
 // replay.
 type AppendBatch struct {
-	Items BatchItems   `msgpack:"items"`
+	// Items are the batch's events, in the order they are written: they
+	// get consecutive global sequences, and receipts come back in this
+	// order. At most the engine's MaxBatchItems (default 4096), else
+	// ErrInvalidBatch; an empty batch writes nothing and returns no
+	// receipts.
+	Items BatchItems `msgpack:"items"`
+	// Trace optionally carries the sender's W3C trace context, as
+	// Append.Trace does; nil means none.
 	Trace TraceCarrier `msgpack:"trace,omitempty"`
 }

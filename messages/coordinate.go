@@ -11,9 +11,18 @@ const MaxCoordinateBytes = 1024
 
 // Coordinate names the stream an event belongs to: an entity (the
 // aggregate, e.g. "order/42") within a scope (e.g. a tenant or context).
+// Two coordinates name the same stream when both strings are equal byte
+// for byte. The zero Coordinate is invalid: an append needs both parts.
 type Coordinate struct {
+	// Entity names the entity (the aggregate): non-empty, at most
+	// MaxCoordinateBytes (1024) bytes, valid UTF-8, no NUL byte. Filters
+	// match it by prefix (Filter.EntityPrefix), so a hierarchical name
+	// such as "order/42" lets "order/" select every order.
 	Entity string `msgpack:"entity"`
-	Scope  string `msgpack:"scope"`
+	// Scope names the context the entity lives in (a tenant, a bounded
+	// context): non-empty, at most MaxCoordinateBytes bytes, valid UTF-8,
+	// no NUL byte. Filters match it exactly.
+	Scope string `msgpack:"scope"`
 }
 
 // CoordinateError says which part of a coordinate is invalid and why.

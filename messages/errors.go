@@ -25,7 +25,7 @@ const (
 	CodeClosed                               // the store is closed
 	CodeWriterCrashed                        // the writer crashed while handling the request
 	CodeWriterStopped                        // the writer's restart budget is spent
-	CodeShuttingDown                         // the store is shutting down and did not take the request
+	CodeShuttingDown                         // Deprecated: never sent; a store that is closing answers CodeClosed
 	CodeUnknownMessage                       // the receiver does not handle this message type
 	CodeDenied                               // a policy gate denied the append
 	CodeInvalidArgument                      // a request's field is out of range
@@ -125,23 +125,22 @@ func (e *Error) Unwrap() []error {
 
 // Sentinels, one per code; test with errors.Is.
 var (
-	ErrInvalidCoordinate = &Error{Code: CodeInvalidCoordinate}
-	ErrReservedKind      = &Error{Code: CodeReservedKind}
-	ErrPayloadTooLarge   = &Error{Code: CodePayloadTooLarge}
-	ErrVersionConflict   = &Error{Code: CodeVersionConflict}
-	ErrInvalidBatch      = &Error{Code: CodeInvalidBatch}
-	ErrPartialReplay     = &Error{Code: CodePartialReplay}
-	ErrNotFound          = &Error{Code: CodeNotFound}
-	ErrCorrupt           = &Error{Code: CodeCorrupt}
-	ErrIO                = &Error{Code: CodeIO}
-	ErrSyncFailed        = &Error{Code: CodeSyncFailed}
-	ErrClosed            = &Error{Code: CodeClosed}
-	ErrWriterCrashed     = &Error{Code: CodeWriterCrashed}
-	ErrWriterStopped     = &Error{Code: CodeWriterStopped}
-	ErrShuttingDown      = &Error{Code: CodeShuttingDown}
-	ErrUnknownMessage    = &Error{Code: CodeUnknownMessage}
-	ErrDenied            = &Error{Code: CodeDenied}
-	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}
+	ErrInvalidCoordinate = &Error{Code: CodeInvalidCoordinate} // entity or scope fails Validate; detail: *CoordinateError
+	ErrReservedKind      = &Error{Code: CodeReservedKind}      // the kind's category is the store's (0x0 or 0xD)
+	ErrPayloadTooLarge   = &Error{Code: CodePayloadTooLarge}   // a payload over the engine's MaxPayloadBytes
+	ErrVersionConflict   = &Error{Code: CodeVersionConflict}   // the expected version did not hold; detail: *VersionConflictError
+	ErrInvalidBatch      = &Error{Code: CodeInvalidBatch}      // a batch broke a batch rule (size, expected version, causation, repeated key)
+	ErrPartialReplay     = &Error{Code: CodePartialReplay}     // some, not all, of a batch's keyed items were written before
+	ErrNotFound          = &Error{Code: CodeNotFound}          // no committed event has that id
+	ErrCorrupt           = &Error{Code: CodeCorrupt}           // stored bytes failed a check; detail: *CorruptionError
+	ErrIO                = &Error{Code: CodeIO}                // the file system failed (also: the directory is locked by another engine)
+	ErrSyncFailed        = &Error{Code: CodeSyncFailed}        // an fsync failed; the engine refuses writes until reopened
+	ErrClosed            = &Error{Code: CodeClosed}            // the store or engine is closed or closing
+	ErrWriterCrashed     = &Error{Code: CodeWriterCrashed}     // the writer crashed; nothing of the request was written
+	ErrWriterStopped     = &Error{Code: CodeWriterStopped}     // the writer's restart budget is spent; it takes no more requests
+	ErrUnknownMessage    = &Error{Code: CodeUnknownMessage}    // the receiving actor does not handle this message type
+	ErrDenied            = &Error{Code: CodeDenied}            // a policy gate denied the append (no gate in this module returns it yet)
+	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}   // a request, option or field out of range (a nil request, a read Limit...)
 	// ErrIdempotencyConflict: the key names an event written for another
 	// request (another coordinate, kind, payload, correlation or causation).
 	ErrIdempotencyConflict = &Error{Code: CodeIdempotencyConflict}
@@ -151,12 +150,17 @@ var (
 	// ErrOutcomeUnknown: the writer failed and could not make sure that
 	// nothing of the request was written. Retry with an idempotency key.
 	ErrOutcomeUnknown = &Error{Code: CodeOutcomeUnknown}
+	// ErrShuttingDown is ErrClosed: a request to a store that is closing or
+	// closed gets that one answer, through an actor or the Go API.
+	//
+	// Deprecated: use ErrClosed.
+	ErrShuttingDown = ErrClosed
 )
 
 var sentinels = []*Error{
 	ErrInvalidCoordinate, ErrReservedKind, ErrPayloadTooLarge, ErrVersionConflict,
 	ErrInvalidBatch, ErrPartialReplay, ErrNotFound, ErrCorrupt, ErrSyncFailed, ErrIO,
-	ErrClosed, ErrWriterCrashed, ErrWriterStopped, ErrShuttingDown, ErrUnknownMessage,
+	ErrClosed, ErrWriterCrashed, ErrWriterStopped, ErrUnknownMessage,
 	ErrDenied, ErrInvalidArgument, ErrIdempotencyConflict, ErrOverloaded, ErrOutcomeUnknown,
 }
 

@@ -30,7 +30,7 @@ var allSentinels = []struct {
 	{"ErrClosed", messages.ErrClosed, messages.CodeClosed},
 	{"ErrWriterCrashed", messages.ErrWriterCrashed, messages.CodeWriterCrashed},
 	{"ErrWriterStopped", messages.ErrWriterStopped, messages.CodeWriterStopped},
-	{"ErrShuttingDown", messages.ErrShuttingDown, messages.CodeShuttingDown},
+	{"ErrShuttingDown (deprecated: ErrClosed)", messages.ErrShuttingDown, messages.CodeClosed},
 	{"ErrUnknownMessage", messages.ErrUnknownMessage, messages.CodeUnknownMessage},
 	{"ErrDenied", messages.ErrDenied, messages.CodeDenied},
 	{"ErrInvalidArgument", messages.ErrInvalidArgument, messages.CodeInvalidArgument},
@@ -162,7 +162,7 @@ func TestCodeOf(t *testing.T) {
 		{name: "reserved kind", err: kindErr, want: messages.CodeReservedKind},
 		{name: "kind out of range", err: rangeErr, want: messages.CodeInvalidArgument},
 		{name: "joined takes the first", err: errors.Join(errors.New("a"), messages.ErrIO, messages.ErrCorrupt), want: messages.CodeIO},
-		{name: "custom Is matching a sentinel", err: isShuttingDown{}, want: messages.CodeShuttingDown},
+		{name: "custom Is matching a sentinel", err: isShuttingDown{}, want: messages.CodeClosed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,11 +172,11 @@ func TestCodeOf(t *testing.T) {
 }
 
 // isShuttingDown is a foreign error type that reports itself as
-// ErrShuttingDown through an Is method, without being an *Error.
+// ErrClosed through an Is method, without being an *Error.
 type isShuttingDown struct{}
 
 func (isShuttingDown) Error() string        { return "node draining" }
-func (isShuttingDown) Is(target error) bool { return target == messages.ErrShuttingDown }
+func (isShuttingDown) Is(target error) bool { return target == messages.ErrClosed }
 
 func TestToError(t *testing.T) {
 	own := &messages.Error{Code: messages.CodeVersionConflict, Message: "at 3, expected 2"}
@@ -192,7 +192,7 @@ func TestToError(t *testing.T) {
 		{name: "*Error is copied", err: own, wantCode: messages.CodeVersionConflict, wantMsg: "at 3, expected 2", wantCopy: own},
 		{name: "bare sentinel is copied", err: messages.ErrClosed, wantCode: messages.CodeClosed, wantMsg: "closed", wantCopy: messages.ErrClosed},
 		{name: "coordinate error keeps its reason", err: messages.Coordinate{Entity: "e"}.Validate(), wantCode: messages.CodeInvalidCoordinate, wantMsg: "invalid coordinate: scope is empty"},
-		{name: "custom Is", err: isShuttingDown{}, wantCode: messages.CodeShuttingDown, wantMsg: "node draining"},
+		{name: "custom Is", err: isShuttingDown{}, wantCode: messages.CodeClosed, wantMsg: "node draining"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,8 +21,15 @@ const (
 // empty entity (version 0) is never confused with a one-event entity.
 // The zero value is ExpectAny.
 type ExpectedVersion struct {
-	Mode    ExpectMode `msgpack:"mode"`
-	Version uint64     `msgpack:"version,omitempty"`
+	// Mode is the kind of condition: ExpectAny (the zero value),
+	// ExpectNoStream or ExpectExact. An append with any other mode is
+	// refused with ErrInvalidArgument.
+	Mode ExpectMode `msgpack:"mode"`
+	// Version is the entity's version the append expects, with
+	// ExpectExact only (ignored otherwise): the version of the entity's
+	// last event, 1 after its first append; 0 means the entity has no
+	// events (Exactly(0) is NoStream()). Any uint64.
+	Version uint64 `msgpack:"version,omitempty"`
 }
 
 // Any returns the condition that always holds.

@@ -12,15 +12,15 @@ type EventKind uint16
 // System kinds. They mark batches and tombstones on disk and never reach
 // readers as user events.
 const (
-	KindBatchBegin  EventKind = 0x0006
-	KindBatchCommit EventKind = 0x0007
-	KindTombstone   EventKind = 0x0FFE
+	KindBatchBegin  EventKind = 0x0006 // batpak's BEGIN marker of an atomic batch
+	KindBatchCommit EventKind = 0x0007 // batpak's COMMIT marker of an atomic batch
+	KindTombstone   EventKind = 0x0FFE // batpak's tombstone
 )
 
 // Reserved categories.
 const (
-	CategorySystem   uint8 = 0x0
-	CategoryReserved uint8 = 0xD
+	CategorySystem   uint8 = 0x0 // the store's own events
+	CategoryReserved uint8 = 0xD // reserved for the store, as in batpak
 )
 
 // Kind builds an EventKind from a category (0..15) and a type (0..4095).

@@ -11,10 +11,15 @@ import (
 	"github.com/batpak-go/batpak/storage/format"
 )
 
-// Position is a place in the log: a segment and an offset in it.
+// Position is a place in the log: a segment and an offset in it. The zero
+// Position comes before every event (segment ids start at 1).
 type Position struct {
+	// Segment is the segment's id (from 1; segment 7 is the file
+	// 0000000007.seg).
 	Segment uint64
-	Offset  int64
+	// Offset is a byte offset from the start of that segment file: 32 (the
+	// header's size) is the start of its first frame.
+	Offset int64
 }
 
 // Published returns the end of the last published group: everything the

@@ -14,9 +14,9 @@ import (
 
 // Engine is the storage engine of one data directory. Append, AppendBatch,
 // Commit, Rollback, Sync and Close must be called from one goroutine at a
-// time (the writer); the reads (Get, Stream, Query, ByCorrelation,
-// Ancestors, Verify, Stats) are safe from any goroutine at any time and
-// see only committed events.
+// time (the writer); the reads (Read, ReadStream, Get, Stream, Query,
+// ByCorrelation, Ancestors, Verify, Stats) are safe from any goroutine at
+// any time and see only committed events.
 type Engine struct {
 	dir  string
 	opts Options

@@ -153,3 +153,105 @@ func ExampleEngine_Read() {
 	// page: 2
 	// page: 1
 }
+
+// Open creates or opens a data directory and locks it; Close seals the
+// active segment and releases the lock, and the next Open finds every
+// committed event.
+func ExampleOpen() {
+	dir, err := os.MkdirTemp("", "batpak-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	opts := storage.Options{SyncMode: storage.SyncEveryCommit} // the default: a commit fsyncs before anything is visible
+	e, err := storage.Open(dir, opts)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = storage.Open(dir, opts) // one engine per directory
+	fmt.Println("second open locked:", errors.Is(err, storage.ErrLocked))
+
+	order := messages.Coordinate{Entity: "order/42", Scope: "shop"}
+	for i := range 3 {
+		if _, err := e.Append(&messages.Append{Coordinate: order, Kind: messages.MustKind(1, 1),
+			Expected: messages.Exactly(uint64(i))}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	if err := e.Commit(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := e.Close(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = e.Append(&messages.Append{Coordinate: order, Kind: messages.MustKind(1, 1)})
+	fmt.Println("after close:", errors.Is(err, storage.ErrClosed), errors.Is(err, messages.ErrClosed))
+
+	e, err = storage.Open(dir, opts)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer e.Close()
+	s := e.Stats()
+	fmt.Println("events:", s.Events, "streams:", s.Streams, "next sequence:", s.NextSequence)
+	// Output:
+	// second open locked: true
+	// after close: true true
+	// events: 3 streams: 1 next sequence: 3
+}
+
+// ReadStream reads one entity's events by version (versions start at 1):
+// forward from a version, or backward from one (0: the latest), with a
+// limit.
+func ExampleEngine_ReadStream() {
+	dir, err := os.MkdirTemp("", "batpak-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	e, err := storage.Open(dir, storage.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer e.Close()
+	order := messages.Coordinate{Entity: "order/42", Scope: "shop"}
+	for _, step := range []string{"placed", "paid", "packed", "shipped"} {
+		if _, err := e.Append(&messages.Append{Coordinate: order, Kind: messages.MustKind(1, 1),
+			Payload: []byte(step)}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	if err := e.Commit(); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	for ev, err := range e.ReadStream(order, storage.StreamRange{From: 2, Limit: 2}) { // versions 2 and 3
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(ev.Version, string(ev.Payload))
+	}
+	for ev, err := range e.ReadStream(order, storage.StreamRange{Backward: true, Limit: 1}) { // the latest
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println("latest:", ev.Version, string(ev.Payload))
+	}
+	// Output:
+	// 2 paid
+	// 3 packed
+	// latest: 4 shipped
+}

@@ -45,9 +45,12 @@ const DefaultSyncInterval = 100 * time.Millisecond
 // Limits on Options fields.
 const (
 	// MaxFrameBytes is the largest frame body the format can describe.
-	MaxFrameBytes   = format.MaxFrameBytes
-	MaxSegmentSize  = format.MaxSegmentSize
-	minSegmentSize  = 4 << 10
+	MaxFrameBytes = format.MaxFrameBytes
+	// MaxSegmentSize is the largest Options.SegmentSize and
+	// Options.Preallocate: 1 GiB.
+	MaxSegmentSize = format.MaxSegmentSize
+	minSegmentSize = 4 << 10
+	// MaxPayloadLimit is the largest Options.MaxPayloadBytes: 64 MiB.
 	MaxPayloadLimit = 64 << 20
 )
 

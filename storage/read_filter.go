@@ -8,19 +8,23 @@ import (
 
 // Filter selects events for Read and Query. Zero fields select everything.
 type Filter struct {
-	// EntityPrefix keeps entities that start with it.
+	// EntityPrefix keeps entities that start with it (byte-wise, case
+	// sensitive); "" keeps every entity.
 	EntityPrefix string
 	// Scope keeps only this scope (exact match) when non-empty.
 	Scope string
-	// Kinds keeps only these kinds when non-empty.
+	// Kinds keeps only these kinds when non-empty; nil or empty keeps
+	// every kind.
 	Kinds []messages.EventKind
-	// FromSeq is the lowest global sequence kept (inclusive).
+	// FromSeq is the lowest global sequence kept (inclusive). Sequences
+	// start at 0, so 0 (the default) starts at the first event.
 	FromSeq uint64
 	// BeforeSeq, when non-zero, keeps only sequences below it (exclusive),
 	// so that a backward page can start before the last event seen, down
 	// to sequence 0.
 	BeforeSeq uint64
-	// Limit caps the number of events returned; 0 means no cap.
+	// Limit caps the number of events returned; 0 (or a negative value)
+	// means no cap.
 	Limit int
 	// Backward returns the newest events first (the limit then keeps the
 	// newest ones).
@@ -55,11 +59,13 @@ func (f *Filter) selectsAll() bool { return f.EntityPrefix == "" && f.Scope == "
 
 // StreamRange selects part of one entity's stream for ReadStream.
 type StreamRange struct {
-	// From is, forward, the first version read (0 or 1: the first) and,
-	// backward, the highest version read (0: the latest).
+	// From is, forward, the first version read (0 or 1: the first; versions
+	// start at 1) and, backward, the highest version read (0, or above the
+	// latest: the latest).
 	From uint64
 	// Backward reads the newest versions first.
 	Backward bool
-	// Limit caps the number of events; 0 means no cap.
+	// Limit caps the number of events; 0 (or a negative value) means no
+	// cap.
 	Limit int
 }

@@ -2,16 +2,16 @@ package storage
 
 // Stats is a snapshot of the engine's state.
 type Stats struct {
-	Events        int    // committed events
+	Events        int    // committed (published) events in the store
 	Streams       int    // entities with at least one event
-	Segments      int    // open segment files
-	ActiveSegment uint64 // id of the segment being written
-	NextSequence  uint64 // global sequence of the next event
-	Staged        int    // events staged and not yet written
-	Pending       int    // groups written and not yet published
-	Commits       uint64 // successful commits since Open
-	Fsyncs        uint64 // fsyncs since Open: segment data, footers, new segments' headers, the directory
-	Failed        bool   // a commit failed; the engine refuses writes
+	Segments      int    // segment files open (sealed and active)
+	ActiveSegment uint64 // id of the segment being written (from 1; WriterStats only)
+	NextSequence  uint64 // global sequence the next committed event gets: 0 on an empty store
+	Staged        int    // events staged and not yet written (WriterStats only)
+	Pending       int    // groups written and not yet published (WriterStats only)
+	Commits       uint64 // successful commits since Open (WriterStats only)
+	Fsyncs        uint64 // fsyncs since Open: segment data, footers, new segments' headers, the directory (WriterStats only)
+	Failed        bool   // a commit failed; the engine refuses writes until reopened (WriterStats only)
 	// SegmentBytes is the size of the open segment files (sealed and
 	// active, the active one with the zeros written ahead of its data, see
 	// Options.Preallocate) as the file system reports it: what the log
@@ -28,7 +28,10 @@ type Stats struct {
 	// and those that failed to write (harmless: Open then replays that
 	// segment), since Open.
 	Checkpoints, CheckpointErrors int
-	Recovery                      RecoveryReport
+	// Recovery is what the Open that made this engine found and did (torn
+	// tails cut, batches discarded, checkpoints used or ignored...); it
+	// does not change after Open.
+	Recovery RecoveryReport
 }
 
 // Stats returns a snapshot of the engine's counters. The writer's fields

@@ -15,8 +15,8 @@ import (
 
 // Span names.
 const (
-	SpanRestart = "batpak.writer.restart"
-	SpanStopped = "batpak.writer.stopped"
+	SpanRestart = "batpak.writer.restart" // a failure the policy answers with a restart
+	SpanStopped = "batpak.writer.stopped" // the failure that spent the budget: the child is stopped
 )
 
 // Hooks let the actor layer take part in a failure. Every field is optional.

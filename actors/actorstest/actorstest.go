@@ -15,7 +15,11 @@ import (
 // CrashWriter makes the store's writer panic with reason when it reaches
 // this message in its mailbox: the requests of the group it holds are
 // answered messages.ErrWriterCrashed (nothing of them written), and the
-// writer is restarted or stopped by Config.Policy.
+// writer is restarted or stopped by Config.Policy. It returns at once; a
+// request sent after it (by the same sender, or through the Store) is
+// handled after the crash, by the restarted writer, and when it is answered
+// Store.Restarts already counts the restart: to wait for the restart, send
+// a request (for example Store.Sync) and wait for its answer.
 func CrashWriter(s *actors.Store, reason string) {
 	s.System().Root.Send(s.Writer(), &faults.Panic{Reason: reason})
 }

@@ -87,3 +87,12 @@ func TestCrashFanoutSendsAGap(t *testing.T) {
 		}
 	}
 }
+
+// A request sent after CrashWriter is handled by the restarted writer, and
+// by the time it is answered the restart is counted: no polling needed.
+func TestCrashWriterThenARequestSeesTheRestart(t *testing.T) {
+	s := spawn(t, actors.Config{})
+	actorstest.CrashWriter(s, "test: injected")
+	require.NoError(t, s.Sync(context.Background()))
+	require.Equal(t, 1, s.Restarts())
+}

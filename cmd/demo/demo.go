@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,10 +39,15 @@ func propagate(ctx context.Context, c messages.TraceCarrier) {
 	propagation.TraceContext{}.Inject(ctx, c)
 }
 
-func start(dir string, tel *telemetry, orders int) (*demo, error) {
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+// newSystem is an actor system that logs warnings and errors only.
+func newSystem() *actor.ActorSystem {
+	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}))
+}
+
+func start(dir string, tel *telemetry, orders int) (*demo, error) {
+	sys := newSystem()
 	store, err := actors.Spawn(sys, actors.Config{
 		Dir: dir, Policy: supervision.Bounded(3, time.Minute),
 		Storage:        storage.Options{SegmentSize: 64 << 10},
@@ -94,12 +100,14 @@ func (d *demo) progress(seen int) {
 	}
 }
 
-// play places the orders, crashes the writer once halfway, and waits until
-// every saga is complete and every subscriber has seen all it should.
+// play places the orders, crashes the writer once halfway with an order
+// in its hands, and waits until every saga is complete and every
+// subscriber has seen all it should.
 func (d *demo) play(ctx context.Context, w io.Writer) error {
-	per := (d.orders + desks - 1) / desks
+	placed := d.orders - 1 // the last one is the late order
+	per := (placed + desks - 1) / desks
 	for i := 0; i < desks; i++ {
-		n := min(per, d.orders-i*per)
+		n := max(0, min(per, placed-i*per))
 		d.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &desk{d: d, id: i, n: n} }))
 	}
 	timeout := time.After(60 * time.Second)
@@ -110,8 +118,9 @@ func (d *demo) play(ctx context.Context, w io.Writer) error {
 	case <-timeout:
 		return fmt.Errorf("the sagas did not get halfway")
 	}
-	fmt.Fprintln(w, "halfway: injecting a writer panic")
-	actorstest.CrashWriter(d.store, "demo: injected writer panic") // what a test of yours can do too
+	if err := d.crash(w); err != nil {
+		return err
+	}
 	got := 0
 	var mailer tally
 	for got < 2 {
@@ -129,6 +138,59 @@ func (d *demo) play(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "auditor saw all %d events; slow mailer saw all %d reservations after %d gap(s) (%d events read back from the log)\n",
 		3*d.orders, d.orders, mailer.gaps, mailer.caughtUp)
 	return nil
+}
+
+// crash makes the writer panic while it holds the late order: the writer
+// is held, the order and then the panic queue behind the hold (in this
+// order: one sender's messages stay in order), and the writer is let go.
+// The order, answered ErrWriterCrashed, is sent again with its idempotency
+// key once the writer is back. The narrator prints the crash and the
+// restart as the store's spans tell them.
+func (d *demo) crash(w io.Writer) error {
+	entity := "order/late"
+	late := &messages.Append{Coordinate: messages.Coordinate{Entity: entity, Scope: "shop"}, Kind: orderPlaced,
+		Payload: []byte(`{"desk":"late","items":1}`), Expected: messages.NoStream(), IdempotencyKey: messages.KeyOf("demo order", entity)}
+	fmt.Fprintf(w, "halfway: the writer is held, %s is sent, then a panic (actorstest.CrashWriter, what a test of yours can do too)\n", entity)
+	release := actorstest.HoldWriter(d.store)
+	first := d.sys.Root.RequestFuture(d.store.Writer(), late, 10*time.Second)
+	actorstest.CrashWriter(d.store, "demo: injected writer panic")
+	release()
+	res, err := first.Result()
+	var answer string // what the first attempt got
+	for attempt := 1; ; attempt++ {
+		if err != nil {
+			return fmt.Errorf("%s: %w", entity, err)
+		}
+		reply, ok := res.(*messages.AppendReply)
+		if !ok {
+			return fmt.Errorf("%s: unexpected reply %T", entity, res)
+		}
+		switch {
+		case reply.Err() == nil && answer == "":
+			fmt.Fprintf(w, "%s: acknowledged before the crash (seq %d)\n", entity, reply.Receipt.Sequence)
+			return nil
+		case reply.Err() == nil:
+			fmt.Fprintf(w, "%s: first answered %s, then sent again with its idempotency key: written once (seq %d, attempt %d)\n",
+				entity, answer, reply.Receipt.Sequence, attempt)
+			return nil
+		case retryable(reply.Err()) && attempt < 10:
+			if answer == "" {
+				answer = errorName(reply.Err())
+			}
+			d.retries.Add(1)
+			res, err = d.sys.Root.RequestFuture(d.store.Writer(), late, 10*time.Second).Result()
+		default:
+			return fmt.Errorf("%s: %w", entity, reply.Err())
+		}
+	}
+}
+
+// errorName names a retryable error.
+func errorName(err error) string {
+	if errors.Is(err, messages.ErrOutcomeUnknown) {
+		return "ErrOutcomeUnknown"
+	}
+	return "ErrWriterCrashed"
 }
 
 // report prints the summary and one saga, and checks every hash chain.

@@ -2,54 +2,96 @@
 // order-desk actors place orders, a reactor actor reacts to them (stock
 // reservations, then mails: reactions of reactions, with correlation and
 // causation), an auditor and a deliberately slow mailer subscribe (the
-// mailer's queue overflows and it catches up from the log), the writer is
-// made to crash once and is restarted by its supervisor, and the spans go
-// to stdout (or over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+// mailer's queue overflows and it catches up from the log), and the writer
+// is made to crash once with an order in its hands and is restarted by its
+// supervisor; the crash and the restart are told in plain lines.
 //
-//	go run ./cmd/demo           # data in ./batpak-demo-data, started fresh
+// Traces and metrics are exported as the standard OTEL_* environment
+// variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL,
+// OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_METRIC_EXPORT_INTERVAL...);
+// with none set, nothing leaves the process.
+//
+//	go run ./cmd/demo                                              # data in ./batpak-demo-data, started fresh
+//	go run ./cmd/demo -spans                                       # also print the raw spans of the crash and of one order
+//	OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 go run ./cmd/demo  # traces and metrics over OTLP
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sync"
+	"time"
 )
 
+// options are the demo's flags.
+type options struct {
+	// dir is the data directory (cleared first if it holds a store).
+	dir string
+	// orders is how many orders are placed (at least 2).
+	orders int
+	// spans prints the raw spans of the crash and of one traced order.
+	spans bool
+}
+
 func main() {
-	dir := flag.String("dir", "batpak-demo-data", "data directory")
-	orders := flag.Int("orders", 30, "orders to place")
+	var o options
+	flag.StringVar(&o.dir, "dir", "batpak-demo-data", "data directory (cleared first if it holds a batpak store; anything else is refused)")
+	flag.IntVar(&o.orders, "orders", 30, "orders to place (at least 2)")
+	flag.BoolVar(&o.spans, "spans", false, "also print the raw spans (JSON) of the crash and of one traced order")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *dir, *orders); err != nil {
+	if err := run(context.Background(), os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, w io.Writer, dir string, orders int) error {
-	if err := clearStore(dir); err != nil {
+func run(ctx context.Context, out io.Writer, o options) (err error) {
+	if o.orders < 2 {
+		return fmt.Errorf("-orders must be at least 2, not %d", o.orders)
+	}
+	if err := clearStore(o.dir); err != nil {
 		return err
 	}
-	tel, err := newTelemetry(ctx, w)
+	w := &lockedWriter{w: out} // spans end, and are told, on the store's goroutines
+	tel, err := newTelemetry(ctx, w, o.spans)
 	if err != nil {
 		return err
 	}
-	d, err := start(dir, tel, orders)
+	defer func() {
+		// The last spans and the metrics' final collection are exported
+		// before the demo ends; a collector that does not answer gets 10 s.
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err = errors.Join(err, tel.shutdown(flushCtx))
+	}()
+	d, err := start(o.dir, tel, o.orders)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "store opened in %s; %d desks place %d orders; the writer will crash once\n", dir, desks, orders)
+	fmt.Fprintf(w, "store opened in %s; %d desks place %d orders, one more is in the writer's hands when it crashes\n", o.dir, desks, o.orders-1)
+	fmt.Fprintln(w, tel.exporting)
 	if err := d.play(ctx, w); err != nil {
-		d.stop(ctx)
-		return err
+		return errors.Join(err, d.stop(ctx))
 	}
 	if err := d.report(ctx, w); err != nil {
-		d.stop(ctx)
-		return err
+		return errors.Join(err, d.stop(ctx))
 	}
-	if err := d.stop(ctx); err != nil {
-		return err
-	}
-	return tel.shutdown(ctx)
+	return d.stop(ctx)
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Write implements io.Writer.
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

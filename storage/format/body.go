@@ -22,7 +22,7 @@ const (
 // every body byte before the hash field. A marker body is
 // [2, batch, count, first_seq] (BEGIN) or [3, batch, count] (COMMIT).
 const (
-	EventFields    = 15
+	EventFields    = 15     // elements of an event body's array
 	HashFieldBytes = 2 + 32 // bin8 header + digest
 )
 
@@ -52,6 +52,9 @@ func AppendEventFrame(b []byte, e *messages.Event, h *Hasher) []byte {
 	return b
 }
 
+// AppendBeginFrame encodes the BEGIN marker [2, batch, count, firstSeq] of
+// an atomic batch of count events, the first of sequence firstSeq, as a
+// frame at the end of b.
 func AppendBeginFrame(b []byte, batch messages.ID, count int, firstSeq uint64) []byte {
 	b, start := BeginFrame(b)
 	b = AppendArrayLen(b, 4)
@@ -63,6 +66,9 @@ func AppendBeginFrame(b []byte, batch messages.ID, count int, firstSeq uint64) [
 	return b
 }
 
+// AppendCommitFrame encodes the COMMIT marker [3, batch, count] that ends
+// an atomic batch of count events as a frame at the end of b. A batch
+// whose COMMIT is missing was never committed.
 func AppendCommitFrame(b []byte, batch messages.ID, count int) []byte {
 	b, start := BeginFrame(b)
 	b = AppendArrayLen(b, 3)
@@ -137,11 +143,20 @@ func DecodeEvent(body []byte, e *messages.Event, withPayload bool) error {
 
 // Marker is a decoded BEGIN or COMMIT body.
 type Marker struct {
-	Batch    messages.ID
-	Count    int
+	// Batch is the batch's id (a UUIDv7, never zero): the BatchID of each
+	// of its events, and the same in its BEGIN and its COMMIT.
+	Batch messages.ID
+	// Count is the number of events in the batch: at least 1 when written
+	// (an empty batch writes nothing); a decoder accepts 0..MaxFrameBytes.
+	Count int
+	// FirstSeq is the global sequence of the batch's first event (its
+	// events have FirstSeq, FirstSeq+1, ...). Only a BEGIN frame carries
+	// it: DecodeMarker of a COMMIT leaves it 0.
 	FirstSeq uint64
 }
 
+// DecodeMarker decodes a BEGIN (typ TypeBegin) or COMMIT (TypeCommit)
+// body; it returns ErrMalformed for anything else.
 func DecodeMarker(body []byte, typ int) (Marker, error) {
 	r := reader{b: body}
 	want := 3

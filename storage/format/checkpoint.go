@@ -56,9 +56,9 @@ import (
 // was made from (see SegmentPrint). Streams numbered base streams and up
 // first appear in this checkpoint (their version equals their count here).
 const (
-	CheckpointExt        = ".idx"
-	CheckpointHeaderSize = 96
-	CheckpointEntrySize  = 32
+	CheckpointExt        = ".idx" // the extension of checkpoint file names
+	CheckpointHeaderSize = 96     // bytes
+	CheckpointEntrySize  = 32     // bytes per entry
 	checkpointRunSize    = 12
 	checkpointCorrSize   = 20
 	checkpointStreamSize = 60 // without the coordinate's bytes
@@ -84,17 +84,25 @@ func CheckpointName(id uint64) string { return fmt.Sprintf("%010d%s", id, Checkp
 // crc (which covers its id and creation time) and where its footer is and
 // the footer frame's crc (which covers every record of the segment).
 type SegmentPrint struct {
-	Size         int64
-	HeaderCRC    uint32
+	// Size is the segment file's size in bytes, trailer included.
+	Size int64
+	// HeaderCRC is the segment header's own crc32c field (its bytes 28..31).
+	HeaderCRC uint32
+	// FooterOffset is the byte offset of the footer frame in the file
+	// (where the data ends): at least HeaderSize.
 	FooterOffset int64
-	FooterCRC    uint32
+	// FooterCRC is the footer frame's crc32c field.
+	FooterCRC uint32
 }
 
 // Position is a place in the log: a segment and an offset in it (0: its
 // start).
 type Position struct {
+	// Segment is the segment's id (from 1).
 	Segment uint64
-	Offset  int64
+	// Offset is a byte offset from the start of the segment file; 0 means
+	// the segment's start (its first frame is at HeaderSize).
+	Offset int64
 }
 
 // Before reports whether p comes before q in the log.
@@ -104,14 +112,19 @@ func (p Position) Before(q Position) bool {
 
 // CheckpointInfo is a checkpoint's header.
 type CheckpointInfo struct {
-	Segment     uint64
+	// Segment is the id of the sealed segment the checkpoint describes.
+	Segment uint64
+	// Print is that segment file's fingerprint: the checkpoint is used
+	// only for a file that still matches it.
 	Print       SegmentPrint
-	Base        uint32 // index position of the checkpoint's first event
+	Base        uint32 // index position of the checkpoint's first event (0: the log's first)
 	BaseStreams uint32 // streams known before it
-	Events      int
-	Runs        int // sequence runs
-	Corrs       int // correlation side-table records
-	Streams     int // stream records
+	// Events is the number of entries: the index positions Base to
+	// Base+Events-1 (Base+Events is at most 2^32-2).
+	Events  int
+	Runs    int // sequence runs
+	Corrs   int // correlation side-table records
+	Streams int // stream records
 	// Resume is where a replay starts to rebuild what follows.
 	Resume Position
 	// Held is the batch open at Resume (its items start there), or zero.
@@ -120,38 +133,63 @@ type CheckpointInfo struct {
 
 // CheckpointEntry is one event's index entry.
 type CheckpointEntry struct {
-	ID     messages.ID
+	// ID is the event's id.
+	ID messages.ID
+	// Offset is the byte offset of the event's frame in its segment (the
+	// checkpoint's segment minus Back); at least HeaderSize.
 	Offset uint32
-	Size   uint32
+	// Size is the frame's size in bytes, header included: FrameHeaderSize
+	// to FrameHeaderSize+MaxFrameBytes.
+	Size uint32
+	// Stream is the index's number of the event's stream: streams are
+	// numbered from 0 in the order they first appear in the log.
 	Stream uint32
-	Kind   messages.EventKind
-	Flags  uint8
+	// Kind is the event's kind.
+	Kind messages.EventKind
+	// Flags is 0 or EntryCorr (the event's correlation is in the
+	// correlation records); other bits are refused.
+	Flags uint8
 	// Back is how many segments before the checkpoint's the entry is.
 	Back uint8
 }
 
 // SeqRun starts a run of consecutive sequences at a position.
 type SeqRun struct {
+	// Pos is the position where the run starts, counted from the
+	// checkpoint's first event (0: Info.Base).
 	Pos uint32
+	// Seq is the global sequence of the event at Pos; the events after it
+	// count up by one until the next run.
 	Seq uint64
 }
 
 // CorrRecord is the correlation of the event at Pos (not its own id).
 type CorrRecord struct {
-	Pos  uint32
+	// Pos is the event's position, counted from the checkpoint's first
+	// event (0: Info.Base).
+	Pos uint32
+	// Corr is the event's correlation id; never the event's own id (those
+	// have no record).
 	Corr messages.ID
 }
 
 // CheckpointStream is what one checkpoint did to one stream. Entity and
 // Scope alias the decoded buffer (decoding) or are copied (encoding).
 type CheckpointStream struct {
+	// Stream is the index's number of the stream (from 0, in order of
+	// first appearance); a number at or above Info.BaseStreams is a
+	// stream that first appears in this checkpoint.
 	Stream  uint32
 	Events  uint32 // in this checkpoint
-	Version uint64 // the stream's version after it
-	WallMS  int64  // of its last event
-	Hash    messages.Hash
-	Entity  []byte
-	Scope   []byte
+	Version uint64 // the stream's version after it (from 1)
+	WallMS  int64  // of its last event, in milliseconds since the Unix epoch
+	// Hash is the hash of the stream's last event after this checkpoint:
+	// what its next event's PrevHash will be.
+	Hash messages.Hash
+	// Entity is the stream's entity, as bytes (1..MaxCoordinateBytes).
+	Entity []byte
+	// Scope is the stream's scope, as bytes (1..MaxCoordinateBytes).
+	Scope []byte
 }
 
 // AppendCheckpointHeader starts a checkpoint in b with its header; append

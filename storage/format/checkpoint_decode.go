@@ -13,6 +13,7 @@ import (
 // before its entries), decoded and checked; the entries are checked as
 // they are read, by an EntryChecker.
 type CheckpointHead struct {
+	// Info is the decoded, checked header.
 	Info CheckpointInfo
 	// NewStreams is the number of streams that first appear here.
 	NewStreams int

@@ -12,8 +12,12 @@ import (
 // reader accepts exactly the forms the writer produces plus the other
 // standard widths, and never panics on malformed input.
 
+// ErrMalformed is returned (or wrapped) by every decoder for bytes that
+// are not the msgpack they expect.
 var ErrMalformed = errors.New("malformed msgpack")
 
+// AppendArrayLen appends a msgpack array header for n elements, in its
+// shortest form.
 func AppendArrayLen(b []byte, n int) []byte {
 	switch {
 	case n < 16:
@@ -25,6 +29,7 @@ func AppendArrayLen(b []byte, n int) []byte {
 	}
 }
 
+// AppendUint appends v as a msgpack unsigned integer, in its shortest form.
 func AppendUint(b []byte, v uint64) []byte {
 	switch {
 	case v < 128:
@@ -40,6 +45,8 @@ func AppendUint(b []byte, v uint64) []byte {
 	}
 }
 
+// AppendInt appends v as a msgpack integer: as AppendUint when v >= 0, a
+// negative fixint from -32, else an int64.
 func AppendInt(b []byte, v int64) []byte {
 	if v >= 0 {
 		return AppendUint(b, uint64(v))
@@ -50,8 +57,10 @@ func AppendInt(b []byte, v int64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
 }
 
+// AppendNil appends msgpack nil.
 func AppendNil(b []byte) []byte { return append(b, 0xc0) }
 
+// AppendBin appends v as msgpack bin (8, 16 or 32).
 func AppendBin(b, v []byte) []byte {
 	n := len(v)
 	switch {
@@ -73,6 +82,7 @@ func AppendOptID(b []byte, id [16]byte) []byte {
 	return AppendBin(b, id[:])
 }
 
+// AppendStr appends s as a msgpack str, in its shortest form.
 func AppendStr(b []byte, s string) []byte {
 	n := len(s)
 	switch {

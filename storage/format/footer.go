@@ -27,8 +27,11 @@ import (
 // tile the segment from the header to the footer; otherwise it scans.
 const TrailerSize = 16
 
+// TrailerMagic ends every sealed segment, after the footer's offset.
 var TrailerMagic = [8]byte{'B', 'P', 'K', 'F', 'O', 'O', 'T', '1'}
 
+// ErrNoFooter is wrapped by every reason a segment's footer cannot be
+// used; the segment is then scanned instead.
 var ErrNoFooter = errors.New("no valid footer")
 
 // minFooterRecord is the smallest encoded footer record: a COMMIT marker
@@ -43,6 +46,7 @@ type FooterBuilder struct {
 	count    int
 }
 
+// Reset empties the builder for a new segment, keeping its buffers.
 func (f *FooterBuilder) Reset() {
 	clear(f.strIndex)
 	f.strs = f.strs[:0]
@@ -63,6 +67,7 @@ func (f *FooterBuilder) str(s string) uint64 {
 	return i
 }
 
+// AddEvent records event e, whose frame is size bytes, as the next record.
 func (f *FooterBuilder) AddEvent(e *messages.Event, size int) {
 	b := AppendArrayLen(f.recs, 12)
 	b = AppendUint(b, TypeEvent)
@@ -81,6 +86,8 @@ func (f *FooterBuilder) AddEvent(e *messages.Event, size int) {
 	f.count++
 }
 
+// AddMarker records the BEGIN (typ TypeBegin) or COMMIT (TypeCommit)
+// marker m, whose frame is size bytes, as the next record.
 func (f *FooterBuilder) AddMarker(typ int, m Marker, size int) {
 	n := 4
 	if typ == TypeBegin {
@@ -170,8 +177,8 @@ type FooterReader struct {
 // FooterPair is one (entity, scope) pair of a footer and how many of its
 // events name it.
 type FooterPair struct {
-	Entity, Scope string
-	Events        int
+	Entity, Scope string // the coordinate's parts
+	Events        int    // the number of event records that name it (at least 1)
 }
 
 // Read reads and checks the footer of segment id (a file of the given

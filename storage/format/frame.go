@@ -19,6 +19,8 @@ import (
 // bit in the length is recognised before the length is trusted. A length
 // word of zero is never written: it marks the end of the data.
 const (
+	// FrameHeaderSize is the bytes before a frame's body: the length word
+	// and the crc32c.
 	FrameHeaderSize = 8
 	// MaxFrameBytes is the largest frame body the format can describe.
 	MaxFrameBytes = 1<<28 - 1
@@ -26,15 +28,16 @@ const (
 	MaxSegmentSize = 1 << 30
 )
 
+// Castagnoli is the crc32c table of every checksum in the format.
 var Castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Frame decoding outcomes other than success. ErrFrameShort and
 // ErrFrameZero can be a torn tail; the others are damage.
 var (
-	ErrFrameShort  = errors.New("frame extends past the end of the data")
-	ErrFrameZero   = errors.New("zero length word")
-	ErrFrameLength = errors.New("frame length word fails its check")
-	ErrFrameCRC    = errors.New("frame checksum mismatch")
+	ErrFrameShort  = errors.New("frame extends past the end of the data") // fewer bytes than the frame claims
+	ErrFrameZero   = errors.New("zero length word")                       // the end of the data (never written)
+	ErrFrameLength = errors.New("frame length word fails its check")      // a damaged length word
+	ErrFrameCRC    = errors.New("frame checksum mismatch")                // a damaged header or body
 )
 
 func lenCheck(n uint32) uint32 {
@@ -45,10 +48,12 @@ func lenCheck(n uint32) uint32 {
 	return (x ^ 0x5) & 0xf
 }
 
+// LenWord returns the length word of a frame whose body is n bytes
+// (0 < n <= MaxFrameBytes): n with its check nibble on top.
 func LenWord(n int) uint32 { return uint32(n) | lenCheck(uint32(n))<<28 }
 
 // BeginFrame reserves a frame header in b and returns the extended buffer
-// and the offset of the frame; append the body, then call finishFrame.
+// and the offset of the frame; append the body, then call FinishFrame.
 func BeginFrame(b []byte) ([]byte, int) {
 	return append(b, make([]byte, FrameHeaderSize)...), len(b)
 }
@@ -63,8 +68,8 @@ func FinishFrame(b []byte, start int) {
 }
 
 // FrameLen reads the length word at the start of b. It returns the body
-// length, or errFrameShort when fewer than a header's bytes are present,
-// errFrameZero for a zero word and errFrameLength for a word that fails its
+// length, or ErrFrameShort when fewer than a header's bytes are present,
+// ErrFrameZero for a zero word and ErrFrameLength for a word that fails its
 // check.
 func FrameLen(b []byte) (int, error) {
 	if len(b) < FrameHeaderSize {

@@ -18,6 +18,7 @@ type Hasher struct {
 	out []byte
 }
 
+// NewHasher returns a Hasher. A Hasher is not safe for concurrent use.
 func NewHasher() *Hasher { return &Hasher{h: blake3.New(32, nil), out: make([]byte, 0, 32)} }
 
 const blake3Chunk = 1024
@@ -25,6 +26,7 @@ const blake3Chunk = 1024
 // blake3IV is BLAKE3's initial chaining value (SHA-256's).
 var blake3IV = [8]uint32{0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19}
 
+// Sum returns the 32-byte blake3 digest of p (the same as blake3.Sum256).
 func (h *Hasher) Sum(p []byte) (d messages.Hash) {
 	if len(p) <= blake3Chunk {
 		return sumChunk(p)

@@ -21,22 +21,32 @@ import (
 // A segment opened by Open is a fresh start: any batch still open at its
 // boundary was never committed.
 const (
-	HeaderSize       = 32
-	Version          = 1
-	FlagContinuation = 1
-	SegmentExt       = ".seg"
+	HeaderSize       = 32     // bytes; a segment's first frame starts here
+	Version          = 1      // the segment format version this build writes and reads
+	FlagContinuation = 1      // header flag: the segment was started by a rotation
+	SegmentExt       = ".seg" // the extension of segment file names
 )
 
 var headerMagic = [4]byte{'B', 'P', 'K', 'S'}
 
+// SegmentHeader is the decoded 32-byte header of a segment file.
 type SegmentHeader struct {
-	ID        uint64
-	Flags     uint16
+	// ID is the segment's id, from 1, the same as in its file name
+	// (SegmentName).
+	ID uint64
+	// Flags holds FlagContinuation or 0; other bits are kept as read.
+	Flags uint16
+	// CreatedNS is when the segment was created, in nanoseconds since the
+	// Unix epoch (the engine's clock). Informational only.
 	CreatedNS int64
 }
 
+// Continuation reports whether FlagContinuation is set: the segment was
+// started by a rotation, and a batch may continue into it.
 func (h SegmentHeader) Continuation() bool { return h.Flags&FlagContinuation != 0 }
 
+// Encode returns the header's HeaderSize bytes, format Version, with its
+// checksum.
 func (h SegmentHeader) Encode() []byte {
 	b := make([]byte, HeaderSize)
 	copy(b, headerMagic[:])
@@ -48,6 +58,9 @@ func (h SegmentHeader) Encode() []byte {
 	return b
 }
 
+// DecodeHeader decodes and checks the header at the start of b: its
+// length, magic, checksum and format version. Its errors say which check
+// failed; they wrap no sentinel.
 func DecodeHeader(b []byte) (SegmentHeader, error) {
 	if len(b) < HeaderSize {
 		return SegmentHeader{}, fmt.Errorf("header is %d bytes, want %d", len(b), HeaderSize)
@@ -75,6 +88,8 @@ func ReadHeader(f io.ReaderAt) (SegmentHeader, error) {
 	return DecodeHeader(hb[:n])
 }
 
+// SegmentName returns the file name of segment id: ten digits, zero
+// padded, and SegmentExt ("0000000007.seg").
 func SegmentName(id uint64) string { return fmt.Sprintf("%010d%s", id, SegmentExt) }
 
 // ParseSegmentName returns the id of a segment file name, or false.

@@ -12,7 +12,9 @@ import (
 // copying: sub-slices of the body, valid as long as the body is.
 type EventView struct {
 	Entity, Scope []byte // the coordinate's bytes
-	Payload       []byte
+	// Payload is the event's payload bytes: a sub-slice of the body, not
+	// a copy.
+	Payload []byte
 }
 
 // DecodeEventView decodes an event body as DecodeEvent does, without

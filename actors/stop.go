@@ -1,0 +1,92 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/batpak-go/batpak/messages"
+)
+
+// closedByStop is why a store stopped from outside (its parent stopped, or
+// its supervisor was stopped) refuses requests.
+var closedByStop = &messages.Error{Code: messages.CodeClosed,
+	Message: "batpak: the store was stopped (its parent actor or its supervisor stopped)"}
+
+// closeOnStop runs as the writer stops for good (not at a restart: see
+// abandon). Close has normally closed the engine already; when the store is
+// stopped from outside (its parent, see SpawnIn), the writer commits what
+// it holds and closes the engine as Close would. Either way, the requests
+// still queued in its mailbox are answered messages.ErrClosed instead of
+// being dropped unanswered.
+func (w *writer) closeOnStop(ctx actor.Context) {
+	if w.e != nil && !w.closed {
+		w.settle(ctx)
+		if err := w.e.Close(); err != nil {
+			w.sh.log.failed("batpak writer: close on stop", err)
+		}
+		w.e = nil
+	}
+	w.closed = true
+	for _, msg := range w.sh.mailbox.takeUser() {
+		w.answerClosed(ctx, msg)
+	}
+}
+
+// answerClosed answers a queued request with messages.ErrClosed.
+func (w *writer) answerClosed(ctx actor.Context, msg any) {
+	var to *actor.PID
+	if env, ok := msg.(*actor.MessageEnvelope); ok {
+		msg, to = env.Message, env.Sender
+	}
+	if to == nil {
+		return
+	}
+	err := &messages.Error{Code: messages.CodeClosed, Message: "batpak writer: the store is closed"}
+	switch msg.(type) {
+	case *messages.Append:
+		ctx.Send(to, &messages.AppendReply{Failure: err})
+	case *messages.AppendBatch:
+		ctx.Send(to, &messages.AppendBatchReply{Failure: err})
+	default:
+		ctx.Send(to, &messages.ErrorReply{Failure: err})
+	}
+}
+
+// stoppedFromOutside runs at the supervisor's Stopping: a stop that Close
+// did not begin (the parent stopped) closes the store as Close would, so
+// that Store calls get messages.ErrClosed from now on.
+func (s *supervisor) stoppingFromOutside() {
+	if s.sh.closing.CompareAndSwap(false, true) {
+		s.outside = true
+	}
+}
+
+// stoppedFromOutside runs at the supervisor's Stopped, once the writer and
+// the fanout are gone: the engine's reads end, and Done is closed.
+func (s *supervisor) stoppedFromOutside() {
+	if !s.outside {
+		return
+	}
+	s.sh.ops.unregister()
+	s.sh.releaseEngine()
+	s.sh.stop(closedByStop)
+}
+
+// endOnStop runs as the fanout stops for good: subscribers not told yet
+// (the store was stopped from outside, not closed) get a
+// *messages.SubscriptionEnded.
+func (f *fanout) endOnStop(ctx actor.Context) {
+	if f.st.done != nil {
+		return
+	}
+	reason := f.sh.stopped.Load()
+	if reason == nil {
+		reason = closedByStop
+	}
+	f.st.done = reason
+	for _, s := range f.st.subs {
+		ctx.Send(s.pid, &messages.SubscriptionEnded{Err: reason})
+		ctx.Unwatch(s.pid)
+		f.sh.ops.subs.remove(s.pid)
+	}
+	f.sh.subscribers.Add(-int64(len(f.st.subs)))
+	clear(f.st.subs)
+}
