@@ -237,5 +237,9 @@ func (d *demo) report(ctx context.Context, w io.Writer) error {
 
 func (d *demo) stop(ctx context.Context) error {
 	defer d.sys.Shutdown()
-	return d.store.Close(ctx)
+	// Export the running store's metrics (its gauges end with it) before
+	// closing it; a collector that does not answer gets 10 s.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return errors.Join(d.tel.mp.ForceFlush(flushCtx), d.store.Close(ctx))
 }
