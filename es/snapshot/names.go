@@ -32,14 +32,14 @@ const (
 
 // keyOf returns the hex key of a coordinate and type.
 func keyOf(c messages.Coordinate, typ string) string {
-	h := blake3.New(32, nil)
-	var n [4]byte
-	for _, s := range []string{"batpak snapshot key v1", c.Entity, c.Scope, typ} {
-		binary.LittleEndian.PutUint32(n[:], uint32(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+	parts := [...]string{"batpak snapshot key v1", c.Entity, c.Scope, typ}
+	b := make([]byte, 0, 4*len(parts)+len(parts[0])+len(c.Entity)+len(c.Scope)+len(typ))
+	for _, s := range parts {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:keyHexLen/2])
+	sum := blake3.Sum256(b)
+	return hex.EncodeToString(sum[:keyHexLen/2])
 }
 
 // fileName returns the name of the snapshot file of key at version.

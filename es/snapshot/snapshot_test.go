@@ -240,4 +240,3 @@ func TestClosedStoreRefusesAndReleasesTheDirectory(t *testing.T) {
 	require.Empty(t, snapFiles(t, dir))
 	open(t, dir, snapshot.Options{}) // the lock is released
 }
-
