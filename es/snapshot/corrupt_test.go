@@ -119,3 +119,23 @@ func TestForeignFilesAreLeftAlone(t *testing.T) {
 		require.NoError(t, err, "%s is untouched", n)
 	}
 }
+
+// TestFileRemovedByHandIsForgotten: a snapshot file removed behind the
+// store's back is skipped (the next older one is returned) and forgotten.
+func TestFileRemovedByHandIsForgotten(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, snapshot.Options{})
+	require.NoError(t, s.Save(snap(1)))
+	require.NoError(t, s.Save(snap(2)))
+	files := snapFiles(t, dir)
+	require.NoError(t, os.Remove(files[1]))
+	got, ok := latest(t, s, order, orderType)
+	require.True(t, ok)
+	require.Equal(t, snap(1), got)
+	require.Equal(t, 1, s.Stats().Files)
+	require.NoError(t, os.Remove(files[0]))
+	_, ok = latest(t, s, order, orderType)
+	require.False(t, ok)
+	require.Zero(t, s.Stats().Files)
+	require.Zero(t, s.Stats().Corrupt, "a missing file is not a corrupt one")
+}

@@ -14,33 +14,51 @@ import (
 // version inside are the ones asked for) and skips a file that fails: it
 // is never returned, but counted in Stats, logged, and renamed to
 // <name>.corrupt so that it is not read again; Latest then tries the next
-// older one. A snapshot removed by a concurrent Save or Delete is skipped
-// too. A file-system failure other than a missing file returns an error
+// older one. A snapshot removed by a concurrent Save or Delete while
+// Latest reads is skipped, and the list read again. A file-system failure
+// other than a missing file returns an error
 // matching messages.ErrIO.
 func (s *Store) Latest(c messages.Coordinate, typ string) (Snapshot, bool, error) {
 	if err := validateKey(c, typ); err != nil {
 		return Snapshot{}, false, err
 	}
 	key := keyOf(c, typ)
+	for round := 1; ; round++ {
+		sn, ok, raced, err := s.latest(key, c, typ)
+		if !raced || ok || err != nil || round == maxRounds {
+			return sn, ok, err
+		}
+		// A file listed was removed meanwhile by a concurrent Save's
+		// retention or a Delete: a newer one may have been saved; look again.
+	}
+}
+
+// maxRounds bounds Latest's new looks after files vanished under it.
+const maxRounds = 8
+
+// latest tries key's listed versions, newest first. raced reports that a
+// listed file was gone.
+func (s *Store) latest(key string, c messages.Coordinate, typ string) (sn Snapshot, ok, raced bool, err error) {
 	vs, err := s.versions(key)
 	if err != nil {
-		return Snapshot{}, false, err
+		return Snapshot{}, false, false, err
 	}
 	for _, v := range vs {
-		name := fileName(key, v)
-		sn, reason, err := s.read(name, c, typ, v)
+		sn, reason, err := s.read(fileName(key, v), c, typ, v)
 		switch {
 		case err != nil && isNotExist(err):
-			continue // removed meanwhile
+			raced = true
+			s.forgetMissing(key, v)
+			continue
 		case err != nil:
-			return Snapshot{}, false, err
+			return Snapshot{}, false, false, err
 		case reason != "":
 			s.setAside(key, v, c, typ, reason)
 			continue
 		}
-		return sn, true, nil
+		return sn, true, raced, nil
 	}
-	return Snapshot{}, false, nil
+	return Snapshot{}, false, raced, nil
 }
 
 // read reads and checks the file name, which should hold version v of c's
@@ -83,6 +101,21 @@ func (s *Store) readFile(name string) ([]byte, error) {
 		return nil, ioErr("read "+name, err)
 	}
 	return b, nil
+}
+
+// forgetMissing drops version v of key from the index if its file is
+// still missing (removed by hand, or by a concurrent Save or Delete).
+func (s *Store) forgetMissing(key string, v uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.opts.FS.OpenFile(s.path(fileName(key, v)), os.O_RDONLY, 0)
+	if err == nil {
+		f.Close()
+		return
+	}
+	if isNotExist(err) {
+		s.drop(key, v)
+	}
 }
 
 // setAside renames a corrupt file to <name>.corrupt and forgets it, after
