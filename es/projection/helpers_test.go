@@ -107,3 +107,7 @@ func replay(t *testing.T, s *actors.Store) (tally, uint64) {
 	require.NoError(t, err)
 	return st, next
 }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
