@@ -32,9 +32,10 @@ type core[S any] struct {
 	ticking bool
 	stopped bool
 
-	pos     atomic.Uint64        // cur.Next, for Position
-	written atomic.Int64         // checkpoints written
-	lastErr atomic.Pointer[error] // the last checkpoint error, nil after a success
+	stopCalled atomic.Bool
+	pos        atomic.Uint64         // cur.Next, for Position
+	written    atomic.Int64          // checkpoints written
+	lastErr    atomic.Pointer[error] // the last checkpoint error, nil after a success
 }
 
 type waiter struct {

@@ -1,6 +1,7 @@
 package projection_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -38,6 +39,7 @@ func spawnTally(t *testing.T, s *actors.Store, dir string, every, capacity int, 
 	})
 	require.NoError(t, err)
 	r.p = p
+	t.Cleanup(func() { p.Stop(context.Background()) })
 	return r
 }
 

@@ -124,7 +124,11 @@ func (p *Projection[S]) ask(ctx context.Context, q Query) (S, uint64, error) {
 
 // Stop stops the projection's actor; it writes its checkpoint first.
 // It returns the error of that checkpoint, if it failed.
+// Stopping a stopped projection does nothing.
 func (p *Projection[S]) Stop(ctx context.Context) error {
+	if p.core.stopCalled.Swap(true) {
+		return nil
+	}
 	f := p.sys.Root.StopFuture(p.pid)
 	done := make(chan error, 1)
 	go func() { done <- f.Wait() }()
