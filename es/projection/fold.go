@@ -54,7 +54,7 @@ func (e *ApplyError) Unwrap() error { return e.Err }
 func Fold[S any](ctx context.Context, log Log, filter storage.Filter, initial S, apply Apply[S]) (S, uint64, error) {
 	filter.Backward = false
 	next := filter.FromSeq
-	s, err := fold(ctx, log.Read(filter), initial, apply, func(ev *messages.Event) { next = ev.Sequence + 1 })
+	s, err := fold(ctx, log.Read(filter), initial, apply, func(seq, _ uint64) { next = seq + 1 })
 	return s, next, err
 }
 
@@ -64,11 +64,11 @@ func Fold[S any](ctx context.Context, log Log, filter storage.Filter, initial S,
 // unchanged puts in messages.Exactly. Errors as Fold's.
 func FoldStream[S any](ctx context.Context, log Log, c messages.Coordinate, initial S, apply Apply[S]) (S, uint64, error) {
 	var version uint64
-	s, err := fold(ctx, log.ReadStream(c, storage.StreamRange{}), initial, apply, func(ev *messages.Event) { version = ev.Version })
+	s, err := fold(ctx, log.ReadStream(c, storage.StreamRange{}), initial, apply, func(_, v uint64) { version = v })
 	return s, version, err
 }
 
-func fold[S any](ctx context.Context, events iter.Seq2[messages.Event, error], s S, apply Apply[S], done func(*messages.Event)) (S, error) {
+func fold[S any](ctx context.Context, events iter.Seq2[messages.Event, error], s S, apply Apply[S], done func(seq, version uint64)) (S, error) {
 	n := 0
 	for ev, err := range events {
 		if err != nil {
@@ -84,7 +84,7 @@ func fold[S any](ctx context.Context, events iter.Seq2[messages.Event, error], s
 			return s, &ApplyError{Sequence: ev.Sequence, ID: ev.ID, Err: err}
 		}
 		s = next
-		done(&ev)
+		done(ev.Sequence, ev.Version)
 	}
 	return s, ctx.Err()
 }
