@@ -50,6 +50,8 @@ type Cursor struct {
 	filter storage.Filter
 	next   uint64 // the next sequence to deliver; earlier ones are skipped
 	behind bool   // a delivery failed: read the log from next before going on
+	start  uint64 // NewCursorFrom: where delivery starts, whatever Subscribed says
+	fixed  bool   // start was given
 	// CaughtUp counts the events delivered from the log (after gaps and
 	// failed deliveries).
 	CaughtUp int
@@ -57,10 +59,33 @@ type Cursor struct {
 	Gaps int
 }
 
-// NewCursor returns a cursor for a subscriber registered with filter.
+// NewCursor returns a cursor for a subscriber registered with filter. It
+// starts where the subscription starts (the *messages.Subscribed's From).
 func (s *Store) NewCursor(filter storage.Filter) *Cursor {
 	filter.FromSeq, filter.BeforeSeq, filter.Limit, filter.Backward = 0, 0, 0, false
 	return &Cursor{store: s, filter: filter}
+}
+
+// NewCursorFrom returns a cursor for a subscriber registered with filter
+// that starts at global sequence from instead of where the subscription
+// starts: typically a stored checkpoint, the first sequence a projection
+// or a reactor has not handled yet (0: the whole log). When the
+// subscriber's *messages.Subscribed arrives, the cursor first reads the
+// log from from up to the present, delivering what matches (deliver runs
+// inside that Handle call), then goes on with the live notifications,
+// skipping what it has read: every matching event of sequence >= from is
+// delivered exactly once, in order, under the same redelivery rule as
+// NewCursor's (a failed catch-up is taken up again by the next message).
+// A from beyond the subscription's start skips the events before from.
+//
+// The catch-up runs in the subscriber's Receive, so the actor handles no
+// other message until it is done (a million events: about a second);
+// notifications that overflow its queue meanwhile become a Gap, which the
+// cursor covers from the log as usual.
+func (s *Store) NewCursorFrom(filter storage.Filter, from uint64) *Cursor {
+	c := s.NewCursor(filter)
+	c.start, c.fixed, c.next = from, true, from
+	return c
 }
 
 // Next returns the sequence the cursor will deliver next.
@@ -78,7 +103,13 @@ func (c *Cursor) Behind() bool { return c.behind }
 func (c *Cursor) Handle(msg any, deliver func(messages.Event) error) (bool, error) {
 	switch m := msg.(type) {
 	case *messages.Subscribed:
-		c.next = m.From
+		if !c.fixed {
+			c.next = m.From
+			return true, nil
+		}
+		if c.next < m.From {
+			return true, c.catchUp(deliver)
+		}
 		return true, nil
 	case *messages.Notification:
 		if err := c.Retry(deliver); err != nil {
@@ -109,6 +140,15 @@ func (c *Cursor) Retry(deliver func(messages.Event) error) error {
 	if !c.behind {
 		return nil
 	}
+	return c.catchUp(deliver)
+}
+
+// CatchUp reads the log from the cursor's position up to the present now,
+// delivering what matches, as a Gap would: a subscriber that must know it
+// has seen everything committed so far (for example to answer "have you
+// applied sequence N?" for an N its filter does not match) calls it. The
+// live notifications still queued are then skipped up to where it read.
+func (c *Cursor) CatchUp(deliver func(messages.Event) error) error {
 	return c.catchUp(deliver)
 }
 
