@@ -43,6 +43,8 @@ func (h *Handler[S, C]) Handle(ctx context.Context, c messages.Coordinate, comma
 // Load, kept by the caller, as the entity actor does) and leaves st at the
 // entity's state after it:
 //
+//  0. st catches up with the events stored after st.Version (by other
+//     writers), so that Decide never judges a stale state.
 //  1. If the command id's events are stored, their receipts come back
 //     (Replayed) after st catches up; nothing is decided or appended.
 //  2. Decide(st.Value, cmd); an error is returned wrapped in ErrRejected.
@@ -57,14 +59,17 @@ func (h *Handler[S, C]) Run(ctx context.Context, st *State[S], commandID string,
 	if commandID == "" {
 		return Result{}, fmt.Errorf("%w: empty command id", ErrInvalid)
 	}
+	if err := h.CatchUp(ctx, st); err != nil {
+		return Result{}, err
+	}
 	var last error
 	for attempt := 1; attempt <= h.o.MaxAttempts; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
 		if rs, ok, err := h.replay(st.Coordinate, commandID); err != nil || ok {
-			if err == nil {
-				err = h.CatchUp(ctx, st)
+			if ok && attempt > 1 {
+				err = h.CatchUp(ctx, st) // stored by a concurrent run of the command
 			}
 			return Result{Receipts: rs, Version: st.Version, Replayed: true, Attempts: attempt}, err
 		}
