@@ -117,7 +117,7 @@ func (h *Handler[S, C]) CatchUp(ctx context.Context, st *State[S]) (err error) {
 
 // apply decodes one event and evolves st.Value with it.
 func (h *Handler[S, C]) apply(st *State[S], kind messages.EventKind, payload []byte) (err error) {
-	v, err := typed.Decode(h.d.Registry, messages.Event{Kind: kind, Payload: payload})
+	v, err := typed.DecodePayload(h.d.Registry, kind, payload)
 	if err != nil {
 		return err
 	}

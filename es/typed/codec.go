@@ -17,6 +17,30 @@ type encoder struct {
 	enc *msgpack.Encoder
 }
 
+// decoder is a reusable msgpack decoder with its reader.
+type decoder struct {
+	rd  bytes.Reader
+	dec *msgpack.Decoder
+}
+
+var decoders = sync.Pool{New: func() any {
+	d := &decoder{}
+	d.dec = msgpack.NewDecoder(&d.rd)
+	return d
+}}
+
+// unmarshal decodes a msgpack body into dst (a pointer) with a pooled
+// decoder.
+func unmarshal(body []byte, dst any) error {
+	d := decoders.Get().(*decoder)
+	d.rd.Reset(body)
+	d.dec.Reset(&d.rd)
+	err := d.dec.Decode(dst)
+	d.rd.Reset(nil)
+	decoders.Put(d)
+	return err
+}
+
 var encoders = sync.Pool{New: func() any {
 	e := &encoder{}
 	e.enc = msgpack.NewEncoder(&e.buf)
@@ -54,15 +78,16 @@ func encodeBody(b *binding, v any) ([]byte, error) {
 // *UnregisteredError; a payload that is not an envelope or does not
 // decode is a *PayloadError; a failed upcast an *UpcastError.
 func Decode(r *Registry, ev messages.Event) (any, error) {
-	b := r.kind(ev.Kind)
+	return DecodePayload(r, ev.Kind, ev.Payload)
+}
+
+// DecodePayload is Decode of an event's kind and payload alone.
+func DecodePayload(r *Registry, kind messages.EventKind, payload []byte) (any, error) {
+	b := r.kind(kind)
 	if b == nil {
-		return nil, &UnregisteredError{Kind: ev.Kind}
+		return nil, &UnregisteredError{Kind: kind}
 	}
-	p := reflect.New(b.typ)
-	if err := r.decodeInto(b, ev.Kind, ev.Payload, p.Interface()); err != nil {
-		return nil, err
-	}
-	return p.Elem().Interface(), nil
+	return b.decode(r, b, kind, payload)
 }
 
 // DecodeAs decodes a stored event into T. An event whose kind is not the
@@ -93,7 +118,7 @@ func (r *Registry) decodeInto(b *binding, kind messages.EventKind, payload []byt
 			return err
 		}
 	}
-	if err := msgpack.Unmarshal(body, dst); err != nil {
+	if err := unmarshal(body, dst); err != nil {
 		return &PayloadError{Kind: kind, Version: ver, Reason: "body does not decode into " + b.typ.String(), Err: err}
 	}
 	return nil

@@ -25,6 +25,8 @@ type binding struct {
 	version uint16
 	typ     reflect.Type
 	up      map[uint16]Upcaster // by the version they start from
+	// decode decodes a payload of kind into a new value of typ.
+	decode func(r *Registry, b *binding, kind messages.EventKind, payload []byte) (any, error)
 }
 
 // Info describes a registration.
@@ -57,7 +59,16 @@ func NewRegistry() *Registry {
 // empty name or version 0 (ErrInvalid). A refused registration changes
 // nothing.
 func Register[T any](r *Registry, kind messages.EventKind, name string, version uint16) error {
-	return r.register(reflect.TypeFor[T](), kind, name, version)
+	return r.register(reflect.TypeFor[T](), kind, name, version, decodeValue[T])
+}
+
+// decodeValue decodes payload into a new T.
+func decodeValue[T any](r *Registry, b *binding, kind messages.EventKind, payload []byte) (any, error) {
+	var v T
+	if err := r.decodeInto(b, kind, payload, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // MustRegister is Register for start-up code whose registrations are
@@ -68,7 +79,8 @@ func MustRegister[T any](r *Registry, kind messages.EventKind, name string, vers
 	}
 }
 
-func (r *Registry) register(t reflect.Type, kind messages.EventKind, name string, version uint16) error {
+func (r *Registry) register(t reflect.Type, kind messages.EventKind, name string, version uint16,
+	decode func(*Registry, *binding, messages.EventKind, []byte) (any, error)) error {
 	refuse := func(cause error, existing string) error {
 		return &RegistrationError{Kind: kind, Type: t.String(), Name: name, Existing: existing, Cause: cause}
 	}
@@ -93,7 +105,7 @@ func (r *Registry) register(t reflect.Type, kind messages.EventKind, name string
 	if b := r.byName[name]; b != nil {
 		return refuse(ErrNameTaken, "given to kind "+b.kind.String())
 	}
-	b := &binding{kind: kind, name: name, version: version, typ: t, up: make(map[uint16]Upcaster)}
+	b := &binding{kind: kind, name: name, version: version, typ: t, up: make(map[uint16]Upcaster), decode: decode}
 	r.byKind[kind], r.byType[t], r.byName[name] = b, b, b
 	return nil
 }
