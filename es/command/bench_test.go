@@ -117,4 +117,3 @@ func fill(b *testing.B, s *actors.Store, r *typed.Registry, from, n int) {
 		flush()
 	}
 }
-
