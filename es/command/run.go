@@ -16,7 +16,8 @@ type Result struct {
 	// Decide returned them; none when it decided no events.
 	Receipts []messages.Receipt `msgpack:"receipts"`
 	// Version is the entity's version after the command (for a replay:
-	// the version of the state the handler holds after catching up).
+	// the version of the state the handler holds after catching up; for a
+	// rejection: the version of the state Decide rejected it on).
 	Version uint64 `msgpack:"version"`
 	// Replayed is true when the command id's events were already stored:
 	// Receipts are theirs and nothing was appended.
@@ -75,7 +76,7 @@ func (h *Handler[S, C]) Run(ctx context.Context, st *State[S], commandID string,
 		}
 		evs, err := h.decide(st.Value, cmd)
 		if err != nil {
-			return Result{Attempts: attempt}, err
+			return Result{Version: st.Version, Attempts: attempt}, err
 		}
 		if len(evs) == 0 {
 			return Result{Version: st.Version, Attempts: attempt}, nil
