@@ -103,7 +103,7 @@ func benchTypedAppend(b *testing.B, mode storage.SyncMode, producers int) {
 	var tu, tt time.Duration
 	b.ResetTimer()
 	for round, done := 0, 0; done < b.N; round++ {
-		n := min(512, b.N-done)
+		n := min(64, b.N-done)
 		if round%2 == 0 { // alternate which goes first
 			tu += chunk(n, untyped)
 			tt += chunk(n, typedOne)

@@ -106,3 +106,40 @@ func TestMustRegisterPanicsOnARefusal(t *testing.T) {
 	}()
 	typed.MustRegister[DepositedV1](r, kindOpened, "other", 1)
 }
+
+// TestRegistryConcurrentUse: registrations, encodes, decodes and lookups
+// from several goroutines at once (run with -race).
+func TestRegistryConcurrentUse(t *testing.T) {
+	r := v3Registry(t)
+	_, p, err := typed.Encode(r, DepositedV3{Cents: 1})
+	require.NoError(t, err)
+	done := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			var err error
+			for i := range 200 {
+				switch g {
+				case 0:
+					type local struct{ N int }
+					if i == 0 {
+						err = typed.Register[local](r, messages.MustKind(7, 1), "local", 1)
+					}
+					_ = r.Name(messages.MustKind(7, 1))
+				case 1:
+					_, _, err = typed.Encode(r, OpenedV1{Owner: "x"})
+				case 2:
+					_, err = typed.Decode(r, messages.Event{Kind: kindDeposited, Payload: p})
+				case 3:
+					_ = r.Kinds()
+				}
+				if err != nil {
+					break
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-done)
+	}
+}
