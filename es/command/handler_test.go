@@ -342,3 +342,51 @@ func TestMultiEventConflictWritesNothing(t *testing.T) {
 	_, err = s.Get(messages.IDFromKey(messages.KeyOf("w", "1")))
 	require.True(t, errors.Is(err, messages.ErrNotFound))
 }
+
+// TestSameCommandRunConcurrently: one command id run by 4 goroutines at
+// once is applied once; every run gets the same receipt, all but one as
+// a replay.
+func TestSameCommandRunConcurrently(t *testing.T) {
+	s := spawnStore(t)
+	d := decider(t)
+	ctx := ctxT(t)
+	h, err := command.New(s, d, command.Options{MaxAttempts: 10})
+	require.NoError(t, err)
+	_, err = h.Handle(ctx, acct, "open", Open{Owner: "ann"})
+	require.NoError(t, err)
+	for round := range 10 {
+		id := fmt.Sprintf("dep-%d", round)
+		results := make(chan command.Result, 4)
+		errs := make(chan error, 4)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := h.Handle(context.Background(), acct, id, Deposit{Amount: 1})
+				errs <- err
+				results <- res
+			}()
+		}
+		wg.Wait()
+		close(results)
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		applied := 0
+		var ids []messages.ID
+		for res := range results {
+			require.Len(t, res.Receipts, 1)
+			ids = append(ids, res.Receipts[0].EventID)
+			if !res.Replayed {
+				applied++
+			}
+		}
+		require.Equal(t, 1, applied, "round %d", round)
+		for _, id := range ids {
+			require.Equal(t, ids[0], id)
+		}
+	}
+	require.Equal(t, int64(10), replayAll(t, s, d.Registry, acct).Balance)
+}

@@ -84,7 +84,7 @@ func (h *Handler[S, C]) Run(ctx context.Context, st *State[S], commandID string,
 		rs, err := h.append(ctx, st, commandID, evs)
 		switch {
 		case err == nil:
-			return Result{Receipts: rs, Version: st.Version, Attempts: attempt}, nil
+			return Result{Receipts: rs, Version: st.Version, Replayed: rs[0].Replayed, Attempts: attempt}, nil
 		case errors.Is(err, messages.ErrVersionConflict):
 			last = err
 			if err := h.CatchUp(ctx, st); err != nil {
