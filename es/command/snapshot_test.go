@@ -9,6 +9,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/batpak-go/batpak/es/command"
+	"github.com/batpak-go/batpak/es/snapshot"
 	"github.com/batpak-go/batpak/messages"
 )
 
@@ -143,4 +144,29 @@ func TestSnapshotSaveFailureIsReportedNotFatal(t *testing.T) {
 	h2, err := command.New(s, decider(t), command.Options{})
 	require.NoError(t, err)
 	require.ErrorIs(t, h2.Snapshot(st), command.ErrSnapshotSave)
+}
+
+// The Handler works with the durable snapshot store (es/snapshot): the
+// snapshots it saves survive closing the snapshot store, and a new Handler
+// loads from the newest one.
+func TestSnapshotsInTheDurableStore(t *testing.T) {
+	s := spawnStore(t)
+	dir := t.TempDir()
+	snaps, err := snapshot.Open(dir, snapshot.Options{})
+	require.NoError(t, err)
+	d := decider(t)
+	h, err := command.New(s, d, command.Options{Snapshots: snaps, SnapshotEvery: 10})
+	require.NoError(t, err)
+	deposits(t, h, 25)
+	require.NoError(t, snaps.Close())
+
+	snaps, err = snapshot.Open(dir, snapshot.Options{})
+	require.NoError(t, err)
+	defer snaps.Close()
+	h, err = command.New(s, d, command.Options{Snapshots: snaps})
+	require.NoError(t, err)
+	st, err := h.Load(ctxT(t), acct)
+	require.NoError(t, err)
+	require.Equal(t, uint64(20), st.FromSnapshot)
+	require.Equal(t, replayAll(t, s, d.Registry, acct), st.Value)
 }
