@@ -31,7 +31,7 @@ type Append struct {
 	Expected ExpectedVersion `msgpack:"expected"`
 	// IdempotencyKey, when non-zero, makes the append safe to retry: a
 	// second append of the same request (coordinate, kind, payload,
-	// correlation, causation) with the same key returns the first one's
+	// correlation, causation, metadata) with the same key returns the first one's
 	// receipt (even if its Expected no longer holds) and writes nothing; a
 	// different request with the same key is refused with
 	// ErrIdempotencyConflict. The event's id is IDFromKey(key).
@@ -141,11 +141,11 @@ type BatchItem struct {
 // Idempotency: the items that carry a key identify the batch. If they were
 // all written by one earlier batch and this batch equals it item for item
 // (keyed and unkeyed items alike: coordinate, kind, payload, correlation,
-// causation), the original receipts come back and nothing is written, so
-// the very same batch is always safe to retry. If only some keyed items were
-// written, the batch is refused with ErrPartialReplay; if the stored batch
-// differs, with ErrIdempotencyConflict. A batch without keys is never a
-// replay.
+// causation, metadata), the original receipts come back and nothing is
+// written, so the very same batch is always safe to retry. If only some
+// keyed items were written, the batch is refused with ErrPartialReplay; if
+// the stored batch differs, with ErrIdempotencyConflict. A batch without
+// keys is never a replay.
 type AppendBatch struct {
 	// Items are the batch's events, in the order they are written: they
 	// get consecutive global sequences, and receipts come back in this
