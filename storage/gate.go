@@ -57,7 +57,8 @@ type GateSet struct {
 	// Budget, when positive, is the time each gate may take: one that
 	// returns later is answered with a messages.DenialGateTimeout denial,
 	// whatever its verdict (the time is measured after it returns: it
-	// cannot be interrupted). Default 0: no budget, and no clock read.
+	// cannot be interrupted; the clock is read once before the first gate
+	// and once after each). Default 0: no budget, and no clock read.
 	Budget time.Duration
 }
 
@@ -126,8 +127,12 @@ func (p *Proposal) Version(c messages.Coordinate) uint64 {
 // *messages.DenialError.
 func (s *GateSet) evaluate(p *Proposal) error {
 	var denials messages.Denials
+	var last time.Time // with a budget: when the previous gate returned
+	if s.Budget > 0 {
+		last = time.Now()
+	}
 	for i := range s.Gates {
-		d := s.run(&s.Gates[i], p)
+		d := s.run(&s.Gates[i], p, &last)
 		if d == nil {
 			continue
 		}
@@ -144,12 +149,10 @@ func (s *GateSet) evaluate(p *Proposal) error {
 
 // run runs one gate, turning a panic into a defect denial and an overrun
 // of the budget into a timeout denial. The denial it returns is its own
-// copy, named after g.
-func (s *GateSet) run(g *Gate, p *Proposal) *messages.Denial {
-	var start time.Time
-	if s.Budget > 0 {
-		start = time.Now()
-	}
+// copy, named after g. With a budget, *last is when the gate started (the
+// previous one returned: one clock read per gate) and is set to when it
+// returned.
+func (s *GateSet) run(g *Gate, p *Proposal, last *time.Time) *messages.Denial {
 	d, defect := check(g, p)
 	if d != nil {
 		c := *d
@@ -159,17 +162,21 @@ func (s *GateSet) run(g *Gate, p *Proposal) *messages.Denial {
 		}
 		d = &c
 	}
-	if s.Budget > 0 && !defect {
-		if took := time.Since(start); took > s.Budget {
-			verdict := "allow"
-			if d != nil {
-				verdict = "deny: " + d.Code + ": " + d.Message
-			}
-			d = &messages.Denial{Gate: g.Name, Code: messages.DenialGateTimeout,
-				Message: fmt.Sprintf("the gate took %v, over its budget of %v (its verdict: %s)", took, s.Budget, verdict)}
-		}
+	if s.Budget <= 0 {
+		return d
 	}
-	return d
+	now := time.Now()
+	took := now.Sub(*last)
+	*last = now
+	if defect || took <= s.Budget {
+		return d
+	}
+	verdict := "allow"
+	if d != nil {
+		verdict = "deny: " + d.Code + ": " + d.Message
+	}
+	return &messages.Denial{Gate: g.Name, Code: messages.DenialGateTimeout,
+		Message: fmt.Sprintf("the gate took %v, over its budget of %v (its verdict: %s)", took, s.Budget, verdict)}
 }
 
 // check calls g.Check, recovering a panic as a defect denial.

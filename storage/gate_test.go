@@ -468,3 +468,12 @@ func TestDenialWrapped(t *testing.T) {
 	require.Equal(t, "g", gtDenial(t, wire).Denials[0].Gate)
 	require.True(t, errors.Is(wire, messages.ErrDenied))
 }
+
+// An empty gate set, whatever its other fields, costs the append path one
+// nil check: the engine keeps no gate list at all.
+func TestEmptyGateSetIsANilCheck(t *testing.T) {
+	h := newHarness(t, Options{Gates: GateSet{CollectAll: true, Budget: time.Second, Gates: []Gate{}}})
+	require.Nil(t, h.e.opts.Gates.Gates)
+	require.False(t, h.e.gated(nil))
+	h.put("o", "x")
+}
