@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/messages"
@@ -131,10 +132,19 @@ func (w *writer) redecide(ctx actor.Context) {
 }
 
 // refused answers a request the engine refused (validation, CAS, partial
-// replay, idempotency conflict) at once, ending its span with the error.
+// replay, idempotency conflict, a policy gate's denial) at once, ending its
+// span with the error; a denial's span names the gates that denied (in its
+// status and in the batpak.gates.denied attribute).
 func (w *writer) refused(ctx actor.Context, r request, err error) {
 	r.span.RecordError(err)
-	r.span.SetStatus(codes.Error, messages.CodeOf(err).String())
+	status := messages.CodeOf(err).String()
+	var de *messages.DenialError
+	if errors.As(err, &de) {
+		gates := de.Gates()
+		status += " by gate " + strings.Join(gates, ", ")
+		r.span.SetAttributes(attribute.StringSlice("batpak.gates.denied", gates))
+	}
+	r.span.SetStatus(codes.Error, status)
 	r.span.End()
 	w.reply(ctx, r.to, failure(r.batch(), messages.ToError(err)))
 }

@@ -31,7 +31,7 @@ type Append struct {
 	Expected ExpectedVersion `msgpack:"expected"`
 	// IdempotencyKey, when non-zero, makes the append safe to retry: a
 	// second append of the same request (coordinate, kind, payload,
-	// correlation, causation) with the same key returns the first one's
+	// correlation, causation, metadata) with the same key returns the first one's
 	// receipt (even if its Expected no longer holds) and writes nothing; a
 	// different request with the same key is refused with
 	// ErrIdempotencyConflict. The event's id is IDFromKey(key).
@@ -40,6 +40,15 @@ type Append struct {
 	// actors.Trace), so that the writer's spans become children of the
 	// sender's span; nil means none.
 	Trace TraceCarrier `msgpack:"trace,omitempty"`
+	// Metadata optionally annotates the event (stored with it and covered
+	// by its hash; see Metadata for the rules). The store keeps its own
+	// copy. nil means none. An idempotent retry must carry the same
+	// metadata (and bypass) to be replayed.
+	Metadata Metadata `msgpack:"meta,omitempty"`
+	// Bypass, when set, skips the engine's policy gates for this append
+	// and records the bypass in the event's metadata (see Bypass). nil: the
+	// gates run.
+	Bypass *Bypass `msgpack:"bypass,omitempty"`
 }
 
 // CauseMode says where a batch item's causation comes from.
@@ -121,6 +130,9 @@ type BatchItem struct {
 	// Expected must be ExpectAny; any other value is refused. It exists so
 	// that a mistaken condition is reported rather than silently ignored.
 	Expected ExpectedVersion `msgpack:"expected"`
+	// Metadata optionally annotates the item's event, as Append.Metadata
+	// does (each item has its own limit). nil means none.
+	Metadata Metadata `msgpack:"meta,omitempty"`
 }
 
 // AppendBatch asks the writer to append several events atomically: all of
@@ -129,11 +141,11 @@ type BatchItem struct {
 // Idempotency: the items that carry a key identify the batch. If they were
 // all written by one earlier batch and this batch equals it item for item
 // (keyed and unkeyed items alike: coordinate, kind, payload, correlation,
-// causation), the original receipts come back and nothing is written, so
-// the very same batch is always safe to retry. If only some keyed items were
-// written, the batch is refused with ErrPartialReplay; if the stored batch
-// differs, with ErrIdempotencyConflict. A batch without keys is never a
-// replay.
+// causation, metadata), the original receipts come back and nothing is
+// written, so the very same batch is always safe to retry. If only some
+// keyed items were written, the batch is refused with ErrPartialReplay; if
+// the stored batch differs, with ErrIdempotencyConflict. A batch without
+// keys is never a replay.
 type AppendBatch struct {
 	// Items are the batch's events, in the order they are written: they
 	// get consecutive global sequences, and receipts come back in this
@@ -144,4 +156,8 @@ type AppendBatch struct {
 	// Trace optionally carries the sender's W3C trace context, as
 	// Append.Trace does; nil means none.
 	Trace TraceCarrier `msgpack:"trace,omitempty"`
+	// Bypass, when set, skips the engine's policy gates for the whole
+	// batch and records the bypass in the metadata of each of its events
+	// (see Bypass). nil: the gates run.
+	Bypass *Bypass `msgpack:"bypass,omitempty"`
 }

@@ -16,6 +16,9 @@ var (
 	vcDetail = &messages.VersionConflictError{Coordinate: coord, Expected: messages.Exactly(2), Actual: 5}
 	crDetail = &messages.CorruptionError{Segment: 3, Offset: 4096, Reason: "frame checksum"}
 	ceDetail = &messages.CoordinateError{Field: "scope", Reason: "is empty"}
+	dnDetail = &messages.DenialError{Denials: messages.Denials{
+		{Gate: "limits", Code: "amount_over_limit", Message: "42 > 10"},
+		{Gate: "boom", Code: messages.DenialGateDefect, Message: "the gate panicked: x"}}}
 	icDetail = &messages.IdempotencyConflictError{Key: idA, EventID: idB, Existing: coord, ExistingKind: kindA,
 		Requested: messages.Coordinate{Entity: "order/43", Scope: "tenant-7"}, RequestedKind: kindB, Field: "coordinate"}
 )
@@ -42,6 +45,10 @@ func asDetail(t *testing.T, err error, want error) {
 		require.Equal(t, w, got)
 	case *messages.BatchError:
 		var got *messages.BatchError
+		require.ErrorAs(t, err, &got)
+		require.Equal(t, w, got)
+	case *messages.DenialError:
+		var got *messages.DenialError
 		require.ErrorAs(t, err, &got)
 		require.Equal(t, w, got)
 	default:
@@ -74,6 +81,8 @@ func TestDetailTravels(t *testing.T) {
 		{"corruption", crDetail, crDetail, messages.ErrCorrupt},
 		{"coordinate", ceDetail, ceDetail, messages.ErrInvalidCoordinate},
 		{"idempotency conflict", icDetail, icDetail, messages.ErrIdempotencyConflict},
+		{"denial", dnDetail, dnDetail, messages.ErrDenied},
+		{"wrapped denial", fmt.Errorf("writer: %w", dnDetail), dnDetail, messages.ErrDenied},
 		{"wrapped version conflict", fmt.Errorf("append: %w", vcDetail), vcDetail, messages.ErrVersionConflict},
 		{"joined corruption", errors.Join(errors.New("read 7"), crDetail), crDetail, messages.ErrCorrupt},
 		{"validated coordinate", messages.Coordinate{Entity: "e"}.Validate(), ceDetail, messages.ErrInvalidCoordinate},
@@ -201,6 +210,7 @@ func TestNilErrorIsSafe(t *testing.T) {
 	})
 	details := []error{(*messages.VersionConflictError)(nil), (*messages.CorruptionError)(nil),
 		(*messages.CoordinateError)(nil), (*messages.IdempotencyConflictError)(nil), (*messages.BatchError)(nil),
+		(*messages.DenialError)(nil),
 		&messages.BatchError{Item: 1}}
 	for _, d := range details {
 		require.NotPanics(t, func() {
@@ -241,4 +251,15 @@ func TestReplyErr(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ToError copies a denial's list: changing the original leaves the copy
+// alone.
+func TestToErrorCopiesDenials(t *testing.T) {
+	orig := &messages.DenialError{Denials: messages.Denials{{Gate: "g", Code: "c", Message: "m"}}}
+	e := messages.ToError(orig)
+	orig.Denials[0].Gate = "changed"
+	require.Equal(t, "g", e.Denial.Denials[0].Gate)
+	require.Equal(t, []string{"g"}, e.Denial.Gates())
+	require.Nil(t, (*messages.DenialError)(nil).Gates())
 }

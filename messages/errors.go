@@ -77,6 +77,8 @@ type Error struct {
 	// Batch is the detail of a refused batch: the item and its cause (which
 	// carries the cause's own detail).
 	Batch *BatchError `msgpack:"batch,omitempty"`
+	// Denial is the detail of a CodeDenied: the gates' denials.
+	Denial *DenialError `msgpack:"denial,omitempty"`
 }
 
 // Error implements error. A nil *Error reads "<nil>".
@@ -120,6 +122,9 @@ func (e *Error) Unwrap() []error {
 	if e.Batch != nil {
 		out = append(out, e.Batch)
 	}
+	if e.Denial != nil {
+		out = append(out, e.Denial)
+	}
 	return out
 }
 
@@ -139,7 +144,7 @@ var (
 	ErrWriterCrashed     = &Error{Code: CodeWriterCrashed}     // the writer crashed; nothing of the request was written
 	ErrWriterStopped     = &Error{Code: CodeWriterStopped}     // the writer's restart budget is spent; it takes no more requests
 	ErrUnknownMessage    = &Error{Code: CodeUnknownMessage}    // the receiving actor does not handle this message type
-	ErrDenied            = &Error{Code: CodeDenied}            // a policy gate denied the append (no gate in this module returns it yet)
+	ErrDenied            = &Error{Code: CodeDenied}            // a policy gate denied the append or batch; detail: *DenialError
 	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}   // a request, option or field out of range (a nil request, a read Limit...)
 	// ErrIdempotencyConflict: the key names an event written for another
 	// request (another coordinate, kind, payload, correlation or causation).
@@ -200,6 +205,7 @@ func ToError(err error) *Error {
 	out.Corruption = clone(find[*CorruptionError](err))
 	out.Coordinate = clone(find[*CoordinateError](err))
 	out.IdempotencyConflict = clone(find[*IdempotencyConflictError](err))
+	out.Denial = find[*DenialError](err).clone()
 	return out
 }
 
@@ -214,6 +220,7 @@ func (e *Error) clone() *Error {
 	c.Coordinate = clone(e.Coordinate)
 	c.IdempotencyConflict = clone(e.IdempotencyConflict)
 	c.Batch = e.Batch.clone()
+	c.Denial = e.Denial.clone()
 	return &c
 }
 

@@ -31,6 +31,8 @@ var fuzzTypes = []func() any{
 	func() any { return new(messages.ReadStream) },
 	func() any { return new(messages.ReadQuery) },
 	func() any { return new(messages.ReadReply) },
+	func() any { return new(messages.DenialError) },
+	func() any { return new(messages.Metadata) },
 }
 
 // FuzzDecodeMessages decodes arbitrary bytes as every message type: it must
@@ -47,6 +49,8 @@ func FuzzDecodeMessages(f *testing.F) {
 		&messages.AppendBatchReply{Receipts: []messages.Receipt{{EventID: id, Sequence: 9}}},
 		&messages.Notification{Events: []messages.Event{{ID: id, Sequence: 1, Payload: []byte("e")}}},
 		&messages.Gap{FirstMissed: 77},
+		&messages.Append{Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, Metadata: messages.Metadata{"b": "2", "a": "1"},
+			Bypass: &messages.Bypass{Reason: "r", Justification: "j"}},
 	}
 	for i, s := range seeds {
 		b, err := msgpack.Marshal(s)
@@ -63,6 +67,8 @@ func FuzzDecodeMessages(f *testing.F) {
 		Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, Expected: messages.Exactly(1), Actual: 2})
 	for which, v := range map[byte]any{3: &messages.AppendBatchReply{Failure: batchErr}, 4: &messages.ErrorReply{Failure: conflict},
 		14: batchErr, 15: batchErr.Batch,
+		19: &messages.DenialError{Denials: messages.Denials{{Gate: "g", Code: "c", Message: "m"}, {Gate: "h"}}},
+		2:  &messages.AppendReply{Failure: messages.ToError(&messages.DenialError{Denials: messages.Denials{{Gate: "g"}}})},
 		16: &messages.ReadStream{Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, From: 4, Backward: true, Limit: 10},
 		17: &messages.ReadQuery{EntityPrefix: "order/", Kinds: messages.EventKinds{messages.MustKind(1, 2)}, FromSeq: 1, BeforeSeq: 9},
 		18: &messages.ReadReply{Events: messages.Events{{ID: id, Sequence: 3, Payload: []byte("e")}}, Next: 4}} {

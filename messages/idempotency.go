@@ -22,7 +22,7 @@ type IdempotencyConflictError struct {
 	// RequestedKind is the kind of the refused request.
 	RequestedKind EventKind `msgpack:"requested_kind"`
 	// Field names the first field that differs ("coordinate", "kind",
-	// "payload", "correlation", "causation", "batch").
+	// "payload", "correlation", "causation", "metadata", "batch").
 	Field string `msgpack:"field"`
 }
 

@@ -85,6 +85,11 @@ type Event struct {
 	// Offset is the byte offset of the event's frame in its segment file
 	// (at least 32); see Receipt.Offset.
 	Offset int64 `msgpack:"offset"`
+	// Metadata is the event's annotations as appended (the append's
+	// Metadata, plus the store's record of a gate bypass under
+	// ReservedMetadataPrefix keys), or nil when it has none. Do not modify
+	// it.
+	Metadata Metadata `msgpack:"meta,omitempty"`
 }
 
 // Receipt returns the receipt that described this event when it was written.

@@ -84,6 +84,8 @@ func TestRoundTripPopulated(t *testing.T) {
 			Expected:       messages.Exactly(7),
 			IdempotencyKey: idC,
 			Trace:          traceCtx,
+			Metadata:       messages.Metadata{"source": "console", "empty": ""},
+			Bypass:         &messages.Bypass{Reason: "incident-4711", Justification: "approved"},
 		}},
 		{name: "AppendBatch items of each causation mode", value: messages.AppendBatch{
 			Items: []messages.BatchItem{
@@ -92,7 +94,8 @@ func TestRoundTripPopulated(t *testing.T) {
 				{Coordinate: coord, Kind: kindA, Payload: []byte("prior0"), CorrelationID: idA, Causation: messages.CausedByItem(0)},
 				{Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, Kind: kindB, Payload: []byte("prior2"), Causation: messages.CausedByItem(2)},
 			},
-			Trace: traceCtx,
+			Trace:  traceCtx,
+			Bypass: &messages.Bypass{Reason: "migration"},
 		}},
 		{name: "BatchItem all fields", value: messages.BatchItem{
 			Coordinate:     coord,
@@ -104,6 +107,7 @@ func TestRoundTripPopulated(t *testing.T) {
 			// Not a valid batch item, but the wire must carry it so that the
 			// writer can refuse it.
 			Expected: messages.Exactly(3),
+			Metadata: messages.Metadata{"k": "v"},
 		}},
 		{name: "Receipt all fields", value: fullReceipt(99)},
 		{name: "Event all fields", value: messages.Event{
@@ -122,6 +126,7 @@ func TestRoundTripPopulated(t *testing.T) {
 			Payload:       []byte(`{"total":42}`),
 			Segment:       5,
 			Offset:        4096,
+			Metadata:      messages.Metadata{messages.MetaBypassReason: "r", "a": "b"},
 		}},
 		{name: "Notification", value: messages.Notification{Events: []messages.Event{
 			{ID: idA, Sequence: 7, Coordinate: coord, Kind: kindA, Version: 1, CorrelationID: idA, Hash: hashA, Payload: []byte("p")},
@@ -178,7 +183,13 @@ func TestRoundTripPopulated(t *testing.T) {
 				Coordinate:          &messages.CoordinateError{Field: "scope", Reason: "is not valid UTF-8"},
 				IdempotencyConflict: &messages.IdempotencyConflictError{Key: idC, EventID: idD, Existing: coord, ExistingKind: kindB, Requested: coord, RequestedKind: kindA, Field: "payload"},
 			}},
+			Denial: &messages.DenialError{Denials: messages.Denials{{Gate: "g", Code: "c", Message: "m"}}},
 		}},
+		{name: "DenialError two denials", value: messages.DenialError{Denials: messages.Denials{
+			{Gate: "limits", Code: "amount_over_limit", Message: "42 > 10"},
+			{Gate: "slow", Code: messages.DenialGateTimeout, Message: "took 2ms"}}}},
+		{name: "Metadata", value: messages.Metadata{"a": "1", "b": ""}},
+		{name: "Bypass", value: messages.Bypass{Reason: "r", Justification: "j"}},
 		{name: "BatchError whole batch", value: messages.BatchError{Item: -1, Cause: &messages.Error{Code: messages.CodePartialReplay}}},
 		{name: "ID", value: idA},
 		{name: "ID all ones", value: messages.ID{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},

@@ -11,11 +11,13 @@ import (
 // durable and visible only when Commit succeeds; until then the receipt is
 // a promise. The protocol, in order:
 //
-//  1. validation: coordinate, kind not reserved, payload size;
+//  1. validation: coordinate, kind not reserved, payload size, metadata;
 //  2. idempotency: with a key, an event already written (or staged) under
 //     it is returned as is (Replayed), whatever the expected version says;
 //  3. optimistic concurrency: the expected version must hold;
-//  4. version = last + 1, wall_ms = max(now, last wall_ms) per entity,
+//  4. policy: the gates (Options.Gates) must allow it, unless it carries a
+//     Bypass, which is recorded in the event's metadata;
+//  5. version = last + 1, wall_ms = max(now, last wall_ms) per entity,
 //     prev_hash = the entity's last hash, hash over all of it, frame staged.
 func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	if err := e.writable(); err != nil {
@@ -31,10 +33,14 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	if a.Expected.Mode > messages.ExpectExact {
 		return messages.Receipt{}, fmt.Errorf("storage: %w: unknown expected-version mode %d", messages.ErrInvalidArgument, a.Expected.Mode)
 	}
+	md, err := e.metadataOf(a.Metadata, a.Bypass)
+	if err != nil {
+		return messages.Receipt{}, err
+	}
 	id := e.ids.next()
 	if !a.IdempotencyKey.IsZero() {
 		id = messages.IDFromKey(a.IdempotencyKey)
-		if r, ok, err := e.replaySingle(a, id); ok || err != nil {
+		if r, ok, err := e.replaySingle(a, id, md); ok || err != nil {
 			return r, err
 		}
 	}
@@ -45,9 +51,14 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 	if corr.IsZero() {
 		corr = id
 	}
+	if e.gated(a.Bypass) {
+		if err := e.gateAppend(a, id, corr, md); err != nil {
+			return messages.Receipt{}, err
+		}
+	}
 	return e.stageEvent(messages.Event{
 		ID: id, Coordinate: a.Coordinate, Kind: a.Kind, CorrelationID: corr,
-		CausationID: a.CausationID, Payload: a.Payload,
+		CausationID: a.CausationID, Payload: a.Payload, Metadata: md,
 	}, h), nil
 }
 

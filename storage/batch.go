@@ -34,8 +34,17 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 	if err != nil {
 		return nil, err
 	}
-	if rs, replay, err := e.replayBatch(b.Items, ids); replay || err != nil {
+	mds, err := e.batchMetadata(b)
+	if err != nil {
+		return nil, err
+	}
+	if rs, replay, err := e.replayBatch(b.Items, ids, mds); replay || err != nil {
 		return rs, err
+	}
+	if e.gated(b.Bypass) {
+		if err := e.gateBatch(b, ids, mds); err != nil {
+			return nil, err
+		}
 	}
 	m := format.Marker{Batch: e.ids.next(), Count: len(b.Items), FirstSeq: e.nextSeq}
 	e.stageMarker(format.TypeBegin, m)
@@ -49,6 +58,9 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 		if ev.CorrelationID.IsZero() {
 			ev.CorrelationID = ev.ID
 		}
+		if mds != nil {
+			ev.Metadata = mds[i]
+		}
 		switch it.Causation.Mode {
 		case messages.CauseAbsolute:
 			ev.CausationID = it.Causation.ID
@@ -59,6 +71,7 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 	}
 	e.stageMarker(format.TypeCommit, m)
 	clear(heads)
+	clear(mds)
 	return receipts, nil
 }
 

@@ -61,6 +61,8 @@ type Engine struct {
 	sealedUnsynced []*segment
 
 	handedOver bool // Reopen gave the index to a new engine: Release leaves it alone
+
+	gate gateScratch // reused by the policy gates (gate_engine.go)
 }
 
 // Open opens (creating if needed) the data directory dir, locks it, recovers

@@ -198,8 +198,10 @@ func fzBuildStore() (*fzStore, error) {
 		return p
 	}
 	var staged []messages.ID
+	var md messages.Metadata // of the next single append
 	single := func(c, size int, cause bool) error {
-		a := messages.Append{Coordinate: s.coords[c], Kind: fzKind, Payload: payload(size), IdempotencyKey: nextKey()}
+		a := messages.Append{Coordinate: s.coords[c], Kind: fzKind, Payload: payload(size), IdempotencyKey: nextKey(), Metadata: md}
+		md = nil
 		if cause && len(s.ids) > 0 {
 			a.CausationID = s.ids[len(s.ids)-1]
 			a.CorrelationID = s.ids[0]
@@ -281,7 +283,7 @@ func fzBuildStore() (*fzStore, error) {
 	}
 	err = steps(
 		func() error { return single(2, 120, false) },
-		func() error { return single(0, 120, true) },
+		func() error { md = messages.Metadata{"source": "console", "trace": "t-1"}; return single(0, 120, true) },
 		commit,
 		func() error { return batch([]int{0, 1}, 150, false) }, // two frames of equal size
 		commit,

@@ -124,6 +124,8 @@ func fzWriteFrameSeeds(t *testing.T, write fzWrite, segData [][]byte, frames [][
 		write("FuzzDecodeFrame", name, data, entity, scope, payload, seq, version, wall, ts, kind, ids)
 	}
 	ev := frame(0, fzFind(s1, format.TypeEvent, false, 0))
+	w("seed-metadata-event-frame", frame(2, fzFind(s3, format.TypeEvent, false, 1)), "order/1", "shop", []byte("meta"),
+		1, 2, 3, 4, 0x1007, ids[:22])
 	w("seed-event-frame", ev, "order/1", "shop", []byte("hello"), 0, 1, 1_700_000_000_000, 1_700_000_000_000_000, 0x1007, ids[:16])
 	w("seed-caused-event-frame", frame(0, fzFind(s1, format.TypeEvent, false, 2)), "", "", nil, 0, 0, 0, 0, 0, nil)
 	w("seed-batch-event-frame", frame(2, fzFind(s3, format.TypeEvent, true, 0)), "x", "y", []byte{0}, 127, 128, -1, -32, 0xFFFF, ids[:64])

@@ -21,7 +21,7 @@ var ErrUndecided = errors.New("storage: the answer depends on events not yet dur
 // a is the same request, an *IdempotencyConflictError if the key was used
 // for another one, ErrUndecided if the event is staged or written but not
 // yet published, and ok=false if the key is unused.
-func (e *Engine) replaySingle(a *messages.Append, id messages.ID) (messages.Receipt, bool, error) {
+func (e *Engine) replaySingle(a *messages.Append, id messages.ID, md messages.Metadata) (messages.Receipt, bool, error) {
 	if _, ok := e.over.keyed[id]; ok {
 		return messages.Receipt{}, false, fmt.Errorf("%w: idempotency key %s names an event not yet published", ErrUndecided, a.IdempotencyKey)
 	}
@@ -47,6 +47,8 @@ func (e *Engine) replaySingle(a *messages.Append, id messages.ID) (messages.Rece
 		field = "correlation"
 	case ev.CausationID != a.CausationID:
 		field = "causation"
+	case !metadataEqual(ev.Metadata, md):
+		field = "metadata"
 	}
 	if field != "" {
 		return messages.Receipt{}, false, keyConflict(a.IdempotencyKey, &ev, a.Coordinate, a.Kind, field)
@@ -99,7 +101,7 @@ func (e *Engine) storedBySeq(seq uint64) (messages.Event, bool, error) {
 //   - a keyed item names an event not yet published: ErrUndecided.
 //
 // A batch without keyed items is never a replay.
-func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]messages.Receipt, bool, error) {
+func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID, mds []messages.Metadata) ([]messages.Receipt, bool, error) {
 	keyed, found := 0, 0
 	first := -1 // a keyed item that is stored
 	var stored messages.Event
@@ -138,7 +140,11 @@ func (e *Engine) replayBatch(items []messages.BatchItem, ids []messages.ID) ([]m
 			return nil, false, err
 		}
 		it := &items[i]
-		if field := batchItemDiffers(it, ids[i], &ev, ok, stored.BatchID, rs); field != "" {
+		field := batchItemDiffers(it, ids[i], &ev, ok, stored.BatchID, rs)
+		if field == "" && !metadataEqual(ev.Metadata, metaAt(mds, i)) {
+			field = "metadata"
+		}
+		if field != "" {
 			if !ok {
 				ev = stored
 			}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/batpak-go/batpak/messages"
@@ -52,6 +53,8 @@ const (
 	minSegmentSize = 4 << 10
 	// MaxPayloadLimit is the largest Options.MaxPayloadBytes: 64 MiB.
 	MaxPayloadLimit = 64 << 20
+	// MaxMetadataLimit is the largest Options.MaxMetadataBytes: 64 KiB.
+	MaxMetadataLimit = 64 << 10
 )
 
 // Options configure an Engine. The zero value works: every field has a
@@ -72,6 +75,14 @@ type Options struct {
 	// MaxBatchBytes is the largest sum of payload sizes in one AppendBatch.
 	// Default 16 MiB.
 	MaxBatchBytes int
+	// MaxMetadataBytes is the largest metadata of one event (its keys and
+	// values together, a gate bypass record included); more is refused with
+	// messages.ErrInvalidArgument. Default 4 KiB; at most MaxMetadataLimit.
+	MaxMetadataBytes int
+	// Gates is the policy the engine runs before it stages an append or a
+	// batch (see GateSet); the engine keeps its own copy of the list.
+	// Default: none (no cost).
+	Gates GateSet
 	// SyncMode says when commits are fsynced. Default SyncEveryCommit.
 	SyncMode SyncMode
 	// SyncEveryEvents is the event count that triggers an fsync in
@@ -121,6 +132,14 @@ func (o Options) withDefaults() Options {
 	if o.MaxBatchBytes == 0 {
 		o.MaxBatchBytes = 16 << 20
 	}
+	if o.MaxMetadataBytes == 0 {
+		o.MaxMetadataBytes = 4 << 10
+	}
+	if len(o.Gates.Gates) == 0 {
+		o.Gates.Gates = nil // the test that skips gates is a nil check
+	} else {
+		o.Gates.Gates = slices.Clone(o.Gates.Gates)
+	}
 	if o.SyncEveryEvents == 0 {
 		o.SyncEveryEvents = 1000
 	}
@@ -149,12 +168,17 @@ func (o Options) Validate() error {
 		return bad("MaxBatchItems %d is negative", o.MaxBatchItems)
 	case o.MaxBatchBytes < 0:
 		return bad("MaxBatchBytes %d is negative", o.MaxBatchBytes)
+	case o.MaxMetadataBytes < 0 || o.MaxMetadataBytes > MaxMetadataLimit:
+		return bad("MaxMetadataBytes %d not in [1, %d]", o.MaxMetadataBytes, MaxMetadataLimit)
 	case o.SyncMode > SyncNone:
 		return bad("unknown SyncMode %d", o.SyncMode)
 	case o.Preallocate < 0 || o.Preallocate > MaxSegmentSize:
 		return bad("Preallocate %d not in [0, %d]", o.Preallocate, MaxSegmentSize)
 	case o.SyncEveryEvents < 0 || o.SyncInterval < 0:
 		return bad("SyncEveryEvents and SyncInterval must not be negative")
+	}
+	if err := o.Gates.validate(); err != nil {
+		return bad("%v", err)
 	}
 	return nil
 }

@@ -154,7 +154,8 @@ func isKeyedID(id messages.ID) bool { return id[6]>>4 == 8 }
 // detachPayloads drops the staged events' references to the callers'
 // payload slices. With retain, each payload is replaced by its bytes in one
 // copy of the written frames (a payload is the last field before an event
-// frame's hash), so that what is handed on is exactly what was written.
+// frame's metadata, if any, and its hash), so that what is handed on is
+// exactly what was written.
 func (s *staging) detachPayloads(retain bool) {
 	if !retain {
 		for i := range s.events {
@@ -169,7 +170,7 @@ func (s *staging) detachPayloads(retain bool) {
 			continue
 		}
 		ev := &s.events[f.event]
-		end := f.bufOff + f.size - format.HashFieldBytes
+		end := f.bufOff + f.size - format.HashFieldBytes - format.MetadataSize(ev.Metadata)
 		ev.Payload = slab[end-len(ev.Payload) : end : end]
 	}
 }

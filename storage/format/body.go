@@ -16,22 +16,33 @@ const (
 // An event body is the msgpack array
 //
 //	[1, seq, id, entity, scope, kind, version, wall_ms, ts_us,
-//	 corr|nil, cause|nil, batch|nil, prev_hash, payload, hash]
+//	 corr|nil, cause|nil, batch|nil, prev_hash, payload, (meta,) hash]
 //
-// where corr is nil when it equals id, and hash is the blake3 digest of
-// every body byte before the hash field. A marker body is
+// where corr is nil when it equals id, meta is the event's metadata (a map
+// of str to str, keys in ascending order, at least one entry: see
+// metadata.go), present only when the event has metadata, and hash is the
+// blake3 digest of every body byte before the hash field (so it covers the
+// metadata). An event without metadata has 15 elements, exactly as before
+// metadata existed: old segments read as they are, and an engine writes
+// them byte for byte as it did. A marker body is
 // [2, batch, count, first_seq] (BEGIN) or [3, batch, count] (COMMIT).
 const (
-	EventFields    = 15     // elements of an event body's array
-	HashFieldBytes = 2 + 32 // bin8 header + digest
+	EventFields     = 15     // elements of an event body's array without metadata
+	EventFieldsMeta = 16     // elements of an event body's array with metadata
+	HashFieldBytes  = 2 + 32 // bin8 header + digest
 )
 
 // AppendEventFrame encodes e as a frame at the end of b, computing e.Hash
-// with h from e.PrevHash and the rest of the event.
+// with h from e.PrevHash and the rest of the event. Its metadata element is
+// written only when e.Metadata is not empty.
 func AppendEventFrame(b []byte, e *messages.Event, h *Hasher) []byte {
 	b, start := BeginFrame(b)
 	body := len(b)
-	b = AppendArrayLen(b, EventFields)
+	if len(e.Metadata) == 0 {
+		b = AppendArrayLen(b, EventFields)
+	} else {
+		b = AppendArrayLen(b, EventFieldsMeta)
+	}
 	b = AppendUint(b, TypeEvent)
 	b = AppendUint(b, e.Sequence)
 	b = AppendBin(b, e.ID[:])
@@ -46,6 +57,9 @@ func AppendEventFrame(b []byte, e *messages.Event, h *Hasher) []byte {
 	b = AppendOptID(b, e.BatchID)
 	b = AppendBin(b, e.PrevHash[:])
 	b = AppendBin(b, e.Payload)
+	if len(e.Metadata) > 0 {
+		b = appendMetadata(b, e.Metadata)
+	}
 	e.Hash = h.Sum(b[body:])
 	b = AppendBin(b, e.Hash[:])
 	FinishFrame(b, start)
@@ -127,7 +141,8 @@ func BodyType(body []byte) (int, error) {
 }
 
 // DecodeEvent decodes an event body. The payload is copied only when
-// withPayload is true; otherwise e.Payload is nil.
+// withPayload is true; otherwise e.Payload is nil. e.Metadata is a new map
+// when the body has metadata, else nil.
 func DecodeEvent(body []byte, e *messages.Event, withPayload bool) error {
 	var v EventView
 	if err := decodeEventView(body, e, &v); err != nil {

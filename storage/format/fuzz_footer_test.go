@@ -46,7 +46,7 @@ func fzCheckTiling(t *testing.T, recs []Record, dataEnd int64) {
 		if r.Size < FrameHeaderSize || r.Size > FrameHeaderSize+MaxFrameBytes {
 			t.Fatalf("record %d: size %d", i, r.Size)
 		}
-		if r.Type != TypeEvent && r.Type != TypeBegin && r.Type != TypeCommit {
+		if r.Type != TypeEvent && r.Type != TypeBegin && r.Type != TypeCommit && r.Type != TypeSynced {
 			t.Fatalf("record %d: type %d", i, r.Type)
 		}
 		if r.Chained {
@@ -59,13 +59,7 @@ func fzCheckTiling(t *testing.T, recs []Record, dataEnd int64) {
 	}
 }
 
-func fzAddRecord(fb *FooterBuilder, r *Record) {
-	if r.Type == TypeEvent {
-		fb.AddEvent(&r.Event, r.Size)
-	} else {
-		fb.AddMarker(r.Type, r.Marker, r.Size)
-	}
-}
+func fzAddRecord(fb *FooterBuilder, r *Record) { fb.Add(r) }
 
 // fzSegmentFile returns a segment file: header, zeroed data up to the
 // footer offset, then tail (a footer frame and trailer, or anything).

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -299,6 +300,12 @@ func fzItems(b []byte) (items [][]byte, minimal, ok bool) {
 			}
 		case c&0xe0 == 0xa0:
 			size = uint64(c & 0x1f)
+		case c&0xf0 == 0x80 || c == 0xde || c == 0xdf:
+			end, small2, ok2 := fzMap(b, pos)
+			if !ok2 {
+				return nil, false, false
+			}
+			hdr, size, small = end-pos, 0, small2
 		case c == 0xc4 || c == 0xd9:
 			if pos+2 > len(b) {
 				return nil, false, false
@@ -335,12 +342,42 @@ func fzItems(b []byte) (items [][]byte, minimal, ok bool) {
 	return items, minimal, true
 }
 
+// fzMap reads a msgpack map of str keys and values at b[pos] (the event
+// metadata's shape) and returns the offset after it and whether one of its
+// headers was not the smallest form for its value.
+func fzMap(b []byte, pos int) (end int, small, ok bool) {
+	r := reader{b: b, off: pos}
+	c := b[pos]
+	var n uint64
+	switch {
+	case c&0xf0 == 0x80:
+		n, r.off = uint64(c&0x0f), pos+1
+	case c == 0xde:
+		r.off++
+		n = r.beUint(2)
+		small = n < 16
+	default:
+		r.off++
+		n = r.beUint(4)
+		small = n <= math.MaxUint16
+	}
+	for i := uint64(0); i < 2*n && r.err == nil; i++ {
+		start := r.off
+		s := r.strBytes()
+		if r.err == nil && r.off-start != len(AppendStr(nil, string(s))) {
+			small = true
+		}
+	}
+	return r.off, small, r.err == nil
+}
+
 // fzCanonicalEvent reports whether an event body is exactly what
 // appendEventFrame writes: smallest forms everywhere, the correlation id
 // omitted (nil) when it equals the id or is zero, zero ids as nil.
+// (The decoder itself accepts only sorted, non-empty metadata.)
 func fzCanonicalEvent(body []byte) bool {
 	items, minimal, ok := fzItems(body)
-	if !ok || !minimal || len(items) != EventFields {
+	if !ok || !minimal || (len(items) != EventFields && len(items) != EventFieldsMeta) {
 		return false
 	}
 	zero := append([]byte{0xc4, 16}, make([]byte, 16)...)
@@ -392,6 +429,9 @@ func fzEventFromFields(entity, scope string, payload []byte, seq, version uint64
 	copy(ev.PrevHash[:], part(64, 96))
 	if len(ids)%2 == 1 {
 		ev.CorrelationID = ev.ID
+	}
+	if len(ids)%3 == 1 { // metadata from the entity and scope
+		ev.Metadata = messages.Metadata{entity: scope, "k": entity}
 	}
 	return ev
 }
@@ -445,6 +485,7 @@ func fzDirtyEvent() messages.Event {
 	ev.Sequence, ev.Version, ev.WallMS, ev.TimestampUS, ev.Kind = 77, 78, 79, 80, 81
 	ev.Coordinate = messages.Coordinate{Entity: "dirty", Scope: "dirty"}
 	ev.Payload = []byte("dirty")
+	ev.Metadata = messages.Metadata{"dirty": "dirty"}
 	return ev
 }
 
@@ -472,6 +513,9 @@ func fzEventDiff(a, b messages.Event) string {
 	chk("Offset", a.Offset, b.Offset)
 	if !bytes.Equal(a.Payload, b.Payload) {
 		d = append(d, fmt.Sprintf("Payload %q != %q", a.Payload, b.Payload))
+	}
+	if !maps.Equal(a.Metadata, b.Metadata) || (a.Metadata == nil) != (b.Metadata == nil) {
+		d = append(d, fmt.Sprintf("Metadata %v != %v", a.Metadata, b.Metadata))
 	}
 	return strings.Join(d, "; ")
 }

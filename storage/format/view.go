@@ -18,10 +18,12 @@ type EventView struct {
 }
 
 // DecodeEventView decodes an event body as DecodeEvent does, without
-// allocating: every field of e but Coordinate and Payload is set, and the
-// coordinate's and payload's bytes are left in v as sub-slices of body. A
-// reader that knows which coordinate the frame must hold compares v's
-// bytes with it instead of building strings.
+// allocating for an event without metadata: every field of e but
+// Coordinate and Payload is set, and the coordinate's and payload's bytes
+// are left in v as sub-slices of body. A reader that knows which coordinate
+// the frame must hold compares v's bytes with it instead of building
+// strings. An event's metadata is decoded into a new map (e.Metadata; nil
+// when the body has none).
 func DecodeEventView(body []byte, e *messages.Event, v *EventView) error {
 	if decodeEventFast(body, e, v) {
 		return nil
@@ -33,8 +35,9 @@ func DecodeEventView(body []byte, e *messages.Event, v *EventView) error {
 // encoding the reader accepts, and the reader's errors.
 func decodeEventView(body []byte, e *messages.Event, v *EventView) error {
 	r := reader{b: body}
-	if n := r.arrayLen(); r.err == nil && n != EventFields {
-		return fmt.Errorf("event body has %d fields, want %d: %w", n, EventFields, ErrMalformed)
+	n := r.arrayLen()
+	if r.err == nil && n != EventFields && n != EventFieldsMeta {
+		return fmt.Errorf("event body has %d fields, want %d or %d: %w", n, EventFields, EventFieldsMeta, ErrMalformed)
 	}
 	if t := r.uint(); r.err == nil && t != TypeEvent {
 		return fmt.Errorf("body type %d is not an event: %w", t, ErrMalformed)
@@ -53,6 +56,10 @@ func decodeEventView(body []byte, e *messages.Event, v *EventView) error {
 	e.BatchID = r.optID()
 	r.fixed(e.PrevHash[:])
 	v.Payload = r.bin()
+	e.Metadata = nil
+	if n == EventFieldsMeta {
+		e.Metadata = r.metadata()
+	}
 	r.fixed(e.Hash[:])
 	if r.err != nil {
 		return r.err
@@ -64,7 +71,8 @@ func decodeEventView(body []byte, e *messages.Event, v *EventView) error {
 }
 
 // decodeEventFast decodes an event body written the way AppendEventFrame
-// writes it (a fixarray, a fixint type, bin8 ids and hashes), with plain
+// writes an event without metadata (a fixarray of 15, a fixint type, bin8
+// ids and hashes), with plain
 // bounds checks and no sticky error, and reports whether it could: any
 // other shape, valid or not, is left to decodeEventView, so both decode
 // every body alike (FuzzDecodeEventView checks it against DecodeEvent).
@@ -92,6 +100,7 @@ func decodeEventFast(b []byte, e *messages.Event, v *EventView) bool {
 		return false
 	}
 	e.Kind = messages.EventKind(kind)
+	e.Metadata = nil
 	if e.CorrelationID == (messages.ID{}) {
 		e.CorrelationID = e.ID
 	}

@@ -10,7 +10,8 @@ import (
 
 // vwEvents are events whose frames exercise every field shape: empty and
 // long strings (str8, str16), an empty and a large payload, a root and a
-// reaction (correlation nil or present), batch and causation set or not.
+// reaction (correlation nil or present), batch and causation set or not,
+// metadata or none.
 func vwEvents() []messages.Event {
 	long := string(bytes.Repeat([]byte("e"), 300))
 	return []messages.Event{
@@ -20,6 +21,8 @@ func vwEvents() []messages.Event {
 			CausationID: messages.NewID(), BatchID: messages.NewID(), Payload: bytes.Repeat([]byte{9}, 70_000)},
 		{ID: messages.NewID(), Sequence: 3, Coordinate: messages.Coordinate{Entity: "order/1", Scope: long + long},
 			Kind: 2, Version: 1, Payload: []byte{}},
+		{ID: messages.NewID(), Sequence: 4, Coordinate: messages.Coordinate{Entity: "order/1", Scope: "s"},
+			Kind: 3, Version: 2, Payload: []byte("p"), Metadata: messages.Metadata{"b": long, "a": ""}},
 	}
 }
 
