@@ -36,6 +36,7 @@ type ApplyError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *ApplyError) Error() string {
 	return fmt.Sprintf("batpak projection: apply event %d (%s): %v", e.Sequence, e.ID, e.Err)
 }

@@ -53,6 +53,7 @@ type TimeoutError struct {
 	Next uint64 `msgpack:"next"`
 }
 
+// Error implements error.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("batpak projection: timed out waiting for sequence %d (reflects up to %d)", e.AtLeast, e.Next)
 }
