@@ -67,7 +67,7 @@ func plRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9
 func TestPowerLossActors(t *testing.T) {
 	seed := plSeed(t)
 	master := plRand(seed)
-	var images, acked, restarts int
+	var images, acked, restarts, refused int
 	for round := range powerLossRounds(plActorRounds) {
 		rs := master.Uint64()
 		name := fmt.Sprintf("round%02d", round)
@@ -82,12 +82,14 @@ func TestPowerLossActors(t *testing.T) {
 			images += r.images
 			acked += r.checked
 			restarts += r.restarts
+			refused += len(r.refused)
 		})
 		if !ok {
 			break
 		}
 	}
-	t.Logf("%d power-loss images checked, %d acknowledged events checked in all, %d writer restarts", images, acked, restarts)
+	t.Logf("%d power-loss images checked, %d acknowledged events checked in all, %d writer restarts, %d items of refused conditional batches checked absent",
+		images, acked, restarts, refused)
 }
 
 // plActorProducers is the number of goroutines appending in a session.

@@ -65,14 +65,15 @@ func TestPowerLossEngine(t *testing.T) {
 			break // one failing round says enough; its seed reproduces it
 		}
 	}
-	t.Logf("%d power-loss images checked (%d of them cut again during recovery), %d acknowledged events checked in all",
-		total.images, total.nested, total.acked)
+	t.Logf("%d power-loss images checked (%d of them cut again during recovery), %d acknowledged events checked in all, %d checks that an item of a refused conditional batch is absent",
+		total.images, total.nested, total.acked, total.refused)
 }
 
 // plTally counts what a power-loss test checked.
-type plTally struct{ images, nested, acked int }
+type plTally struct{ images, nested, acked, refused int }
 
 func (a *plTally) add(b plTally) {
+	a.refused += b.refused
 	a.images += b.images
 	a.nested += b.nested
 	a.acked += b.acked
@@ -523,6 +524,7 @@ func (r *plRun) check(img *fs.Mem, ctx string, again bool) {
 	}
 	have := mm.byID()
 	mm.checkRecovered(t, e, ctx)
+	r.tally.refused += len(r.refused)
 	for _, id := range r.refused {
 		_, err := e.Get(id)
 		require.ErrorIs(t, err, ErrNotFound, "%s: an item of a batch refused for its expected version is stored", ctx)
