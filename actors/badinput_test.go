@@ -60,8 +60,8 @@ func hostileInputs() []hostile {
 		{"forward causation", &messages.AppendBatch{Items: []messages.BatchItem{
 			item(func(it *messages.BatchItem) { it.Causation = messages.CausedByItem(1) }), item(func(*messages.BatchItem) {}),
 		}}, messages.ErrInvalidBatch},
-		{"expected version in a batch", &messages.AppendBatch{Items: []messages.BatchItem{
-			item(func(it *messages.BatchItem) { it.Expected = messages.NoStream() }),
+		{"unknown expected-version mode in a batch", &messages.AppendBatch{Items: []messages.BatchItem{
+			item(func(it *messages.BatchItem) { it.Expected = messages.ExpectedVersion{Mode: 200} }),
 		}}, messages.ErrInvalidBatch},
 		{"bad coordinate in a batch", &messages.AppendBatch{Items: []messages.BatchItem{
 			item(func(it *messages.BatchItem) { it.Coordinate.Entity = "" }),

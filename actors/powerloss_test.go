@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -50,7 +51,8 @@ func plRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9
 // Spawn or made and synced beforehand) twice in a row, with Close in
 // between. In each session plActorProducers goroutines call Store.Append
 // (expected versions, some with idempotency keys) and Store.AppendBatch
-// (some keyed, some large enough to span a rotation), recording each
+// (some keyed, some large enough to span a rotation, some with per-item
+// expected versions, a few of them stale), recording each
 // receipt only after the call returned. In some rounds they also make the
 // writer panic (faults.Panic) now and then; a keyed request answered
 // ErrWriterCrashed is retried once. At random moments a producer copies
@@ -59,12 +61,13 @@ func plRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9
 // open with storage.Open (no Repair) and hold every event acknowledged
 // before the copy, byte for byte (sequence, version, hash, position,
 // coordinate, kind, payload), every batch whole or not at all, increasing
-// sequences and chains that Verify; then it must take an append and
+// sequences and chains that Verify, and no item of a batch refused for a
+// stale expected version; then it must take an append and
 // reopen clean.
 func TestPowerLossActors(t *testing.T) {
 	seed := plSeed(t)
 	master := plRand(seed)
-	var images, acked, restarts int
+	var images, acked, restarts, refused int
 	for round := range powerLossRounds(plActorRounds) {
 		rs := master.Uint64()
 		name := fmt.Sprintf("round%02d", round)
@@ -79,12 +82,14 @@ func TestPowerLossActors(t *testing.T) {
 			images += r.images
 			acked += r.checked
 			restarts += r.restarts
+			refused += len(r.refused)
 		})
 		if !ok {
 			break
 		}
 	}
-	t.Logf("%d power-loss images checked, %d acknowledged events checked in all, %d writer restarts", images, acked, restarts)
+	t.Logf("%d power-loss images checked, %d acknowledged events checked in all, %d writer restarts, %d items of refused conditional batches checked absent",
+		images, acked, restarts, refused)
 }
 
 // plActorProducers is the number of goroutines appending in a session.
@@ -106,6 +111,7 @@ type plActorRun struct {
 	segSize  int64
 	mu       sync.Mutex
 	acked    map[messages.ID]plAck // guarded by mu
+	refused  []messages.ID         // items of batches refused for a stale expected version, guarded by mu
 	shots    []plShot              // of the session, guarded by mu
 	nshots   int                   // guarded by mu
 	images   int
@@ -271,6 +277,13 @@ func (r *plActorRun) check(img *fs.Mem, acked map[messages.ID]plAck, ctx string)
 		require.Equal(t, a.kind, ev.Kind, "%s: kind of %s", ctx, id)
 		require.True(t, bytes.Equal(a.payload, ev.Payload), "%s: payload of %s differs", ctx, id)
 	}
+	r.mu.Lock()
+	refused := slices.Clone(r.refused)
+	r.mu.Unlock()
+	for _, id := range refused {
+		_, err := e.Get(id)
+		require.ErrorIs(t, err, storage.ErrNotFound, "%s: an item of a batch refused for its expected version is stored", ctx)
+	}
 	rep, err := e.Verify()
 	require.NoError(t, err, "%s: verify", ctx)
 	require.Equal(t, len(all), rep.Events, "%s: verify count", ctx)
@@ -366,18 +379,77 @@ func (p *plProducer) batch(req int) {
 			items[i].IdempotencyKey = messages.NewID()
 		}
 	}
+	stale := p.condition(items)
 	b := &messages.AppendBatch{Items: items}
 	rs, err := p.store.AppendBatch(context.Background(), b)
-	if err != nil && p.retryable(err) && keyed {
+	if err != nil && p.retryable(err) && (keyed || stale >= 0) {
 		rs, err = p.store.AppendBatch(context.Background(), b)
 	}
+	if stale >= 0 && !p.retryable(err) {
+		var be *storage.BatchError
+		if !errors.Is(err, messages.ErrVersionConflict) || !errors.As(err, &be) || be.Item != stale {
+			p.run.t.Errorf("%s: batch %d with a stale expected version at item %d: %v", p.name, req, stale, err)
+			return
+		}
+		p.run.mu.Lock()
+		for i := range items {
+			p.run.refused = append(p.run.refused, messages.IDFromKey(items[i].IdempotencyKey))
+		}
+		p.run.mu.Unlock()
+		return
+	}
 	if err != nil {
+		for i := range items {
+			p.unknown[items[i].Coordinate] = true
+		}
 		if !p.retryable(err) {
 			p.run.t.Errorf("%s: batch %d: %v", p.name, req, err)
 		}
 		return
 	}
+	for i, r := range rs {
+		if x := items[i].Expected; !x.IsAny() && !x.Check(r.Version-1) {
+			p.run.t.Errorf("%s: batch %d: item %d (%s) landed at version %d", p.name, req, i, x, r.Version)
+		}
+		p.versions[items[i].Coordinate], p.unknown[items[i].Coordinate] = r.Version, false
+	}
 	p.run.record(rs, nil, items)
+}
+
+// condition makes half the batches whose entities' versions the producer
+// knows conditional: the first item on each entity expects its version,
+// a later one sometimes that plus the earlier items. One in four of them
+// gets a stale condition on a random item (and keys, so that its event ids
+// are known); condition returns that item, or -1.
+func (p *plProducer) condition(items []messages.BatchItem) int {
+	for i := range items {
+		if p.unknown[items[i].Coordinate] {
+			return -1
+		}
+	}
+	if p.rng.IntN(2) == 0 {
+		return -1
+	}
+	before := map[messages.Coordinate]uint64{}
+	for i := range items {
+		c := items[i].Coordinate
+		k, again := before[c]
+		before[c] = k + 1
+		if !again || p.rng.IntN(2) == 0 {
+			items[i].Expected = messages.Exactly(p.versions[c] + k)
+		}
+	}
+	if p.rng.IntN(4) > 0 {
+		return -1
+	}
+	stale := p.rng.IntN(len(items))
+	items[stale].Expected = messages.Exactly(p.versions[items[stale].Coordinate] + uint64(len(items)) + uint64(p.rng.IntN(3)))
+	for i := range items {
+		if items[i].IdempotencyKey.IsZero() {
+			items[i].IdempotencyKey = messages.NewID()
+		}
+	}
+	return stale
 }
 
 // retryable reports whether err is one a writer crash explains.

@@ -66,6 +66,13 @@ func (s *Store) Ancestors(id messages.ID, limit int) ([]messages.Event, error) {
 	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.Ancestors(id, limit) })
 }
 
+// Descendants returns the events id caused, directly or transitively
+// (causation forward, across entities), in global order; an unknown id is
+// an error matching messages.ErrNotFound. See storage.Engine.Descendants.
+func (s *Store) Descendants(id messages.ID) ([]messages.Event, error) {
+	return read(s, func(e *storage.Engine) ([]messages.Event, error) { return e.Descendants(id) })
+}
+
 // Verify checks every entity's hash chain.
 func (s *Store) Verify() (storage.VerifyReport, error) {
 	return read(s, func(e *storage.Engine) (storage.VerifyReport, error) { return e.Verify() })

@@ -106,8 +106,22 @@ func TestTypedErrorsThroughTheActors(t *testing.T) {
 			require.Equal(t, "scope", ce.Field)
 			require.ErrorIs(t, err, messages.ErrInvalidCoordinate)
 		}},
-		{"batch with an expected version", &messages.AppendBatch{Items: []messages.BatchItem{
+		{"batch with a failed expected version", &messages.AppendBatch{Items: []messages.BatchItem{
 			{Coordinate: order, Kind: kind, Expected: messages.Exactly(2)},
+			{Coordinate: coord("stock/7"), Kind: kind, Expected: messages.NoStream()},
+			{Coordinate: order, Kind: kind, Expected: messages.Exactly(2)},
+		}}, func(t *testing.T, err error) {
+			var be *storage.BatchError
+			require.ErrorAs(t, err, &be)
+			require.Equal(t, 2, be.Item)
+			var vc *storage.VersionConflictError
+			require.ErrorAs(t, err, &vc)
+			require.Equal(t, &storage.VersionConflictError{Coordinate: order, Expected: messages.Exactly(2), Actual: 3}, vc,
+				"item 2 saw version 2 plus item 0")
+			require.ErrorIs(t, err, messages.ErrVersionConflict)
+		}},
+		{"batch with an unknown expected-version mode", &messages.AppendBatch{Items: []messages.BatchItem{
+			{Coordinate: order, Kind: kind, Expected: messages.ExpectedVersion{Mode: 7}},
 		}}, func(t *testing.T, err error) {
 			var be *storage.BatchError
 			require.ErrorAs(t, err, &be)

@@ -96,9 +96,9 @@ func CausedBy(id ID) CausationRef { return CausationRef{Mode: CauseAbsolute, ID:
 // CausedByItem names the earlier batch item at index i as the cause.
 func CausedByItem(i int) CausationRef { return CausationRef{Mode: CausePriorItem, Index: i} }
 
-// BatchItem is one event of an AppendBatch. Batch items carry no expected
-// version: a batch is all-or-nothing, and its conditions are the caller's
-// to check beforehand.
+// BatchItem is one event of an AppendBatch. An item may carry an expected
+// version (see Expected): a batch is all-or-nothing, so one failed
+// condition refuses every item.
 //
 // A bad item refuses the whole batch with a *BatchError whose Item is the
 // item's index (0 = the first) and whose Cause says why.
@@ -127,8 +127,20 @@ type BatchItem struct {
 	// batch may not share a key (ErrInvalidBatch). Zero means none: the
 	// item gets a fresh UUIDv7 id.
 	IdempotencyKey ID `msgpack:"key"`
-	// Expected must be ExpectAny; any other value is refused. It exists so
-	// that a mistaken condition is reported rather than silently ignored.
+	// Expected is the optimistic-concurrency condition on the item's
+	// entity, checked against the entity's version just before this item
+	// is staged: its current version plus the earlier items of the same
+	// batch on the same entity. So a command that read a stream at version
+	// 5 and appends three events to it sets the first item's Expected to
+	// Exactly(5) (NoStream() for a new stream) and leaves the other two
+	// Any(). The zero value is Any(): no condition. A condition that does
+	// not hold refuses the whole batch, nothing written, with a *BatchError
+	// whose Item is this item's index and whose cause is a
+	// *VersionConflictError (ErrVersionConflict) with the version the item
+	// was checked against; errors.Is and errors.As find both, also in a
+	// reply. A batch that is an idempotent replay (see AppendBatch) returns
+	// the original receipts whatever its conditions say. An unknown mode is
+	// refused with ErrInvalidBatch.
 	Expected ExpectedVersion `msgpack:"expected"`
 	// Metadata optionally annotates the item's event, as Append.Metadata
 	// does (each item has its own limit). nil means none.
@@ -142,10 +154,11 @@ type BatchItem struct {
 // all written by one earlier batch and this batch equals it item for item
 // (keyed and unkeyed items alike: coordinate, kind, payload, correlation,
 // causation, metadata), the original receipts come back and nothing is
-// written, so the very same batch is always safe to retry. If only some
-// keyed items were written, the batch is refused with ErrPartialReplay; if
-// the stored batch differs, with ErrIdempotencyConflict. A batch without
-// keys is never a replay.
+// written, so the very same batch is always safe to retry (its items'
+// expected versions are not checked again). If only some keyed items were
+// written, the batch is refused with ErrPartialReplay; if the stored batch
+// differs, with ErrIdempotencyConflict. A batch without keys is never a
+// replay.
 type AppendBatch struct {
 	// Items are the batch's events, in the order they are written: they
 	// get consecutive global sequences, and receipts come back in this

@@ -11,7 +11,11 @@ type VersionConflictError struct {
 	Coordinate Coordinate `msgpack:"coordinate"`
 	// Expected is the append's condition.
 	Expected ExpectedVersion `msgpack:"expected"`
-	// Actual is the entity's version when the append was refused.
+	// Actual is the entity's version when the append was refused (its
+	// committed version: a conflict that only unpublished events cause is
+	// never reported). For a batch item, the version the item was checked
+	// against: the entity's version plus the earlier items of the same
+	// batch on it.
 	Actual uint64 `msgpack:"actual"`
 }
 

@@ -134,7 +134,7 @@ var (
 	ErrReservedKind      = &Error{Code: CodeReservedKind}      // the kind's category is the store's (0x0 or 0xD)
 	ErrPayloadTooLarge   = &Error{Code: CodePayloadTooLarge}   // a payload over the engine's MaxPayloadBytes
 	ErrVersionConflict   = &Error{Code: CodeVersionConflict}   // the expected version did not hold; detail: *VersionConflictError
-	ErrInvalidBatch      = &Error{Code: CodeInvalidBatch}      // a batch broke a batch rule (size, expected version, causation, repeated key)
+	ErrInvalidBatch      = &Error{Code: CodeInvalidBatch}      // a batch broke a batch rule (size, expected-version mode, causation, repeated key)
 	ErrPartialReplay     = &Error{Code: CodePartialReplay}     // some, not all, of a batch's keyed items were written before
 	ErrNotFound          = &Error{Code: CodeNotFound}          // no committed event has that id
 	ErrCorrupt           = &Error{Code: CodeCorrupt}           // stored bytes failed a check; detail: *CorruptionError

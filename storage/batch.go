@@ -13,13 +13,17 @@ import (
 // becomes durable and visible in one piece at Commit, or not at all (also
 // after a crash: recovery discards a batch without its COMMIT).
 //
-// Rules: at most MaxBatchItems items and MaxBatchBytes of payload; no item
-// may carry an expected version; a causation may name only an earlier item;
-// the keyed items identify a batch for idempotency: if they were all
-// written before by one batch that the request matches item for item (keyed
-// or not), the original receipts come back (Replayed); see replayBatch for
-// the partial and conflicting cases. An empty batch returns no receipts and
-// writes nothing.
+// Rules: at most MaxBatchItems items and MaxBatchBytes of payload; a
+// causation may name only an earlier item; the keyed items identify a
+// batch for idempotency: if they were all written before by one batch that
+// the request matches item for item (keyed or not), the original receipts
+// come back (Replayed) whatever the items' expected versions say; see
+// replayBatch for the partial and conflicting cases. Otherwise each item's
+// expected version must hold for its entity just before the item is staged
+// (earlier items of the batch on the same entity counted; see
+// checkExpected), else the whole batch is refused with a *BatchError
+// naming the item, whose cause is a *VersionConflictError. An empty batch
+// returns no receipts and writes nothing.
 func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error) {
 	if err := e.writable(); err != nil {
 		return nil, err
@@ -41,8 +45,13 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 	if rs, replay, err := e.replayBatch(b.Items, ids, mds); replay || err != nil {
 		return rs, err
 	}
+	if err := e.checkExpected(b.Items, heads); err != nil {
+		clear(heads)
+		return nil, err
+	}
 	if e.gated(b.Bypass) {
 		if err := e.gateBatch(b, ids, mds); err != nil {
+			clear(heads)
 			return nil, err
 		}
 	}
@@ -78,8 +87,9 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 // batchScratch holds the per-item slices of the batch being appended,
 // reused from batch to batch.
 type batchScratch struct {
-	ids   []messages.ID
-	heads []*streamHead
+	ids    []messages.ID
+	heads  []*streamHead
+	before map[*streamHead]uint64 // checkExpected's count of earlier items per stream
 }
 
 // validateBatch checks every rule that can refuse a batch and returns the
@@ -127,14 +137,15 @@ func (e *Engine) validateBatch(items []messages.BatchItem) ([]messages.ID, []*st
 	return ids, heads, nil
 }
 
-// validateItem checks the batch rules of item i (its expected version and
-// causation).
+// validateItem checks the batch rules of item i (its expected version's
+// mode and its causation); whether the expected version holds is
+// checkExpected's question, asked after the replay check.
 func validateItem(it *messages.BatchItem, i int) error {
 	bad := func(f string, args ...any) error {
 		return messages.NewBatchError(i, fmt.Errorf("%w: "+f, append([]any{messages.ErrInvalidBatch}, args...)...))
 	}
-	if !it.Expected.IsAny() {
-		return bad("an expected version (%s) is not allowed inside a batch", it.Expected)
+	if it.Expected.Mode > messages.ExpectExact {
+		return bad("unknown expected-version mode %d", it.Expected.Mode)
 	}
 	switch c := it.Causation; c.Mode {
 	case messages.CauseNone:

@@ -65,7 +65,7 @@ func TestBatchValidation(t *testing.T) {
 	}{
 		{"too many items", items("e", "1", "2", "3", "4", "5"), messages.ErrInvalidBatch, -1},
 		{"too many bytes", items("e", "123456", "12345"), messages.ErrInvalidBatch, -1},
-		{"expected version inside", []messages.BatchItem{{Coordinate: coord("e"), Kind: testKind, Expected: messages.Exactly(1)}}, messages.ErrInvalidBatch, 0},
+		{"unknown expected-version mode", []messages.BatchItem{{Coordinate: coord("e"), Kind: testKind}, {Coordinate: coord("e"), Kind: testKind, Expected: messages.ExpectedVersion{Mode: 9}}}, messages.ErrInvalidBatch, 1},
 		{"forward causation", []messages.BatchItem{{Coordinate: coord("e"), Kind: testKind, Causation: messages.CausedByItem(1)}, {Coordinate: coord("e"), Kind: testKind}}, messages.ErrInvalidBatch, 0},
 		{"self causation", []messages.BatchItem{{Coordinate: coord("e"), Kind: testKind}, {Coordinate: coord("e"), Kind: testKind, Causation: messages.CausedByItem(1)}}, messages.ErrInvalidBatch, 1},
 		{"negative causation", []messages.BatchItem{{Coordinate: coord("e"), Kind: testKind, Causation: messages.CausedByItem(-1)}}, messages.ErrInvalidBatch, 0},

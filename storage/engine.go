@@ -103,6 +103,7 @@ func (e *Engine) open() error {
 	if err != nil {
 		return err
 	}
+	e.idx.causes.known = uint32(e.idx.count()) // the loaded events' causation is read on demand
 	e.removeStaleCheckpoints()
 	e.writeCheckpoints() // of the segments recovery replayed
 	return e.startSegment(last + 1)

@@ -67,6 +67,8 @@ func Example() {
 	fmt.Println("saga:", len(evs))
 	evs, _ = e.Ancestors(res.EventID, 0) // causation chain, nearest first
 	fmt.Println("cause:", evs[0].Coordinate.Entity)
+	evs, _ = e.Descendants(r.EventID) // what it caused, transitively, in global order
+	fmt.Println("effects:", evs[0].Coordinate.Entity)
 	rep, _ := e.Verify() // every hash chain, recomputed
 	fmt.Println("verified:", rep.Events, "events")
 
@@ -83,6 +85,7 @@ func Example() {
 	// query: 1
 	// saga: 2
 	// cause: order/42
+	// effects: stock/7
 	// verified: 2 events
 	// conflict: order/42 is at version 1, expected no stream
 }

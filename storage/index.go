@@ -102,6 +102,8 @@ type index struct {
 	strBytes int64 // bytes of the streams' coordinates
 
 	spans spanTracker // segments whose events are complete, for checkpoints
+
+	causes causeTable // causation, reversed (index_causes.go)
 }
 
 func newIndex() *index {
@@ -319,13 +321,13 @@ func (x *index) reserve(n int) {
 }
 
 // bytes estimates the memory the index holds: entries (whole chunks), the
-// correlation side table, the id and correlation tables, the sequence
+// correlation and causation side tables, the id and correlation tables, the sequence
 // runs, the streams' positions, and per stream its record, coordinate and
 // map slot. It counts what is allocated, not what is in use, and ignores
 // allocator overhead.
 func (x *index) bytes() int64 {
 	const perStream = int64(unsafe.Sizeof(stream{})) + 8 /* pointer */ + 48 /* map slot: key, value, control */
-	n := x.entries.bytes() + x.corrs.bytes()
+	n := x.entries.bytes() + x.corrs.bytes() + x.causes.bytes()
 	n += int64(len(x.byID.slots)+len(x.byCorr.slots)) * 8
 	n += int64(cap(x.seqs)) * int64(unsafe.Sizeof(seqRun{}))
 	n += x.posBytes + x.strBytes + int64(len(x.streams))*perStream

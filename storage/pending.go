@@ -128,6 +128,7 @@ func (e *Engine) publish(p *Pending) error {
 	x.mu.Lock()
 	for i := range p.events {
 		ev := &p.events[i]
+		x.causes.add(uint32(x.count()), ev.CausationID)
 		x.add(ev, ev.Segment, ev.Offset, p.sizes[i])
 	}
 	x.mu.Unlock()

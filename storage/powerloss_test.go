@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -20,7 +21,9 @@ import (
 // Open may CutAfter what was published). The workload mixes single
 // appends (some keyed, some with expected versions, some with a stale one
 // that must be refused, some idempotent retries) and atomic batches (some
-// keyed, many spanning a rotation), committed by Commit or by the
+// keyed, many spanning a rotation, some with per-item expected versions,
+// some of those with a stale one that refuses the whole batch: its events
+// must never appear), committed by Commit or by the
 // pipelined Write / Pending.Sync / Publish with up to two groups written
 // ahead.
 //
@@ -62,14 +65,15 @@ func TestPowerLossEngine(t *testing.T) {
 			break // one failing round says enough; its seed reproduces it
 		}
 	}
-	t.Logf("%d power-loss images checked (%d of them cut again during recovery), %d acknowledged events checked in all",
-		total.images, total.nested, total.acked)
+	t.Logf("%d power-loss images checked (%d of them cut again during recovery), %d acknowledged events checked in all, %d checks that an item of a refused conditional batch is absent",
+		total.images, total.nested, total.acked, total.refused)
 }
 
 // plTally counts what a power-loss test checked.
-type plTally struct{ images, nested, acked int }
+type plTally struct{ images, nested, acked, refused int }
 
 func (a *plTally) add(b plTally) {
+	a.refused += b.refused
 	a.images += b.images
 	a.nested += b.nested
 	a.acked += b.acked
@@ -103,6 +107,7 @@ type plRun struct {
 	versions map[messages.Coordinate]uint64 // as staged
 	keyed    map[messages.ID]plRetry        // by the event id (a batch's first)
 	keyIDs   []messages.ID                  // keys of keyed, in order (a seed replays)
+	refused  []messages.ID                  // event ids of refused conditional batches' items
 	session  string                         // which session, with its options
 	where    string                         // what the workload is doing
 	ops      int                            // file-system operations so far
@@ -303,6 +308,20 @@ func (r *plRun) stageBatch() {
 		}
 		req.Items[i] = bi
 	}
+	stale := r.condition(req)
+	if stale >= 0 {
+		staged := r.e.Staged()
+		_, err := r.e.AppendBatch(req)
+		require.ErrorIs(t, err, messages.ErrVersionConflict, "%s: batch with a stale expected version", r.where)
+		var be *BatchError
+		require.ErrorAs(t, err, &be)
+		require.Equal(t, stale, be.Item, r.where)
+		require.Equal(t, staged, r.e.Staged(), "%s: a refused batch staged something", r.where)
+		for i := range req.Items {
+			r.refused = append(r.refused, messages.IDFromKey(req.Items[i].IdempotencyKey))
+		}
+		return
+	}
 	rs, err := r.e.AppendBatch(req)
 	require.NoError(t, err, r.where)
 	b := r.m.batches
@@ -315,10 +334,51 @@ func (r *plRun) stageBatch() {
 		}
 		r.m.staged = append(r.m.staged, ev)
 		r.versions[items[i].coord] = rc.Version
+		if x := req.Items[i].Expected; !x.IsAny() {
+			require.True(t, x.Check(rc.Version-1), "%s: item %d (%s) landed at version %d", r.where, i, x, rc.Version)
+		}
 	}
 	if keyed {
 		r.keep(rs[0].EventID, plRetry{batch: req})
 	}
+}
+
+// condition makes half the batches conditional: each item's expected
+// version is, with some probability (always for an entity's first item),
+// the version its entity has as staged plus the earlier items of the batch
+// on it. One conditional batch in five gets a stale condition on a random
+// item (and keys, so that its event ids are known): condition returns that
+// item, or -1.
+func (r *plRun) condition(req *messages.AppendBatch) int {
+	if r.rng.IntN(2) == 0 {
+		return -1
+	}
+	before := map[messages.Coordinate]uint64{}
+	for i := range req.Items {
+		it := &req.Items[i]
+		k, again := before[it.Coordinate]
+		before[it.Coordinate] = k + 1
+		if again && r.rng.IntN(2) == 0 {
+			continue
+		}
+		if v := r.versions[it.Coordinate] + k; v == 0 && r.rng.IntN(2) == 0 {
+			it.Expected = messages.NoStream()
+		} else {
+			it.Expected = messages.Exactly(v)
+		}
+	}
+	if r.rng.IntN(5) > 0 {
+		return -1
+	}
+	stale := r.rng.IntN(len(req.Items))
+	it := &req.Items[stale]
+	it.Expected = messages.Exactly(r.versions[it.Coordinate] + uint64(len(req.Items)) + uint64(r.rng.IntN(3)))
+	for i := range req.Items {
+		if req.Items[i].IdempotencyKey.IsZero() {
+			req.Items[i].IdempotencyKey = messages.NewID()
+		}
+	}
+	return stale
 }
 
 func (r *plRun) keep(id messages.ID, how plRetry) {
@@ -377,7 +437,16 @@ func (r *plRun) retry(e *Engine, how plRetry, have map[messages.ID]*ftEvent, ctx
 		require.NoError(t, err, "%s: retry", ctx)
 		got = []messages.Receipt{rc}
 	} else {
-		rs, err := e.AppendBatch(how.batch)
+		b := how.batch
+		if have[messages.IDFromKey(b.Items[0].IdempotencyKey)] == nil {
+			// Lost: its conditions may not hold now. (A batch that is there
+			// is replayed whatever its conditions say: sent as it was.)
+			b = &messages.AppendBatch{Items: slices.Clone(b.Items)}
+			for i := range b.Items {
+				b.Items[i].Expected = messages.Any()
+			}
+		}
+		rs, err := e.AppendBatch(b)
 		require.NoError(t, err, "%s: retry of a batch", ctx)
 		got = rs
 	}
@@ -455,6 +524,11 @@ func (r *plRun) check(img *fs.Mem, ctx string, again bool) {
 	}
 	have := mm.byID()
 	mm.checkRecovered(t, e, ctx)
+	r.tally.refused += len(r.refused)
+	for _, id := range r.refused {
+		_, err := e.Get(id)
+		require.ErrorIs(t, err, ErrNotFound, "%s: an item of a batch refused for its expected version is stored", ctx)
+	}
 	if len(r.keyIDs) > 0 {
 		kept := map[messages.ID]*ftEvent{}
 		for _, ev := range mm.survivors {

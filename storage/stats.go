@@ -20,7 +20,9 @@ type Stats struct {
 	SegmentBytes int64
 	// IndexBytes estimates the memory the in-memory index allocates:
 	// entries (in whole chunks), the id and correlation tables, the
-	// sequence and correlation side tables, the streams' positions, and
+	// sequence, correlation and causation side tables (the causation one
+	// only as far as it was built: see Engine.Descendants), the streams'
+	// positions, and
 	// per stream its record, coordinate and map slot (allocator overhead
 	// not counted).
 	IndexBytes int64

@@ -1,18 +1,24 @@
 // Command torture is the process that the crash-torture test kills hard
 // (SIGKILL; TerminateProcess on Windows): it opens a store in -dir, spawns
 // producer actors that append single events (with expected versions) and
-// atomic batches (with idempotency keys) as fast as they can, and records
-// every receipt in -side only after the receipt has arrived, one line per
-// write(2).
+// atomic batches (with idempotency keys; half of them with per-item
+// expected versions, some deliberately stale) as fast as they can, and
+// records every receipt in -side only after the receipt has arrived, one
+// line per write(2).
 //
 // It prints "ready" on stdout once the store is open.
 //
 // Lines: "S <id> <seq> <version> <hash>" for a single event,
-// "B <n> <id> <seq> <version> <hash> ..." for a batch of n items.
+// "B <n> <id> <seq> <version> <hash> ..." for a batch of n items,
+// "C <n> <id> <seq> <version> <hash> <expected> ..." for a conditional
+// batch (expected: the item's Exactly version, -1 for Any),
+// "X <n> <id> ..." for the event ids of a batch refused with a version
+// conflict.
 package main
 
 import (
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -97,7 +103,8 @@ type producer struct {
 	rng      *rand.Rand
 	id       int
 	versions map[string]uint64
-	last     messages.Coordinate // of the single append in flight
+	last     messages.Coordinate  // of the single append in flight
+	batchOf  []messages.BatchItem // of the batch in flight
 }
 
 func (p *producer) entity(i int) messages.Coordinate {
@@ -120,13 +127,7 @@ func (p *producer) Receive(ctx actor.Context) {
 			delete(p.versions, p.last.Entity) // re-read after a conflict or a crash
 		}
 	case *messages.AppendBatchReply:
-		if m.Err() == nil {
-			line := fmt.Sprintf("B %d", len(m.Receipts))
-			for _, r := range m.Receipts {
-				line += " " + receiptLine(r)
-			}
-			p.side.record(line)
-		}
+		p.batchReply(m)
 	default:
 		return
 	}
@@ -165,15 +166,81 @@ func (p *producer) key() messages.ID {
 	return k
 }
 
+// batch makes a batch of 2-5 keyed items on the producer's entities 4-6.
+// Half the batches are conditional: the first item on each entity expects
+// the version the producer knows, a later one on the same entity
+// sometimes expects that plus the earlier items (both hold), and one
+// batch in four of those has an item expecting a version the entity is
+// not at, which refuses it whole.
 func (p *producer) batch() *messages.AppendBatch {
 	n := 2 + p.rng.IntN(4)
 	items := make([]messages.BatchItem, n)
+	conditional := p.rng.IntN(2) == 0
+	stale := conditional && p.rng.IntN(4) == 0
+	seen := map[string]uint64{} // earlier items per entity
 	for i := range items {
-		items[i] = messages.BatchItem{Coordinate: p.entity(4 + p.rng.IntN(3)), Kind: kind,
+		c := p.entity(4 + p.rng.IntN(3))
+		items[i] = messages.BatchItem{Coordinate: c, Kind: kind,
 			Payload: []byte(fmt.Sprintf("%d/%d %s", i, n, strings.Repeat("b", p.rng.IntN(200)))), IdempotencyKey: p.key()}
 		if i > 0 && p.rng.IntN(2) == 0 {
 			items[i].Causation = messages.CausedByItem(i - 1)
 		}
+		k, again := seen[c.Entity]
+		if conditional && (!again || p.rng.IntN(3) == 0) {
+			items[i].Expected = messages.Exactly(p.version(c) + k)
+		}
+		seen[c.Entity] = k + 1
 	}
+	if stale {
+		i := p.rng.IntN(n)
+		items[i].Expected = messages.Exactly(p.version(items[i].Coordinate) + uint64(n) + 1 + uint64(p.rng.IntN(3)))
+	}
+	p.batchOf = items
 	return &messages.AppendBatch{Items: items}
+}
+
+// batchReply records the outcome of the batch in flight: its receipts
+// ("B", or "C" with each item's expected version), or the ids of a batch
+// refused with a version conflict ("X"); and what the producer now knows
+// of its entities' versions.
+func (p *producer) batchReply(m *messages.AppendBatchReply) {
+	items := p.batchOf
+	err := m.Err()
+	if err != nil {
+		for i := range items {
+			delete(p.versions, items[i].Coordinate.Entity) // re-read
+		}
+		if errors.Is(err, messages.ErrVersionConflict) {
+			line := fmt.Sprintf("X %d", len(items))
+			for i := range items {
+				id := messages.IDFromKey(items[i].IdempotencyKey)
+				line += " " + hex.EncodeToString(id[:])
+			}
+			p.side.record(line)
+		}
+		return
+	}
+	conditional := false
+	for i := range items {
+		conditional = conditional || !items[i].Expected.IsAny()
+	}
+	tag := "B"
+	if conditional {
+		tag = "C"
+	}
+	line := fmt.Sprintf("%s %d", tag, len(m.Receipts))
+	for i, r := range m.Receipts {
+		line += " " + receiptLine(r)
+		if conditional {
+			exp := int64(-1)
+			if e := items[i].Expected; !e.IsAny() {
+				exp = int64(e.Version)
+			}
+			line += fmt.Sprintf(" %d", exp)
+		}
+		if _, ok := p.versions[items[i].Coordinate.Entity]; ok {
+			p.versions[items[i].Coordinate.Entity] = r.Version
+		}
+	}
+	p.side.record(line)
 }

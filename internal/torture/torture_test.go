@@ -85,21 +85,43 @@ func TestKill9Torture(t *testing.T) {
 		require.Error(t, err, "round %d: the torture program should have been killed, not exited", round)
 		acked = check(t, round, dir, side)
 	}
-	t.Logf("%d rounds, %d acknowledged events checked after the last, 0 lost", n, acked)
+	log := readSide(t, side)
+	conditional := 0
+	for _, b := range log.batches {
+		for _, a := range b {
+			if a.expected >= 0 {
+				conditional++
+				break
+			}
+		}
+	}
+	t.Logf("%d rounds, %d acknowledged events checked after the last, 0 lost; %d conditional batches acknowledged, %d refused with a version conflict, none of them stored",
+		n, acked, conditional, len(log.refused))
+	require.NotZero(t, conditional, "the workload has conditional batches")
+	require.NotEmpty(t, log.refused, "the workload has refused conditional batches")
 }
 
 type ack struct {
-	id      messages.ID
-	seq     uint64
-	version uint64
-	hash    string
+	id       messages.ID
+	seq      uint64
+	version  uint64
+	hash     string
+	expected int64 // of a conditional batch's item: its Exactly version, -1 for Any
+}
+
+// sideLog is what the torture program recorded: acknowledged singles and
+// batches (conditional ones included, with each item's expected version)
+// and the event ids of the batches refused with a version conflict.
+type sideLog struct {
+	singles, batches [][]ack
+	refused          [][]messages.ID
 }
 
 // readSide parses the receipts the torture program recorded.
-func readSide(t *testing.T, path string) (singles []ack, batches [][]ack) {
+func readSide(t *testing.T, path string) (log sideLog) {
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
-		return nil, nil
+		return log
 	}
 	require.NoError(t, err)
 	defer f.Close()
@@ -107,35 +129,54 @@ func readSide(t *testing.T, path string) (singles []ack, batches [][]ack) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		parse := func(f []string) ack {
-			var a ack
-			b, err := hex.DecodeString(f[0])
+		id := func(f string) messages.ID {
+			var id messages.ID
+			b, err := hex.DecodeString(f)
 			require.NoError(t, err)
-			copy(a.id[:], b)
+			copy(id[:], b)
+			return id
+		}
+		parse := func(f []string) ack {
+			a := ack{id: id(f[0]), hash: f[3], expected: -1}
 			a.seq, _ = strconv.ParseUint(f[1], 10, 64)
 			a.version, _ = strconv.ParseUint(f[2], 10, 64)
-			a.hash = f[3]
+			if len(f) > 4 {
+				a.expected, _ = strconv.ParseInt(f[4], 10, 64)
+			}
 			return a
+		}
+		k := 0
+		if len(fields) > 1 {
+			k, _ = strconv.Atoi(fields[1])
 		}
 		switch fields[0] {
 		case "S":
-			singles = append(singles, parse(fields[1:]))
-		case "B":
-			k, _ := strconv.Atoi(fields[1])
+			log.singles = append(log.singles, []ack{parse(fields[1:])})
+		case "B", "C":
+			width := 4
+			if fields[0] == "C" {
+				width = 5
+			}
 			var b []ack
 			for i := 0; i < k; i++ {
-				b = append(b, parse(fields[2+4*i:]))
+				b = append(b, parse(fields[2+width*i:][:width]))
 			}
-			batches = append(batches, b)
+			log.batches = append(log.batches, b)
+		case "X":
+			var ids []messages.ID
+			for i := 0; i < k; i++ {
+				ids = append(ids, id(fields[2+i]))
+			}
+			log.refused = append(log.refused, ids)
 		}
 	}
 	require.NoError(t, sc.Err())
-	return singles, batches
+	return log
 }
 
 func check(t *testing.T, round int, dir, side string) int {
 	t.Helper()
-	singles, batches := readSide(t, side)
+	log := readSide(t, side)
 	e, err := storage.Open(dir, storage.Options{})
 	require.NoError(t, err, "round %d: reopen after the kill", round)
 	defer func() { require.NoError(t, e.Close()) }()
@@ -162,12 +203,17 @@ func check(t *testing.T, round int, dir, side string) int {
 		require.Equal(t, a.hash, ev.Hash.String(), "round %d: hash of %x", round, a.id)
 		n++
 	}
-	for _, a := range singles {
-		same(a)
-	}
-	for _, b := range batches {
+	for _, b := range append(log.singles, log.batches...) {
 		for _, a := range b {
 			same(a)
+			if a.expected >= 0 {
+				require.Equal(t, uint64(a.expected)+1, a.version, "round %d: conditional item %x landed where its condition held", round, a.id)
+			}
+		}
+	}
+	for _, ids := range log.refused {
+		for _, id := range ids {
+			require.Nil(t, stored[id], "round %d: item %x of a batch refused with a version conflict is stored", round, id)
 		}
 	}
 	for id, evs := range batchItems {
