@@ -138,23 +138,6 @@ func replayAll(t testing.TB, s *actors.Store, r *typed.Registry, c messages.Coor
 	return a
 }
 
-// needsConditionalBatches skips a test when the store refuses an
-// expected version inside a batch: per-item expected versions are issue
-// 11's item 1 (helper "batch"), merged separately. After that merge these
-// tests must run (go test -v shows no SKIP for them).
-func needsConditionalBatches(t *testing.T, s *actors.Store) {
-	t.Helper()
-	probe := messages.Coordinate{Entity: "probe-" + messages.NewID().String(), Scope: "probe"}
-	_, err := s.AppendBatch(context.Background(), &messages.AppendBatch{Items: messages.BatchItems{
-		{Coordinate: probe, Kind: messages.MustKind(9, 9), Expected: messages.NoStream()},
-		{Coordinate: probe, Kind: messages.MustKind(9, 9)},
-	}})
-	if errors.Is(err, messages.ErrInvalidBatch) {
-		t.Skipf("NEEDS per-item expected versions in batches (issue 11 item 1): the engine says %v", err)
-	}
-	require.NoError(t, err)
-}
-
 // memSnapshots is an in-memory command.Snapshots (the durable one is
 // es/snapshot's Store); fail makes Latest or Save fail.
 type memSnapshots struct {

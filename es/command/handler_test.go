@@ -266,7 +266,6 @@ func TestConcurrentCommandsAllApplyOnce(t *testing.T) {
 // item conditional; a conflict refuses both and the command retries.
 func TestMultiEventCommandIsOneConditionalBatch(t *testing.T) {
 	s := spawnStore(t)
-	needsConditionalBatches(t, s)
 	d := decider(t)
 	ctx := ctxT(t)
 	h, err := command.New(s, d, command.Options{})
@@ -317,7 +316,6 @@ func TestMultiEventCommandIsOneConditionalBatch(t *testing.T) {
 // batch whose condition fails writes none of its items.
 func TestMultiEventConflictWritesNothing(t *testing.T) {
 	s := spawnStore(t)
-	needsConditionalBatches(t, s)
 	d := decider(t)
 	ctx := ctxT(t)
 	h, err := command.New(s, d, command.Options{})
