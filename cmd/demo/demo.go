@@ -199,6 +199,8 @@ func (d *demo) report(ctx context.Context, w io.Writer) error {
 // stops it (it writes its checkpoint) and spawns it again: it resumes from
 // the checkpoint with the same totals.
 func (d *demo) tell(ctx context.Context, w io.Writer, next uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // a busy machine; the default is 5 s
+	defer cancel()
 	t, at, err := d.totals.WaitFor(ctx, next-1)
 	if err != nil {
 		return err

@@ -73,6 +73,8 @@ func (d *demo) crash(ctx context.Context, w io.Writer) error {
 // event: read your own write.
 func (d *demo) readOwnWrite(ctx context.Context, w io.Writer, entity string, res command.Result) error {
 	seq := res.Receipts[0].Sequence
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // a busy machine; the default is 5 s
+	defer cancel()
 	t, next, err := d.totals.WaitFor(ctx, seq)
 	if err != nil {
 		return err
