@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/batpak-go/batpak/es/command"
@@ -49,10 +50,13 @@ func newRegistry() *typed.Registry {
 	return r
 }
 
-// describe lists the registry in one line: name, schema version, kind.
+// describe lists the registry in one line, by kind: name, schema
+// version, kind, Go type.
 func describe(r *typed.Registry) string {
 	var parts []string
-	for _, k := range r.Kinds() {
+	kinds := r.Kinds()
+	slices.Sort(kinds)
+	for _, k := range kinds {
 		info, _ := r.Lookup(k)
 		parts = append(parts, fmt.Sprintf("%s v%d (kind %v, %s)", info.Name, info.Version, k, info.Type.Name()))
 	}

@@ -45,7 +45,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.dir, "dir", "batpak-demo-data", "data directory (cleared first if it holds a batpak store; anything else is refused)")
+	flag.StringVar(&o.dir, "dir", "batpak-demo-data", "data directory (cleared first if it holds a batpak store and the demo's checkpoints; anything else is refused)")
 	flag.IntVar(&o.orders, "orders", 30, "orders to place (at least 3)")
 	flag.BoolVar(&o.spans, "spans", false, "also print the raw spans (JSON) of the crash and of one traced order")
 	flag.Parse()
