@@ -1,10 +1,15 @@
-// Command demo runs a batpak-go store inside a protoactor-go actor system:
-// order-desk actors place orders, a reactor actor reacts to them (stock
+// Command demo runs a batpak-go store inside a protoactor-go actor system,
+// with typed events (es/typed): order-desk actors place orders through
+// commands (es/command: decide, append expecting the order's version,
+// idempotent by command id), two reactors react to them (es/reactor: stock
 // reservations, then mails: reactions of reactions, with correlation and
-// causation), an auditor and a deliberately slow mailer subscribe (the
-// mailer's queue overflows and it catches up from the log), and the writer
-// is made to crash once with an order in its hands and is restarted by its
-// supervisor; the crash and the restart are told in plain lines.
+// causation), a live projection (es/projection) keeps the totals the
+// summary prints, with a durable checkpoint, an auditor and a deliberately
+// slow mailer subscribe (the mailer's queue overflows and it catches up
+// from the log), and a policy gate refuses orders over a limit. Halfway the
+// writer is made to crash once with an order in its hands and is restarted
+// by its supervisor (the crash and the restart are told in plain lines),
+// and two desks race for one order (one meets a version conflict).
 //
 // Traces and metrics are exported as the standard OTEL_* environment
 // variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL,
@@ -31,7 +36,8 @@ import (
 type options struct {
 	// dir is the data directory (cleared first if it holds a store).
 	dir string
-	// orders is how many orders are placed (at least 2).
+	// orders is how many orders are written (at least 3: the desks
+	// place all but two, the late and the raced orders are the others).
 	orders int
 	// spans prints the raw spans of the crash and of one traced order.
 	spans bool
@@ -39,8 +45,8 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.dir, "dir", "batpak-demo-data", "data directory (cleared first if it holds a batpak store; anything else is refused)")
-	flag.IntVar(&o.orders, "orders", 30, "orders to place (at least 2)")
+	flag.StringVar(&o.dir, "dir", "batpak-demo-data", "data directory (cleared first if it holds a batpak store and the demo's checkpoints; anything else is refused)")
+	flag.IntVar(&o.orders, "orders", 30, "orders to place (at least 3)")
 	flag.BoolVar(&o.spans, "spans", false, "also print the raw spans (JSON) of the crash and of one traced order")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, o); err != nil {
@@ -50,8 +56,8 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, o options) (err error) {
-	if o.orders < 2 {
-		return fmt.Errorf("-orders must be at least 2, not %d", o.orders)
+	if o.orders < 3 {
+		return fmt.Errorf("-orders must be at least 3, not %d", o.orders)
 	}
 	if err := clearStore(o.dir); err != nil {
 		return err
@@ -72,7 +78,9 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "store opened in %s; %d desks place %d orders, one more is in the writer's hands when it crashes\n", o.dir, desks, o.orders-1)
+	fmt.Fprintf(w, "store opened in %s; %d desks place %d orders through commands; halfway one more is in the writer's hands when it crashes, and two desks race for another\n",
+		o.dir, desks, o.orders-2)
+	fmt.Fprintf(w, "typed events: %s\n", describe(d.reg))
 	fmt.Fprintln(w, tel.exporting)
 	if err := d.play(ctx, w); err != nil {
 		return errors.Join(err, d.stop(ctx))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/batpak-go/batpak/actors"
+	"github.com/batpak-go/batpak/storage"
 	"github.com/batpak-go/batpak/supervision"
 	"github.com/stretchr/testify/require"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -30,6 +31,10 @@ var otlpRun struct {
 	out    string
 	took   time.Duration
 	opened time.Time // when the demo said the store was open (its subscribers subscribed)
+	// caused maps the id of each event that caused others (a string) to
+	// the entities of the events it caused directly, read from the store
+	// the run left.
+	caused map[string][]string
 	err    error
 }
 
@@ -64,8 +69,12 @@ func demoOverOTLP(t *testing.T) received {
 		}
 		var out stampedWriter
 		begin := time.Now()
-		otlpRun.err = run(context.Background(), &out, options{dir: filepath.Join(t.TempDir(), "data"), orders: 12})
+		dir := filepath.Join(t.TempDir(), "data")
+		otlpRun.err = run(context.Background(), &out, options{dir: dir, orders: 12})
 		otlpRun.took, otlpRun.out, otlpRun.opened, otlpRun.got = time.Since(begin), out.String(), out.opened, r.received()
+		if otlpRun.err == nil {
+			otlpRun.caused, otlpRun.err = causes(dir)
+		}
 	})
 	require.NoError(t, otlpRun.err, "the demo failed:\n%s", otlpRun.out)
 	require.Empty(t, otlpRun.got.errs, "the receiver refused exports")
@@ -73,6 +82,24 @@ func demoOverOTLP(t *testing.T) received {
 }
 
 func strconvMillis(d time.Duration) string { return strings.TrimSuffix(d.String(), "ms") }
+
+// causes reads the store in dir: for each event that caused others, the
+// entities of the events it caused directly.
+func causes(dir string) (map[string][]string, error) {
+	e, err := storage.Open(dir, storage.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	all, err := e.Query(storage.Filter{})
+	out := map[string][]string{}
+	for _, ev := range all {
+		if !ev.CausationID.IsZero() {
+			out[ev.CausationID.String()] = append(out[ev.CausationID.String()], ev.Coordinate.Entity)
+		}
+	}
+	return out, err
+}
 
 // spans returns every span received.
 func (r received) spans() []*tracepb.Span {
@@ -135,33 +162,47 @@ func TestDemoOTLPRestartSpan(t *testing.T) {
 
 // A reaction's batpak.append span links (batpak.link = causation) to the
 // batpak.append span of the event it reacts to: a stock reservation to its
-// order's, so a saga can be followed across actors in a trace viewer.
+// order's, so a saga can be followed across actors in a trace viewer. The
+// reactor appends its reactions as batches, whose spans name no entity
+// (batpak.batch.items instead): the link's batpak.causation names the
+// trigger, and the store the run left says what that trigger caused, so a
+// span that links to an order's append span as the cause of stock/ events
+// is a stock reservation's append.
 func TestDemoOTLPReactionLinked(t *testing.T) {
 	got := demoOverOTLP(t)
 	orders := map[string]bool{} // span ids of orders' appends
-	var reactions []*tracepb.Span
+	var appends []*tracepb.Span
 	for _, s := range got.spans() {
 		if s.Name != actors.SpanAppend {
 			continue
 		}
-		switch e := attr(s.Attributes, "batpak.entity").GetStringValue(); {
-		case strings.HasPrefix(e, "order/"):
+		appends = append(appends, s)
+		if strings.HasPrefix(attr(s.Attributes, "batpak.entity").GetStringValue(), "order/") {
 			orders[string(s.SpanId)] = true
-		case strings.HasPrefix(e, "stock/"):
-			reactions = append(reactions, s)
 		}
 	}
-	require.NotEmpty(t, reactions, "no reaction's batpak.append span received")
-	linked := 0
-	for _, s := range reactions {
+	require.NotEmpty(t, orders, "no order's batpak.append span received")
+	linked, reactions := 0, 0
+	for _, s := range appends {
 		for _, l := range s.Links {
-			if attr(l.Attributes, "batpak.link").GetStringValue() == "causation" && orders[string(l.SpanId)] {
-				linked++
-				break
+			if attr(l.Attributes, "batpak.link").GetStringValue() != "causation" {
+				continue
 			}
+			caused := otlpRun.caused[attr(l.Attributes, "batpak.causation").GetStringValue()]
+			if len(caused) == 0 || !strings.HasPrefix(caused[0], "stock/") {
+				continue
+			}
+			reactions++
+			require.Len(t, caused, 1, "one reservation per order")
+			require.EqualValues(t, 1, attr(s.Attributes, "batpak.batch.items").GetIntValue(), "the reservation's append is the reactor's batch of one")
+			if orders[string(l.SpanId)] {
+				linked++
+			}
+			break
 		}
 	}
-	require.Positive(t, linked, "no stock reservation's batpak.append links (batpak.link=causation) to its order's batpak.append span (%d reactions)", len(reactions))
+	require.Positive(t, reactions, "no stock reservation's batpak.append span links (batpak.link=causation) to its trigger")
+	require.Positive(t, linked, "no stock reservation's batpak.append links (batpak.link=causation) to its order's batpak.append span (%d reactions)", reactions)
 }
 
 // readmeMetric is a row of the README's metric table.

@@ -13,13 +13,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// The demo's event kinds.
-var (
-	orderPlaced   = messages.MustKind(1, 1)
-	stockReserved = messages.MustKind(2, 1)
-	mailQueued    = messages.MustKind(3, 1)
-)
-
 const (
 	desks           = 3
 	tracedOrderSpan = "demo.place_order"
@@ -40,104 +33,56 @@ func retryable(err error) bool {
 }
 
 // desk is an application actor that places its orders one after another,
-// each with an expected version (a new stream) and an idempotency key.
+// each through the order commands (es/command: load, decide, append
+// expecting the order's version, idempotent by command id). A command cut
+// by the writer's crash is run again with the same id.
 type desk struct {
-	d       *demo
-	id, n   int
-	i       int
-	current *messages.Append
+	d     *demo
+	id, n int
+	i     int
 }
+
+// nextOrder tells a desk to place its next order.
+type nextOrder struct{}
 
 func (k *desk) Receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
-	case *actor.Started:
-		k.next(ctx)
-	case *messages.AppendReply:
-		switch {
-		case m.Err() == nil:
-			k.d.acked.Add(1)
-			k.i++
-			k.next(ctx)
-		case retryable(m.Err()):
-			k.d.retries.Add(1)
-			ctx.Request(k.d.store.Writer(), k.current)
-		default:
-			k.d.fail(fmt.Errorf("desk %d order %d: %w", k.id, k.i, m.Err()))
-		}
-	}
-}
-
-func (k *desk) next(ctx actor.Context) {
-	if k.i == k.n {
-		return
-	}
-	entity := fmt.Sprintf("order/%d-%02d", k.id, k.i)
-	key := messages.KeyOf("demo order", entity)
-	k.current = &messages.Append{
-		Coordinate: messages.Coordinate{Entity: entity, Scope: "shop"}, Kind: orderPlaced,
-		Payload: []byte(fmt.Sprintf(`{"desk":%d,"items":%d}`, k.id, 1+k.i%4)), Expected: messages.NoStream(),
-		IdempotencyKey: key,
-	}
-	if k.id == 0 && k.i == 0 { // trace this one order end to end
-		c, span := k.d.tel.tp.Tracer("demo").Start(context.Background(), tracedOrderSpan)
-		tracedRaw.Store(span.SpanContext().TraceID())
-		traced.Store(true)
-		k.current.Trace = messages.TraceCarrier{}
-		propagate(c, k.current.Trace)
-		span.End()
-	}
-	ctx.Request(k.d.store.Writer(), k.current)
-}
-
-// reactor reacts to what is committed: an order reserves stock, a stock
-// reservation queues a mail. Each reaction carries the saga's correlation
-// id and its trigger as causation, and uses the trigger's id as its
-// idempotency key, so a retry never reacts twice.
-type reactor struct {
-	d      *demo
-	cursor *actors.Cursor
-}
-
-func (r *reactor) Receive(ctx actor.Context) {
-	if _, err := r.cursor.Handle(ctx.Message(), func(ev messages.Event) error {
-		r.react(ctx, ev)
-		return nil
-	}); err != nil {
-		r.d.fail(err)
-	}
-}
-
-func (r *reactor) react(ctx actor.Context, ev messages.Event) {
-	a := &messages.Append{CorrelationID: ev.CorrelationID, CausationID: ev.ID, IdempotencyKey: ev.ID}
-	switch ev.Kind {
-	case orderPlaced:
-		a.Coordinate = messages.Coordinate{Entity: "stock/sku-" + fmt.Sprint(ev.Sequence%5), Scope: "shop"}
-		a.Kind, a.Payload = stockReserved, []byte(`{"for":"`+ev.Coordinate.Entity+`"}`)
-	case stockReserved:
-		a.Coordinate = messages.Coordinate{Entity: "mail/" + ev.CorrelationID.String()[:8], Scope: "shop"}
-		a.Kind, a.Payload = mailQueued, []byte(`{"template":"confirmation"}`)
-	default:
-		return
-	}
-	r.send(ctx, a)
-}
-
-func (r *reactor) send(ctx actor.Context, a *messages.Append) {
-	f := ctx.RequestFuture(r.d.store.Writer(), a, 10*time.Second)
-	ctx.ReenterAfter(f, func(res any, err error) {
-		if err != nil {
-			r.d.fail(fmt.Errorf("reaction: %w", err))
+	switch ctx.Message().(type) {
+	case *actor.Started, nextOrder:
+		if k.i == k.n {
 			return
 		}
-		switch m := res.(*messages.AppendReply); {
-		case m.Err() == nil:
-		case retryable(m.Err()):
-			r.d.retries.Add(1)
-			r.send(ctx, a)
-		default:
-			r.d.fail(fmt.Errorf("reaction: %w", m.Err()))
+		if err := k.place(); err != nil {
+			k.d.fail(err)
+			return
 		}
-	})
+		k.i++
+		ctx.Send(ctx.Self(), nextOrder{})
+	}
+}
+
+// place runs the desk's next PlaceOrder command until it is answered.
+func (k *desk) place() error {
+	entity := fmt.Sprintf("order/%d-%02d", k.id, k.i)
+	cmd := PlaceOrder{Desk: k.id, SKU: fmt.Sprintf("sku-%d", (k.id+k.i)%5), Qty: 1 + k.i%4}
+	ctx := context.Background()
+	if k.id == 0 && k.i == 0 { // trace this one order end to end
+		c, span := k.d.tel.tp.Tracer("demo").Start(ctx, tracedOrderSpan)
+		tracedRaw.Store(span.SpanContext().TraceID())
+		traced.Store(true)
+		defer span.End()
+		ctx = c // the store's Append takes the trace from ctx (actors.Trace)
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := k.d.orders.Handle(ctx, shop(entity), "place "+entity, cmd)
+		switch {
+		case err == nil:
+			return nil
+		case retryable(err) && attempt < 10:
+			k.d.retries.Add(1)
+		default:
+			return fmt.Errorf("desk %d, %s: %w", k.id, entity, err)
+		}
+	}
 }
 
 // watcher is a subscriber that counts what it is shown, exactly once; a
