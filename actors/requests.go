@@ -89,6 +89,9 @@ func (w *writer) decide(ctx actor.Context, r request) {
 	case *messages.AppendBatch:
 		if r.span.IsRecording() {
 			r.span.SetAttributes(attribute.Int("batpak.batch.items", len(m.Items)))
+			if c, ok := oneCoordinate(m.Items); ok { // a batch on one entity names it, as an append does
+				r.span.SetAttributes(attribute.String("batpak.entity", c.Entity), attribute.String("batpak.scope", c.Scope))
+			}
 		}
 		receipts, err = w.e.AppendBatch(m)
 		for i := range m.Items {
@@ -147,4 +150,18 @@ func (w *writer) refused(ctx actor.Context, r request, err error) {
 	r.span.SetStatus(codes.Error, status)
 	r.span.End()
 	w.reply(ctx, r.to, failure(r.batch(), messages.ToError(err)))
+}
+
+// oneCoordinate returns the coordinate all items share, if they do.
+func oneCoordinate(items []messages.BatchItem) (messages.Coordinate, bool) {
+	if len(items) == 0 {
+		return messages.Coordinate{}, false
+	}
+	c := items[0].Coordinate
+	for i := 1; i < len(items); i++ {
+		if items[i].Coordinate != c {
+			return messages.Coordinate{}, false
+		}
+	}
+	return c, true
 }

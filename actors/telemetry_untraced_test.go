@@ -54,6 +54,9 @@ func TestUntracedAppendsAreTracedWithAProvider(t *testing.T) {
 	items, ok := attrOf(appends[2], "batpak.batch.items")
 	require.True(t, ok)
 	require.Equal(t, int64(2), items.AsInt64())
+	entity, ok = attrOf(appends[2], "batpak.entity")
+	require.True(t, ok, "a batch on one entity names it")
+	require.Equal(t, coord("u").Entity, entity.AsString())
 
 	commits := spansNamed(f.recorder, SpanCommit)
 	require.Len(t, commits, 3, "one group each: every request waited for its receipt")
