@@ -47,7 +47,7 @@ func failureLines(sp sdktrace.ReadOnlySpan) string {
 	fmt.Fprintf(&b, "  writer crashed (panic %q): the %d request(s) it held were never acknowledged; anything written for them was cut from segment %d, and they were answered ErrWriterCrashed",
 		a["batpak.panic"].AsString(), len(sp.Links()), a["batpak.segment.old"].AsInt64())
 	if cut := a["batpak.cut"].AsStringSlice(); len(cut) > 0 {
-		fmt.Fprintf(&b, " (and on reopen: %s)", strings.Join(cut, "; "))
+		fmt.Fprintf(&b, " (cut: %s)", strings.Join(cut, "; "))
 	}
 	b.WriteString("\n")
 	if sp.Name() == supervision.SpanStopped {
