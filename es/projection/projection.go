@@ -100,7 +100,8 @@ func (p *Projection[S]) State(ctx context.Context) (S, uint64, error) {
 
 // WaitFor returns the state once it reflects the event of sequence seq (a
 // receipt's Sequence: read your own write), or the state it has with a
-// *TimeoutError when ctx's deadline (5 s without one) comes first.
+// *TimeoutError when ctx's deadline (5 s without one) comes first. A
+// cancelled ctx ends the wait with ctx's error.
 func (p *Projection[S]) WaitFor(ctx context.Context, seq uint64) (S, uint64, error) {
 	return p.ask(ctx, Query{AtLeast: seq + 1})
 }
@@ -111,15 +112,43 @@ func (p *Projection[S]) ask(ctx context.Context, q Query) (S, uint64, error) {
 	if d, ok := ctx.Deadline(); ok {
 		q.Timeout = max(time.Until(d), time.Millisecond)
 	}
-	res, err := p.sys.Root.RequestFuture(p.pid, &q, q.Timeout+5*time.Second).Result()
-	if err != nil {
-		return zero, 0, fmt.Errorf("batpak projection: query: %w", err)
+	if cancelled(ctx) {
+		return zero, 0, fmt.Errorf("batpak projection: query: %w", ctx.Err())
 	}
+	f := p.sys.Root.RequestFuture(p.pid, &q, q.Timeout+5*time.Second)
+	type answer struct {
+		res any
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() { // ends when the future does (its timeout bounds it)
+		res, err := f.Result()
+		ch <- answer{res, err}
+	}()
+	var a answer
+	select {
+	case a = <-ch:
+	case <-ctx.Done():
+		if cancelled(ctx) {
+			return zero, 0, fmt.Errorf("batpak projection: query: %w", ctx.Err())
+		}
+		a = <-ch // the deadline: the actor answers with its state and a *TimeoutError
+	}
+	if a.err != nil {
+		return zero, 0, fmt.Errorf("batpak projection: query: %w", a.err)
+	}
+	res := a.res
 	r, ok := res.(*Reply[S])
 	if !ok {
 		return zero, 0, fmt.Errorf("batpak projection: unexpected reply %T: %w", res, messages.ErrUnknownMessage)
 	}
 	return r.State, r.Next, r.Err()
+}
+
+// cancelled reports whether ctx ended by cancellation (not by its
+// deadline, which the actor answers itself).
+func cancelled(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded)
 }
 
 // Stop stops the projection's actor; it writes its checkpoint first.

@@ -113,6 +113,9 @@ func (r *Registry) decodeInto(b *binding, kind messages.EventKind, payload []byt
 	if err != nil {
 		return err
 	}
+	if err := checkBounds(body); err != nil {
+		return &PayloadError{Kind: kind, Version: ver, Reason: "body is not sound msgpack", Err: err}
+	}
 	if ver != b.version {
 		if body, err = r.upcast(b, ver, body); err != nil {
 			return err
