@@ -115,9 +115,10 @@ func Save(dir, name string, r Record) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("batpak checkpoint: %w: %w", messages.ErrIO, err)
+	if err := mkdirDurable(dir); err != nil {
+		return err
 	}
+	removeStaleTemps(dir, name)
 	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("batpak checkpoint: %w: %w", messages.ErrIO, err)
@@ -143,6 +144,42 @@ func Save(dir, name string, r Record) error {
 	}
 	done = true
 	return syncDir(dir)
+}
+
+// mkdirDurable creates dir and its missing parents (0700) and fsyncs the
+// parent of each directory it created, so that a power cut cannot lose
+// the directory, and with it a checkpoint saved in it.
+func mkdirDurable(dir string) error {
+	dir = filepath.Clean(dir)
+	var created []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("batpak checkpoint: %w: %w", messages.ErrIO, err)
+	}
+	for i := len(created) - 1; i >= 0; i-- {
+		if err := syncDir(filepath.Dir(created[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeStaleTemps removes the temporary files of name that a crash in
+// the middle of an earlier Save left behind (never a checkpoint: those
+// are renamed into place).
+func removeStaleTemps(dir, name string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, "."+name+".tmp-*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 }
 
 // syncDir makes a rename in dir durable (Windows has no directory fsync;

@@ -64,3 +64,23 @@ func TestBadNames(t *testing.T) {
 		require.ErrorIs(t, err, messages.ErrInvalidArgument)
 	}
 }
+
+// Save creates missing directories (parents included) and removes the
+// temporary files an interrupted Save left behind, never the checkpoint.
+func TestSaveCreatesDirectoriesAndRemovesStaleTemps(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	require.NoError(t, Save(dir, "p", Record{Type: "t", Next: 1}))
+	stale := filepath.Join(dir, ".p.tmp-123")
+	require.NoError(t, os.WriteFile(stale, []byte("half a checkpoint"), 0o600))
+	other := filepath.Join(dir, ".q.tmp-123")
+	require.NoError(t, os.WriteFile(other, []byte("another's"), 0o600))
+	require.NoError(t, Save(dir, "p", Record{Type: "t", Next: 2}))
+	_, err := os.Stat(stale)
+	require.True(t, os.IsNotExist(err), "the stale temp file is gone")
+	_, err = os.Stat(other)
+	require.NoError(t, err, "another checkpoint's temp file is not this Save's to remove")
+	r, found, err := Load(dir, "p")
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, uint64(2), r.Next)
+}
