@@ -1,17 +1,15 @@
 package projection_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/batpak-go/batpak/es/internal/killtest"
 	"github.com/batpak-go/batpak/es/projection"
 	"github.com/stretchr/testify/require"
 )
@@ -26,24 +24,7 @@ const killChildDir = "BATPAK_PROJ_KILL_DIR"
 // full replay.
 func TestProcessKillResumesFromCheckpoint(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestProjectionKillChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), killChildDir+"="+dir)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	sc := bufio.NewScanner(out)
-	killed := false
-	for sc.Scan() {
-		var n int64
-		if _, err := fmt.Sscanf(sc.Text(), "checkpoints %d", &n); err == nil && n >= 20 {
-			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-			killed = true
-			break
-		}
-	}
-	require.True(t, killed, "the child never checkpointed")
-	_ = cmd.Wait()
+	killtest.KillWhen(t, "TestProjectionKillChild", killChildDir, dir, "checkpoints %d", 20)
 
 	s := openStore(t, filepath.Join(dir, "store"))
 	r := spawnTally(t, s, filepath.Join(dir, "proj"), 7, 0, nil)

@@ -1,22 +1,20 @@
 package reactor_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/actors"
 	"github.com/batpak-go/batpak/actors/actorstest"
+	"github.com/batpak-go/batpak/es/internal/killtest"
 	"github.com/batpak-go/batpak/es/reactor"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
@@ -243,24 +241,7 @@ const killChildDir = "BATPAK_REACTOR_KILL_DIR"
 // checks every reaction is there exactly once.
 func TestChainAcrossAProcessKill(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestReactorKillChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), killChildDir+"="+dir)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	sc := bufio.NewScanner(out)
-	killed := false
-	for sc.Scan() {
-		var n int64
-		if _, err := fmt.Sscanf(sc.Text(), "mails %d", &n); err == nil && n >= 15 {
-			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-			killed = true
-			break
-		}
-	}
-	require.True(t, killed, "the child never got going")
-	_ = cmd.Wait()
+	killtest.KillWhen(t, "TestReactorKillChild", killChildDir, dir, "mails %d", 15)
 
 	s := openStore(t, filepath.Join(dir, "store"))
 	before, err := s.Query(storage.Filter{Kinds: []messages.EventKind{mailed}})
