@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"github.com/batpak-go/batpak/messages"
 	"log/slog"
 	"time"
 
@@ -57,6 +58,12 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// MeterProvider makes the store's metrics. Default: otel's global one.
 	MeterProvider metric.MeterProvider
+	// KindName, if set, names event kinds for traces: an append's
+	// batpak.append span gets batpak.kind.name = KindName(kind) beside
+	// batpak.kind (e.g. "1:001"). es/typed's Registry.Name is one. It runs
+	// on the writer, only for spans that record; it must be fast and must
+	// not block ("" means no name; a panic is ignored).
+	KindName func(messages.EventKind) string
 	// Logger receives the store's log lines, each with the batpak.store
 	// attribute: failures (a writer crash, a stop for good, a store that
 	// cannot open, a failed close) at slog.LevelError; a restart, a torn tail

@@ -82,7 +82,11 @@ func (w *writer) decide(ctx actor.Context, r request) {
 	switch m := r.msg.(type) {
 	case *messages.Append:
 		if r.span.IsRecording() {
-			r.span.SetAttributes(attribute.String("batpak.entity", m.Coordinate.Entity), attribute.String("batpak.scope", m.Coordinate.Scope))
+			r.span.SetAttributes(attribute.String("batpak.entity", m.Coordinate.Entity), attribute.String("batpak.scope", m.Coordinate.Scope),
+				attribute.String("batpak.kind", m.Kind.String()))
+			if name := w.kindName(m.Kind); name != "" {
+				r.span.SetAttributes(attribute.String("batpak.kind.name", name))
+			}
 		}
 		receipt, err = w.e.Append(m)
 		bytes = len(m.Payload)
@@ -164,4 +168,19 @@ func oneCoordinate(items []messages.BatchItem) (messages.Coordinate, bool) {
 		}
 	}
 	return c, true
+}
+
+// kindName is Config.KindName's name for k, or "" (no namer, or a namer
+// that panics: a name is not worth a writer crash).
+func (w *writer) kindName(k messages.EventKind) (name string) {
+	f := w.sh.cfg.KindName
+	if f == nil {
+		return ""
+	}
+	defer func() {
+		if recover() != nil {
+			name = ""
+		}
+	}()
+	return f(k)
 }

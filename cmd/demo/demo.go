@@ -57,6 +57,7 @@ func start(dir string, tel *telemetry, orders int) (*demo, error) {
 		Dir: dir, Policy: supervision.Bounded(3, time.Minute),
 		Storage:        storage.Options{SegmentSize: 64 << 10, Gates: orderLimit(reg)},
 		TracerProvider: tel.tp, MeterProvider: tel.mp,
+		KindName: reg.Name, // spans name each event's kind
 	})
 	if err != nil {
 		sys.Shutdown()

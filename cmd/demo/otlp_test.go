@@ -160,6 +160,21 @@ func TestDemoOTLPRestartSpan(t *testing.T) {
 	require.Equal(t, "batpak-demo", attr(got.traces[0].ResourceSpans[0].Resource.Attributes, "service.name").GetStringValue())
 }
 
+// The demo names its kinds (Config.KindName = the typed registry's Name):
+// an order's batpak.append span says batpak.kind.name = shop.order-placed.
+func TestDemoOTLPKindNames(t *testing.T) {
+	got := demoOverOTLP(t)
+	names := map[string]bool{}
+	for _, s := range got.spans() {
+		if s.Name == "batpak.append" {
+			if v := attr(s.Attributes, "batpak.kind.name"); v != nil {
+				names[v.GetStringValue()] = true
+			}
+		}
+	}
+	require.True(t, names["shop.order-placed"], "kind names on the append spans: %v", names)
+}
+
 // A reaction's batpak.append span links (batpak.link = causation) to the
 // batpak.append span of the event it reacts to: a stock reservation to its
 // order's, so a saga can be followed across actors in a trace viewer. The
