@@ -78,7 +78,7 @@ func (c *lzClient) run(ops int) {
 		case p < 80:
 			c.write(c.appendCall())
 		default:
-			c.write(c.batchCall())
+			c.batches()
 		}
 	}
 }
@@ -120,20 +120,55 @@ func (c *lzClient) appendCall() *lzCall {
 	return call
 }
 
+// batches sends a batch; a conditional one refused is tried again as a
+// command would, up to twice: the same entities read again, new events
+// and conditions.
+func (c *lzClient) batches() {
+	call, conditional := c.batchCall(nil)
+	for n := 0; c.write(call).Result == lzConflict && conditional && n < 2; n++ {
+		var es []string
+		for _, it := range call.Items {
+			es = append(es, it.Entity)
+		}
+		call, _ = c.batchCall(es)
+	}
+}
+
 // batchCall makes an atomic batch of 2-3 items over random entities, all
 // keyed or none. Half of them are conditional: the first item of an
 // entity mostly expects the version this client last saw of it (see
 // guess), and now and then a later item of the same entity expects the
 // version after the earlier ones (which holds if the first item's does,
 // unless guess is off on purpose); often over two entities, so that one
-// entity's stale condition refuses the items on the other.
-func (c *lzClient) batchCall() *lzCall {
-	keyed := c.rng.IntN(2) == 0
-	conditional := c.rng.IntN(2) == 0
-	call := &lzCall{Kind: lzBatch, Items: make([]lzItem, 2+c.rng.IntN(2))}
+// entity's stale condition refuses the items on the other. Half of the
+// conditional ones read their entities first (as a command loads its
+// state), so that more of them hold. With entities set (a retry), it
+// is conditional, on those entities, and reads them first.
+func (c *lzClient) batchCall(entities []string) (call *lzCall, conditional bool) {
+	keyed, retry := c.rng.IntN(2) == 0, entities != nil
+	conditional = retry || c.rng.IntN(2) == 0
+	if !retry {
+		entities = make([]string, 2+c.rng.IntN(2))
+		for i := range entities {
+			entities[i] = c.entity()
+		}
+	}
+	call = &lzCall{Kind: lzBatch, Items: make([]lzItem, len(entities))}
+	for i, e := range entities {
+		call.Items[i].Entity = e
+	}
+	if conditional && (retry || c.rng.IntN(2) == 0) {
+		read := map[string]bool{}
+		for _, it := range call.Items {
+			if !read[it.Entity] {
+				read[it.Entity] = true
+				c.exec(&lzCall{Kind: lzReadOp, Entity: it.Entity, Note: "before a conditional batch"})
+			}
+		}
+	}
 	earlier := map[string]uint64{} // items so far per entity
 	for i := range call.Items {
-		e := c.entity()
+		e := call.Items[i].Entity
 		it := lzItem{Entity: e, Tag: c.tag(), Key: c.key(keyed)}
 		k, again := earlier[e]
 		switch {
@@ -146,7 +181,7 @@ func (c *lzClient) batchCall() *lzCall {
 		earlier[e]++
 		call.Items[i] = it
 	}
-	return call
+	return call, conditional
 }
 
 // guess is a batch item's condition on entity e after k earlier items of
@@ -169,12 +204,13 @@ func (c *lzClient) guess(e string, k uint64) messages.ExpectedVersion {
 
 // write sends an append or a batch; a keyed one that was not written or
 // whose outcome is unknown is retried as it was (same keys, tags and
-// expected version) up to three times; a keyed one that was written is
-// sometimes sent again, which must replay it.
-func (c *lzClient) write(call *lzCall) {
+// expected versions) up to three times; a keyed one that was written is
+// sometimes sent again, which must replay it. It returns the last answer
+// but a re-send's.
+func (c *lzClient) write(call *lzCall) *lzReturn {
 	r := c.exec(call)
 	if call.Items[0].Key == (lzID{}) {
-		return
+		return r
 	}
 	for n := 1; n <= 3 && (r.Result == lzNotWritten || r.Result == lzUnknown) && c.rng.IntN(5) != 0; n++ {
 		again := *call
@@ -186,6 +222,7 @@ func (c *lzClient) write(call *lzCall) {
 		again.Note = "re-send"
 		c.exec(&again)
 	}
+	return r
 }
 
 // exec records the call, makes it, and records the answer.
