@@ -122,11 +122,13 @@ func lzTruncate(part []porcupine.Operation, t int64) []porcupine.Operation {
 }
 
 // lzRemovable reports whether dropping op from a history only removes
-// constraints (a read, a conflict: they change nothing), so that a history
-// that stays illegal without it is still a witness. Appends that were not
-// written are kept, to show what a conflict was decided from.
+// constraints (a read, a conflict, a refusal: they change nothing), so
+// that a history that stays illegal without it is still a witness. Appends
+// that were not written are kept, to show what a conflict was decided
+// from.
 func lzRemovable(op porcupine.Operation) bool {
-	return op.Input.(lzInput).Kind == lzReadOp || op.Output.(lzOutput).Result == lzConflict
+	r := op.Output.(lzOutput).Result
+	return op.Input.(lzInput).Kind == lzReadOp || r == lzConflict || r == lzRefused
 }
 
 // lzWitness shrinks one entity's illegal history soundly: to its earliest

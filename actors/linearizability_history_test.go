@@ -39,16 +39,17 @@ func (i lzID) String() string { return hex.EncodeToString(i[:]) }
 
 // lzItem is one event an append or a batch writes.
 type lzItem struct {
-	Entity string `json:"e"`
-	Tag    string `json:"t"`
-	Key    lzID   `json:"k"` // zero: not keyed
+	Entity string                   `json:"e"`
+	Tag    string                   `json:"t"`
+	Key    lzID                     `json:"k"`          // zero: not keyed
+	Expect messages.ExpectedVersion `json:"x,omitzero"` // a batch item's condition (an append's is lzCall.Expect)
 }
 
 // lzCall is a client's request.
 type lzCall struct {
 	Kind   string                   `json:"kind"`
-	Items  []lzItem                 `json:"items,omitempty"` // append: one; batch: several
-	Expect messages.ExpectedVersion `json:"expect"`
+	Items  []lzItem                 `json:"items,omitempty"`  // append: one; batch: several
+	Expect messages.ExpectedVersion `json:"expect"`           // append only
 	Entity string                   `json:"entity,omitempty"` // read
 	Note   string                   `json:"note,omitempty"`
 }
@@ -72,7 +73,18 @@ type lzReturn struct {
 	Result   string      `json:"result"`
 	Receipts []lzReceipt `json:"receipts,omitempty"`
 	Events   []lzRead    `json:"events,omitempty"`
+	Conflict *lzRefusal  `json:"conflict,omitempty"` // Result lzConflict: what the error says
 	Err      string      `json:"err,omitempty"`
+}
+
+// lzRefusal is what a version conflict says: the item whose condition
+// failed (0 for an append; a batch's *messages.BatchError names it) and
+// its *messages.VersionConflictError.
+type lzRefusal struct {
+	Item     int                      `json:"item"`
+	Entity   string                   `json:"e"`
+	Expected messages.ExpectedVersion `json:"x"`
+	Actual   uint64                   `json:"actual"` // the version the item was checked against
 }
 
 // lzEvent is one entry of a history.
@@ -195,6 +207,12 @@ func lzOperations(h []lzEvent) (ops []porcupine.Operation, problems []string) {
 			problems = append(problems, fmt.Sprintf("%s %v: %d receipts for %d items", c.Kind, c.Items, len(r.Receipts), len(c.Items)))
 			r = &lzReturn{Result: lzUnknown}
 		}
+		if r.Result == lzConflict {
+			if p := lzBadRefusal(c, r.Conflict); p != "" {
+				problems = append(problems, fmt.Sprintf("%s %v: %s", c.Kind, c.Items, p))
+				r = &lzReturn{Result: lzUnknown}
+			}
+		}
 		late := false
 		if r.Result == lzUnknown || r.Result == lzError {
 			ret = ends[o.at] // it may still take effect until the process ends
@@ -209,10 +227,17 @@ func lzOperations(h []lzEvent) (ops []porcupine.Operation, problems []string) {
 			byEntity[it.Entity] = append(byEntity[it.Entity], i)
 		}
 		for _, e := range entities {
-			in := lzInput{Kind: c.Kind, Entity: e, Expect: c.Expect, Note: c.Note, Keyed: c.Items[0].Key != lzID{}}
+			in := lzInput{Kind: c.Kind, Entity: e, Note: c.Note, Keyed: c.Items[0].Key != lzID{}}
 			out := lzOutput{Result: r.Result, Settled: late}
-			for _, i := range byEntity[e] {
+			if r.Result == lzConflict {
+				out.Result = lzRefused // unless it names an item on e
+			}
+			for j, i := range byEntity[e] {
 				in.Tags = append(in.Tags, c.Items[i].Tag)
+				in.Expects = append(in.Expects, c.expect(i))
+				if r.Result == lzConflict && i == r.Conflict.Item {
+					out.Result, out.Blamed, out.Actual = lzConflict, j, r.Conflict.Actual
+				}
 				if r.Result == lzOK {
 					rc := r.Receipts[i]
 					out.Versions = append(out.Versions, rc.Version)
@@ -251,6 +276,32 @@ func lzOperations(h []lzEvent) (ops []porcupine.Operation, problems []string) {
 	}
 	lzSettle(ops)
 	return ops, problems
+}
+
+// expect is the condition of item i.
+func (c *lzCall) expect(i int) messages.ExpectedVersion {
+	if c.Kind == lzAppend {
+		return c.Expect
+	}
+	return c.Items[i].Expect
+}
+
+// lzBadRefusal says what is wrong with the version conflict r that call c
+// was answered, or "" if nothing is: it names an item of c that has a
+// condition, on that item's entity, with that condition.
+func lzBadRefusal(c *lzCall, r *lzRefusal) string {
+	switch {
+	case r == nil:
+		return "a version conflict without its details"
+	case r.Item < 0 || r.Item >= len(c.Items):
+		return fmt.Sprintf("a version conflict naming item %d", r.Item)
+	case c.expect(r.Item).IsAny():
+		return fmt.Sprintf("a version conflict naming item %d, which has no condition", r.Item)
+	case r.Entity != c.Items[r.Item].Entity || r.Expected != c.expect(r.Item):
+		return fmt.Sprintf("a version conflict naming item %d with %s expecting %s, not %s expecting %s",
+			r.Item, r.Entity, r.Expected, c.Items[r.Item].Entity, c.expect(r.Item))
+	}
+	return ""
 }
 
 // lzSettle decides the appends of unknown outcome that a later read

@@ -18,16 +18,28 @@ import (
 // Operations on one entity:
 //
 //   - append (one event, an expected version, maybe an idempotency key)
-//     and a batch's items on that entity (no expected version; keyed or not);
+//     and a batch's items on that entity, as one operation (keyed or not,
+//     each item with its own expected version, checked against the
+//     entity's version just before the item: the earlier items of the
+//     batch on the entity counted);
 //   - read: Store.Stream of the entity, the tags in version order.
 //
 // What an append may answer, in the state where it takes effect:
 //
 //   - every tag already there and the request keyed: a replay, with the
-//     original versions (idempotency comes before the expected version);
-//   - no tag there and the expected version holds: a fresh write at the
+//     original versions (idempotency comes before the expected versions);
+//   - no tag there and every expected version holds: a fresh write at the
 //     next versions;
-//   - no tag there and the expected version fails: a version conflict;
+//   - no tag there and the expected version of the item the refusal names
+//     fails: a version conflict, whose reported version must be the one
+//     the item was checked against (the entity's plus the earlier items of
+//     the batch on it). Only that item is checked: the engine decides the
+//     earlier items' conditions on events not yet durable, which a crash
+//     may still cut;
+//   - "refused" (a batch refused for another entity's condition): a no-op
+//     here, possible only where none of its tags is there (a batch whose
+//     keyed items were all written replays; one with some of them written
+//     is refused otherwise);
 //   - "not written" (messages.ErrWriterCrashed, ErrOverloaded): a no-op, in
 //     any state;
 //   - "unknown" (ErrOutcomeUnknown, a timeout, a process killed before the
@@ -41,9 +53,14 @@ import (
 //     read after it does not show them, it wrote nothing. That keeps the
 //     checker's sets of states small and its search short.
 //
-// A batch is split into one operation per entity it touches; so the check
-// is per entity and does not cover the atomicity across entities (the
-// kill -9 torture does).
+// A batch is split into one operation per entity it touches, with the
+// items on that entity, their conditions, and the batch's answer as it
+// concerns the entity: the receipts of its items; a conflict if the
+// refusal names one of its items; "refused" if it names an item on
+// another entity. So the check is per entity, each partition a necessary
+// condition: it does not cover the atomicity across entities (the kill -9
+// torture does) nor that the entity the refusal names is the only one
+// whose condition failed.
 
 // Kinds of operation.
 const (
@@ -55,7 +72,8 @@ const (
 // Outcomes of an operation.
 const (
 	lzOK         = "ok"          // a receipt (or the events read)
-	lzConflict   = "conflict"    // messages.ErrVersionConflict
+	lzConflict   = "conflict"    // messages.ErrVersionConflict, naming an item on this entity
+	lzRefused    = "refused"     // a batch's version conflict on another entity: a no-op here
 	lzNotWritten = "not-written" // messages.ErrWriterCrashed, ErrOverloaded
 	lzUnknown    = "unknown"     // may or may not have been written
 	lzError      = "error"       // an error no operation may give here
@@ -63,12 +81,12 @@ const (
 
 // lzInput is one operation as the model sees it: on one entity.
 type lzInput struct {
-	Kind   string
-	Entity string
-	Tags   []string // the events appended to this entity, in order
-	Keyed  bool
-	Expect messages.ExpectedVersion // single appends only
-	Note   string                   // the client's description (retry, re-send...)
+	Kind    string
+	Entity  string
+	Tags    []string                   // the events appended to this entity, in order
+	Expects []messages.ExpectedVersion // each tag's condition
+	Keyed   bool
+	Note    string // the client's description (retry, re-send...)
 }
 
 // lzOutput is what the operation answered, for this entity.
@@ -77,6 +95,8 @@ type lzOutput struct {
 	Settled  bool     // unknown, but a write is there if it can be (see lzStep)
 	Versions []uint64 // receipts' versions, per tag
 	Replayed bool
+	Blamed   int      // conflict: the index in Tags of the item whose condition failed
+	Actual   uint64   // conflict: the version it was checked against, as reported
 	Tags     []string // read: the entity's tags in version order
 }
 
@@ -112,7 +132,7 @@ func (s lzState) positions(tags []string) []uint64 {
 
 // effect says what an append does in state s.
 type effect struct {
-	kind     string // "replay", "fresh", "conflict" or "impossible"
+	kind     string // "replay", "fresh", "conflict" (some condition fails) or "impossible"
 	versions []uint64
 	next     lzState
 }
@@ -132,14 +152,23 @@ func (s lzState) effect(in lzInput) effect {
 		// Some of a batch's events and not the others, or an unkeyed event
 		// written twice: no request may do that.
 		return effect{kind: "impossible", next: s}
-	case in.Kind == lzAppend && !in.Expect.Check(s.n):
-		return effect{kind: "conflict", next: s}
+	}
+	for i := range in.Expects {
+		if s.fails(in, i) {
+			return effect{kind: "conflict", next: s}
+		}
 	}
 	vs := make([]uint64, len(in.Tags))
 	for i := range vs {
 		vs[i] = s.n + uint64(i) + 1
 	}
 	return effect{kind: "fresh", versions: vs, next: s.with(in.Tags)}
+}
+
+// fails reports whether the condition of the i-th item fails in state s:
+// checked against the version after the i-1 items before it.
+func (s lzState) fails(in lzInput, i int) bool {
+	return !in.Expects[i].Check(s.n + uint64(i))
 }
 
 // lzStep is the model's step: the states the entity may be in after the
@@ -167,8 +196,13 @@ func lzStep(state, input, output any) []any {
 			return []any{eff.next}
 		}
 		return []any{s, eff.next}
+	case lzRefused:
+		if eff.kind == "fresh" || eff.kind == "conflict" {
+			return []any{s}
+		}
 	case lzConflict:
-		if eff.kind == "conflict" {
+		b := out.Blamed
+		if (eff.kind == "fresh" || eff.kind == "conflict") && b < len(in.Tags) && s.fails(in, b) && out.Actual == s.n+uint64(b) {
 			return []any{s}
 		}
 	case lzOK:
@@ -227,10 +261,17 @@ func lzDescribe(input, output any) string {
 		return fmt.Sprintf("read %s -> [%s]", in.Entity, strings.Join(out.Tags, " "))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s [%s]", in.Kind, in.Entity, strings.Join(in.Tags, " "))
-	if in.Kind == lzAppend {
-		fmt.Fprintf(&b, " expect %s", in.Expect)
+	fmt.Fprintf(&b, "%s %s [", in.Kind, in.Entity)
+	for i, t := range in.Tags {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(t)
+		if i < len(in.Expects) && !in.Expects[i].IsAny() {
+			fmt.Fprintf(&b, " expect %s", in.Expects[i])
+		}
 	}
+	b.WriteString("]")
 	if in.Keyed {
 		b.WriteString(" keyed")
 	}
@@ -243,6 +284,10 @@ func lzDescribe(input, output any) string {
 		if out.Replayed {
 			b.WriteString(" replayed")
 		}
+	case lzConflict:
+		fmt.Fprintf(&b, " -> conflict on %s at version %d", in.Tags[min(out.Blamed, len(in.Tags)-1)], out.Actual)
+	case lzRefused:
+		b.WriteString(" -> refused (another entity's condition)")
 	default:
 		b.WriteString(" -> " + out.Result)
 	}

@@ -50,6 +50,12 @@ func lzSaw(tags ...string) *lzReturn {
 
 func lzResult(res string) *lzReturn { return &lzReturn{Result: res} }
 
+// lzConflictAt is an append's version conflict on entity x at version
+// actual.
+func lzConflictAt(expected messages.ExpectedVersion, actual uint64) *lzReturn {
+	return &lzReturn{Result: lzConflict, Conflict: &lzRefusal{Entity: "x", Expected: expected, Actual: actual}}
+}
+
 // The checker itself, on histories written by hand: it refuses what the
 // issue describes and what a crashed or killed append that comes back
 // looks like, and accepts what a linearizable store may answer.
@@ -62,17 +68,17 @@ func TestLinearizabilityModel(t *testing.T) {
 	}{
 		{"a conflict decided from an append not yet committed, then a read that does not see it", new(lzH).
 			call(0, 0, lzAppendCall("a", 0, messages.Any())).
-			call(1, 1, lzAppendCall("b", 0, messages.NoStream())).ret(1, lzResult(lzConflict)).
+			call(1, 1, lzAppendCall("b", 0, messages.NoStream())).ret(1, lzConflictAt(messages.NoStream(), 1)).
 			call(2, 1, lzReadCall()).ret(2, lzSaw()).
 			ret(0, lzOk(1, false, A)), false},
 		{"the same, the read sees the append", new(lzH).
 			call(0, 0, lzAppendCall("a", 0, messages.Any())).
-			call(1, 1, lzAppendCall("b", 0, messages.NoStream())).ret(1, lzResult(lzConflict)).
+			call(1, 1, lzAppendCall("b", 0, messages.NoStream())).ret(1, lzConflictAt(messages.NoStream(), 1)).
 			call(2, 1, lzReadCall()).ret(2, lzSaw("a")).
 			ret(0, lzOk(1, false, A)), true},
 		{"a conflict caused by an append that crashed", new(lzH).
 			call(0, 0, lzAppendCall("a", 0, messages.Any())).
-			call(1, 1, lzAppendCall("b", 0, messages.NoStream())).ret(1, lzResult(lzConflict)).
+			call(1, 1, lzAppendCall("b", 0, messages.NoStream())).ret(1, lzConflictAt(messages.NoStream(), 1)).
 			ret(0, lzResult(lzNotWritten)), false},
 		{"an append answered crashed comes back", new(lzH).
 			call(0, 0, lzAppendCall("a", 1, messages.Any())).ret(0, lzResult(lzNotWritten)).
@@ -115,9 +121,12 @@ func TestLinearizabilityModel(t *testing.T) {
 		{"an exact expected version that holds", new(lzH).
 			call(0, 0, lzAppendCall("a", 0, messages.Any())).ret(0, lzOk(1, false, A)).
 			call(1, 0, lzAppendCall("b", 0, messages.Exactly(1))).ret(1, lzOk(2, false, B)), true},
+		{"a conflict reporting another version than the entity's", new(lzH).
+			call(0, 0, lzAppendCall("a", 0, messages.Any())).ret(0, lzOk(1, false, A)).
+			call(1, 0, lzAppendCall("b", 0, messages.Exactly(2))).ret(1, lzConflictAt(messages.Exactly(2), 2)), false},
 		{"an exact expected version refused although it held", new(lzH).
 			call(0, 0, lzAppendCall("a", 0, messages.Any())).ret(0, lzOk(1, false, A)).
-			call(1, 0, lzAppendCall("b", 0, messages.Exactly(1))).ret(1, lzResult(lzConflict)), false},
+			call(1, 0, lzAppendCall("b", 0, messages.Exactly(1))).ret(1, lzConflictAt(messages.Exactly(1), 1)), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ops, _ := lzOperations(tc.h.events)

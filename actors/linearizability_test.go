@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -20,7 +21,9 @@ import (
 // Linearizability of the store, checked with porcupine against the model
 // in linearizability_model_test.go: concurrent clients append (expected
 // versions, idempotency keys, retries, re-sends, atomic batches) and read
-// a few entities; every call and answer is recorded in real-time order;
+// a few entities, in conditional batches too (each item's expected
+// version checked after the earlier items on its entity, some stale on
+// purpose, some over two entities); every call and answer is recorded in real-time order;
 // the history must have a linearization per entity. Three runs: plain,
 // with the writer panicking at random moments (restarted by its
 // supervisor), and with the process SIGKILLed and the directory reopened
@@ -54,17 +57,31 @@ func lzSeed(t *testing.T) uint64 {
 // lzStats counts the outcomes of a history, for the log.
 func lzStats(h []lzEvent) string {
 	n := map[string]int{}
+	calls := map[int]*lzCall{}
 	for _, ev := range h {
-		if ev.T == "return" {
+		switch ev.T {
+		case "call":
+			calls[ev.ID] = ev.Call
+		case "return":
 			n[ev.Return.Result]++
 			if len(ev.Return.Receipts) > 0 && ev.Return.Receipts[0].Replayed {
 				n["replayed"]++
 			}
+			c := calls[ev.ID]
+			if c == nil || c.Kind != lzBatch || !slices.ContainsFunc(c.Items, func(it lzItem) bool { return !it.Expect.IsAny() }) {
+				continue
+			}
+			n["conditional "+ev.Return.Result]++
+			if ev.Return.Result == lzConflict && slices.ContainsFunc(c.Items, func(it lzItem) bool { return it.Entity != c.Items[0].Entity }) {
+				n["refused across"]++
+			}
 		}
 	}
-	return fmt.Sprintf("%d answers: %d ok (%d replays), %d conflicts, %d not written, %d unknown, %d errors",
+	return fmt.Sprintf("%d answers: %d ok (%d replays), %d conflicts, %d not written, %d unknown, %d errors; "+
+		"conditional batches: %d written, %d refused (%d over several entities)",
 		n[lzOK]+n[lzConflict]+n[lzNotWritten]+n[lzUnknown]+n[lzError], n[lzOK], n["replayed"],
-		n[lzConflict], n[lzNotWritten], n[lzUnknown], n[lzError])
+		n[lzConflict], n[lzNotWritten], n[lzUnknown], n[lzError],
+		n["conditional "+lzOK], n["conditional "+lzConflict], n["refused across"])
 }
 
 // lzRound is one in-process run: a store in a fresh directory, the

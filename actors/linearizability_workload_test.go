@@ -75,10 +75,10 @@ func (c *lzClient) run(ops int) {
 		switch p := c.rng.IntN(100); {
 		case p < 35:
 			c.exec(&lzCall{Kind: lzReadOp, Entity: c.entity()})
-		case p < 88:
+		case p < 80:
 			c.write(c.appendCall())
 		default:
-			c.write(c.batchCall())
+			c.batches()
 		}
 	}
 }
@@ -120,25 +120,97 @@ func (c *lzClient) appendCall() *lzCall {
 	return call
 }
 
-// batchCall makes an atomic batch of 2-3 items over random entities, all
-// keyed or none.
-func (c *lzClient) batchCall() *lzCall {
-	keyed := c.rng.IntN(2) == 0
-	call := &lzCall{Kind: lzBatch, Items: make([]lzItem, 2+c.rng.IntN(2))}
-	for i := range call.Items {
-		call.Items[i] = lzItem{Entity: c.entity(), Tag: c.tag(), Key: c.key(keyed)}
+// batches sends a batch; a conditional one refused is tried again as a
+// command would, up to twice: the same entities read again, new events
+// and conditions.
+func (c *lzClient) batches() {
+	call, conditional := c.batchCall(nil)
+	for n := 0; c.write(call).Result == lzConflict && conditional && n < 2; n++ {
+		var es []string
+		for _, it := range call.Items {
+			es = append(es, it.Entity)
+		}
+		call, _ = c.batchCall(es)
 	}
-	return call
+}
+
+// batchCall makes an atomic batch of 2-3 items over random entities, all
+// keyed or none. Half of them are conditional: the first item of an
+// entity mostly expects the version this client last saw of it (see
+// guess), and now and then a later item of the same entity expects the
+// version after the earlier ones (which holds if the first item's does,
+// unless guess is off on purpose); often over two entities, so that one
+// entity's stale condition refuses the items on the other. Half of the
+// conditional ones read their entities first (as a command loads its
+// state), so that more of them hold. With entities set (a retry), it
+// is conditional, on those entities, and reads them first.
+func (c *lzClient) batchCall(entities []string) (call *lzCall, conditional bool) {
+	keyed, retry := c.rng.IntN(2) == 0, entities != nil
+	conditional = retry || c.rng.IntN(2) == 0
+	if !retry {
+		entities = make([]string, 2+c.rng.IntN(2))
+		for i := range entities {
+			entities[i] = c.entity()
+		}
+	}
+	call = &lzCall{Kind: lzBatch, Items: make([]lzItem, len(entities))}
+	for i, e := range entities {
+		call.Items[i].Entity = e
+	}
+	if conditional && (retry || c.rng.IntN(2) == 0) {
+		read := map[string]bool{}
+		for _, it := range call.Items {
+			if !read[it.Entity] {
+				read[it.Entity] = true
+				c.exec(&lzCall{Kind: lzReadOp, Entity: it.Entity, Note: "before a conditional batch"})
+			}
+		}
+	}
+	earlier := map[string]uint64{} // items so far per entity
+	for i := range call.Items {
+		e := call.Items[i].Entity
+		it := lzItem{Entity: e, Tag: c.tag(), Key: c.key(keyed)}
+		k, again := earlier[e]
+		switch {
+		case !conditional:
+		case !again && c.rng.IntN(4) != 0:
+			it.Expect = c.guess(e, 0)
+		case again && c.rng.IntN(4) == 0:
+			it.Expect = c.guess(e, k)
+		}
+		earlier[e]++
+		call.Items[i] = it
+	}
+	return call, conditional
+}
+
+// guess is a batch item's condition on entity e after k earlier items of
+// the batch on it: the version this client last saw plus k (NoStream for
+// 0, half of the time), stale when others wrote since, and one off on
+// purpose one time in six.
+func (c *lzClient) guess(e string, k uint64) messages.ExpectedVersion {
+	v := c.known[e] + k
+	switch c.rng.IntN(12) {
+	case 0:
+		v++
+	case 1:
+		v = max(v, 1) - 1
+	}
+	if v == 0 && c.rng.IntN(2) == 0 {
+		return messages.NoStream()
+	}
+	return messages.Exactly(v)
 }
 
 // write sends an append or a batch; a keyed one that was not written or
 // whose outcome is unknown is retried as it was (same keys, tags and
-// expected version) up to three times; a keyed one that was written is
-// sometimes sent again, which must replay it.
-func (c *lzClient) write(call *lzCall) {
+// expected versions) up to three times; a keyed one that was written is
+// sometimes sent again, which must replay it. It returns the last answer
+// but a re-send's.
+func (c *lzClient) write(call *lzCall) *lzReturn {
 	r := c.exec(call)
 	if call.Items[0].Key == (lzID{}) {
-		return
+		return r
 	}
 	for n := 1; n <= 3 && (r.Result == lzNotWritten || r.Result == lzUnknown) && c.rng.IntN(5) != 0; n++ {
 		again := *call
@@ -150,6 +222,7 @@ func (c *lzClient) write(call *lzCall) {
 		again.Note = "re-send"
 		c.exec(&again)
 	}
+	return r
 }
 
 // exec records the call, makes it, and records the answer.
@@ -161,6 +234,16 @@ func (c *lzClient) exec(call *lzCall) *lzReturn {
 	for i, rc := range r.Receipts {
 		e := call.Items[i].Entity
 		c.known[e] = max(c.known[e], rc.Version)
+	}
+	if f := r.Conflict; f != nil && f.Item >= 0 && f.Item < len(call.Items) {
+		// The version the entity had, as the refusal reports it.
+		v := f.Actual
+		for _, it := range call.Items[:f.Item] {
+			if it.Entity == f.Entity && v > 0 {
+				v--
+			}
+		}
+		c.known[f.Entity] = max(c.known[f.Entity], v)
 	}
 	if call.Kind == lzReadOp && r.Result == lzOK {
 		c.known[call.Entity] = uint64(len(r.Events))
@@ -194,12 +277,17 @@ func (w *lzWorkload) do(call *lzCall) *lzReturn {
 	} else {
 		items := make([]messages.BatchItem, len(call.Items))
 		for i, it := range call.Items {
-			items[i] = messages.BatchItem{Coordinate: lzCoord(it.Entity), Kind: lzKind, Payload: []byte(it.Tag), IdempotencyKey: messages.ID(it.Key)}
+			items[i] = messages.BatchItem{Coordinate: lzCoord(it.Entity), Kind: lzKind, Payload: []byte(it.Tag),
+				IdempotencyKey: messages.ID(it.Key), Expected: it.Expect}
 		}
 		rs, err = w.store.AppendBatch(ctx, &messages.AppendBatch{Items: items})
 	}
 	if err != nil {
-		return &lzReturn{Result: lzClassify(call, err), Err: err.Error()}
+		r := &lzReturn{Result: lzClassify(err), Err: err.Error()}
+		if r.Result == lzConflict {
+			r.Conflict = lzConflictOf(call, err)
+		}
+		return r
 	}
 	r := &lzReturn{Result: lzOK}
 	for _, rc := range rs {
@@ -208,10 +296,33 @@ func (w *lzWorkload) do(call *lzCall) *lzReturn {
 	return r
 }
 
-// lzClassify says what an append's error means for the model.
-func lzClassify(call *lzCall, err error) string {
+// lzConflictOf is what a version conflict says: for a batch, the item a
+// *messages.BatchError names; the *messages.VersionConflictError's
+// coordinate, condition and version. What it lacks is left out, for
+// lzOperations to report.
+func lzConflictOf(call *lzCall, err error) *lzRefusal {
+	var vc *messages.VersionConflictError
+	if !errors.As(err, &vc) {
+		return nil
+	}
+	r := &lzRefusal{Entity: vc.Coordinate.Entity, Expected: vc.Expected, Actual: vc.Actual}
+	if vc.Coordinate.Scope != lzCoord("").Scope {
+		r.Entity = vc.Coordinate.String()
+	}
+	if call.Kind == lzBatch {
+		var be *messages.BatchError
+		r.Item = -1
+		if errors.As(err, &be) {
+			r.Item = be.Item
+		}
+	}
+	return r
+}
+
+// lzClassify says what an append's or a batch's error means for the model.
+func lzClassify(err error) string {
 	switch {
-	case call.Kind == lzAppend && errors.Is(err, messages.ErrVersionConflict):
+	case errors.Is(err, messages.ErrVersionConflict):
 		return lzConflict
 	case errors.Is(err, messages.ErrWriterCrashed), errors.Is(err, messages.ErrOverloaded):
 		return lzNotWritten // nothing was written, now or after any reopen
