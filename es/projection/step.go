@@ -20,12 +20,16 @@ import (
 const (
 	stepTime   = 5 * time.Millisecond
 	stepEvents = 64*stepPage - 1
-	// stepPage is how often (in events) a step looks at the clock: the
-	// cursor reads the log in pages of 1,024 events from where the step
-	// starts, so a step that pauses at the last event of a page leaves
-	// only that one event read and not applied (a pause elsewhere would
-	// read the rest of the page again in the next step).
+	// stepCheck is how often (in events) a step looks at the clock.
+	stepCheck = 64
+	// stepPage: the cursor reads the log in pages of 1,024 events from
+	// where the step starts, so a step that pauses at the last event of a
+	// page leaves only that one read and not applied (a pause elsewhere
+	// reads the rest of the page again in the next step). A step past its
+	// time pauses at the end of a page, or anywhere once it is late by
+	// stepLate (a slow Apply).
 	stepPage = 1024
+	stepLate = 3 * stepTime
 )
 
 // errPause ends a step; it is not a failure.
@@ -55,8 +59,12 @@ func (c *core[S]) step(ctx actor.Context, op func(deliver func(messages.Event) e
 // deliver is the cursor's deliver: apply, unless the step's budget is
 // spent (after at least one event, so that every step moves on).
 func (c *core[S]) deliver(ev messages.Event) error {
-	if n := stepEvents - c.stepLeft; n == stepEvents || (n%stepPage == stepPage-1 && time.Now().After(c.stepEnd)) {
+	if n := stepEvents - c.stepLeft; n == stepEvents {
 		return errPause
+	} else if n%stepCheck == stepCheck-1 {
+		if now := time.Now(); now.After(c.stepEnd) && (n%stepPage == stepPage-1 || now.After(c.stepEnd.Add(stepLate))) {
+			return errPause
+		}
 	}
 	c.stepLeft--
 	return c.apply(ev)
