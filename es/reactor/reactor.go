@@ -9,8 +9,10 @@
 // is answered with the first one's receipts), and it never misses one: it
 // resumes from its durable checkpoint (the first trigger not yet handled),
 // and a failed append holds it at that trigger, retried by its
-// actors.Cursor. It lives above the store's core packages, which never
-// import it.
+// actors.Cursor. It catches up on the log in steps of a few milliseconds,
+// so its timer (checkpoints every Interval), a Stop and its position keep
+// up during a long catch-up. It lives above the store's core packages,
+// which never import it.
 package reactor
 
 import (
