@@ -27,10 +27,13 @@ type core[S any] struct {
 	dirtyAt time.Time // when the first of them was applied
 	failing error     // the last Apply error, until an event applies
 
-	waiters []waiter
-	nextID  uint64
-	ticking bool
-	stopped bool
+	waiters  []waiter
+	nextID   uint64
+	ticking  bool
+	stopped  bool
+	resuming bool      // a resume message is on its way (a catch-up is under way)
+	stepLeft int       // events the current step may still apply
+	stepEnd  time.Time // when the current step ends
 
 	stopCalled atomic.Bool
 	pos        atomic.Uint64         // cur.Next, for Position
@@ -59,17 +62,26 @@ func (p *projector[S]) Receive(ctx actor.Context) {
 	c := p.c
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		c.handle(m)
+		c.resuming = false // a panic may have dropped the resume message
+		c.handle(ctx, m)
+		c.answer(ctx)
 		if !c.ticking {
 			c.ticking = true
 			c.schedule(ctx, tick{}, min(c.cfg.Interval, tickMax))
 		}
 	case *messages.Subscribed, *messages.Notification, *messages.Gap:
-		c.handle(m)
+		c.handle(ctx, m)
 		c.answer(ctx)
 		if c.unsaved >= c.cfg.Every {
 			c.save()
 		}
+	case resume:
+		c.resuming = false
+		if c.stopped {
+			return
+		}
+		c.step(ctx, c.cur.Retry)
+		c.answer(ctx)
 	case *Query:
 		c.query(ctx, m)
 	case tick:
@@ -92,19 +104,6 @@ func (p *projector[S]) Receive(ctx actor.Context) {
 func (c *core[S]) schedule(ctx actor.Context, msg any, d time.Duration) {
 	sys, self := ctx.ActorSystem(), ctx.Self()
 	time.AfterFunc(d, func() { sys.Root.Send(self, msg) })
-}
-
-// handle gives msg to the cursor.
-func (c *core[S]) handle(msg any) {
-	_, err := c.cur.Handle(msg, c.apply)
-	c.settle(err)
-}
-
-func (c *core[S]) settle(err error) {
-	c.pos.Store(c.cur.Next())
-	if err != nil {
-		c.failing = err
-	}
 }
 
 // apply is the cursor's deliver: one event into the state, and a
@@ -156,10 +155,13 @@ func (c *core[S]) onTick(ctx actor.Context) {
 	if len(c.waiters) == 0 {
 		return
 	}
+	if c.resuming {
+		return // the catch-up's steps answer the waiters
+	}
 	if c.cur.Behind() {
-		c.settle(c.cur.Retry(c.apply))
+		c.step(ctx, c.cur.Retry)
 	} else if st, err := c.store.Stats(); err == nil && c.needsLog(st.NextSequence) {
-		c.settle(c.cur.CatchUp(c.apply))
+		c.step(ctx, c.cur.CatchUp)
 	}
 	c.answer(ctx)
 }
@@ -177,9 +179,9 @@ func (c *core[S]) needsLog(logNext uint64) bool {
 }
 
 func (c *core[S]) query(ctx actor.Context, q *Query) {
-	if q.AtLeast > c.cur.Next() {
+	if q.AtLeast > c.cur.Next() && !c.resuming { // during a catch-up, its steps answer
 		if st, err := c.store.Stats(); err == nil && q.AtLeast <= st.NextSequence {
-			c.settle(c.cur.CatchUp(c.apply))
+			c.step(ctx, c.cur.CatchUp)
 		}
 	}
 	if q.AtLeast <= c.cur.Next() || ctx.Sender() == nil {

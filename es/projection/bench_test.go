@@ -127,6 +127,48 @@ func BenchmarkRebuild(b *testing.B) {
 			b.ReportMetric(scan.Seconds()/fold.Seconds(), "fold/scan")
 		})
 	}
+	// live: a live projection spawned without a checkpoint catches up on
+	// the whole log (in steps, answering queries between them) until a
+	// WaitFor of the last event returns; state-ms is how long a State
+	// query sent right after Spawn waited for its answer (the worst of
+	// the b.N runs).
+	b.Run("apply=map/live", func(b *testing.B) {
+		var scan, live, query time.Duration
+		for i := 0; i < b.N; i++ {
+			t0 := time.Now()
+			for _, err := range s.Read(storage.Filter{}) {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			scan += time.Since(t0)
+			t0 = time.Now()
+			p, err := projection.Spawn(s, projection.Config[balances]{Initial: func() balances { return balances{Events: map[string]int{}} },
+				Apply: applyBalances, Clone: func(b balances) balances { return balances{Bytes: b.Bytes} }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			if _, _, err := p.State(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			query = max(query, time.Since(t1))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			_, next, err := p.WaitFor(ctx, uint64(n-1))
+			cancel()
+			if err != nil || next != uint64(n) {
+				b.Fatalf("next %d err %v", next, err)
+			}
+			live += time.Since(t0)
+			if err := p.Stop(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/scan.Seconds(), "scan-events/s")
+		b.ReportMetric(float64(n)*float64(b.N)/live.Seconds(), "live-events/s")
+		b.ReportMetric(scan.Seconds()/live.Seconds(), "live/scan")
+		b.ReportMetric(float64(query.Microseconds())/1000, "state-ms")
+	})
 }
 
 // BenchmarkLiveLag appends b.N durable events from 256 producers while a

@@ -9,7 +9,10 @@
 // A live projection applies every matching event exactly once, in global
 // order, across subscriber gaps, writer restarts and its own panics (it
 // delivers through an actors.Cursor started at its checkpoint with
-// actors.Store.NewCursorFrom). Its checkpoint (state + position + the id of
+// actors.Store.NewCursorFrom). It catches up on the log in steps of a few
+// milliseconds and answers queries between them, so a projection far
+// behind (a million events: about a second) is never deaf. Its
+// checkpoint (state + position + the id of
 // the last event applied) is written to a temporary file, fsynced, renamed
 // and the directory fsynced, with a crc32c; a damaged checkpoint, one of
 // another state Type, or one that does not fit the log (past its end, or a

@@ -47,7 +47,11 @@ var ErrCheckpointMismatch = errors.New("batpak projection: checkpoint does not f
 // the actor first reads the log from there (from 0 without a checkpoint)
 // up to the present, then applies live notifications; gaps, writer
 // restarts and its own panics are covered by its actors.Cursor, so every
-// matching event is applied exactly once, in order. A checkpoint is
+// matching event is applied exactly once, in order. The catch-up goes in
+// steps of a few milliseconds, and the actor answers the queries that
+// arrive meanwhile between two steps, with the state as of the last one
+// (a WaitFor returns as soon as its event is applied, a deadline is
+// answered on time), while it goes on reading. A checkpoint is
 // written every cfg.Every events, cfg.Interval after a change, and when
 // the actor stops (Stop, or its parent stopping). A corrupt or unfitting
 // checkpoint is never trusted: the state is rebuilt from the log, and

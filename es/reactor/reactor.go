@@ -9,8 +9,10 @@
 // is answered with the first one's receipts), and it never misses one: it
 // resumes from its durable checkpoint (the first trigger not yet handled),
 // and a failed append holds it at that trigger, retried by its
-// actors.Cursor. It lives above the store's core packages, which never
-// import it.
+// actors.Cursor. It catches up on the log in steps of a few milliseconds,
+// so its timer (checkpoints every Interval), a Stop and its position keep
+// up during a long catch-up. It lives above the store's core packages,
+// which never import it.
 package reactor
 
 import (
@@ -131,6 +133,10 @@ type core struct {
 	dirtyAt time.Time
 	ticking bool
 	stopped bool
+	// resuming: a resume message is on its way (a catch-up is under way).
+	resuming bool
+	stepLeft int       // triggers the current step may still handle
+	stepEnd  time.Time // when the current step ends
 
 	stopCalled                                         atomic.Bool
 	pos                                                atomic.Uint64
@@ -171,19 +177,25 @@ func (a *reactorActor) Receive(ctx actor.Context) {
 	c := a.c
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		c.handle(m)
+		c.resuming = false // a panic may have dropped the resume message
+		c.handle(ctx, m)
 		if !c.ticking {
 			c.ticking = true
 			c.schedule(ctx)
 		}
 	case *messages.Subscribed, *messages.Notification, *messages.Gap:
-		c.handle(m)
+		c.handle(ctx, m)
+	case resume:
+		c.resuming = false
+		if !c.stopped {
+			c.step(ctx, c.cur.Retry)
+		}
 	case tick:
 		if c.stopped {
 			return
 		}
-		if c.cur.Behind() {
-			c.settle(c.cur.Retry(c.react))
+		if c.cur.Behind() && !c.resuming {
+			c.step(ctx, c.cur.Retry)
 		}
 		if c.unsaved > 0 && time.Since(c.dirtyAt) >= c.cfg.Interval {
 			c.save(c.cur.Next())
@@ -202,9 +214,12 @@ func (c *core) schedule(ctx actor.Context) {
 	time.AfterFunc(c.cfg.Interval, func() { sys.Root.Send(self, tick{}) })
 }
 
-func (c *core) handle(msg any) {
-	_, err := c.cur.Handle(msg, c.react)
-	c.settle(err)
+// handle gives msg to the cursor, within a step.
+func (c *core) handle(ctx actor.Context, msg any) {
+	c.step(ctx, func(deliver func(messages.Event) error) error {
+		_, err := c.cur.Handle(msg, deliver)
+		return err
+	})
 }
 
 func (c *core) settle(err error) {
