@@ -81,7 +81,11 @@ func (s *Store) NewCursor(filter storage.Filter) *Cursor {
 // The catch-up runs in the subscriber's Receive, so the actor handles no
 // other message until it is done (a million events: about a second);
 // notifications that overflow its queue meanwhile become a Gap, which the
-// cursor covers from the log as usual.
+// cursor covers from the log as usual. To split a long catch-up into
+// steps, let deliver return an error once a step has run long enough and
+// send the actor a message of its own: the cursor stays at that event
+// (Behind) and the next message, or Retry, carries on from it
+// (es/projection and es/reactor do this).
 func (s *Store) NewCursorFrom(filter storage.Filter, from uint64) *Cursor {
 	c := s.NewCursor(filter)
 	c.start, c.fixed, c.next = from, true, from
