@@ -9,6 +9,7 @@ import (
 	"github.com/batpak-go/batpak/supervision"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -25,7 +26,8 @@ func spanAttrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
 // sequence and whether it was a replay; a batch's names its item count and,
 // when every item is on one entity, that entity and scope; a commit's
 // names its requests, events, bytes and fsync time; a reaction's link to
-// its trigger carries batpak.causation = the trigger's id.
+// its trigger carries batpak.causation = the trigger's id; a refused
+// append's span has error status.
 func TestPromiseAppendAndCommitSpanAttributes(t *testing.T) {
 	f := spawn(t, Config{})
 	key := messages.NewID()
@@ -45,9 +47,13 @@ func TestPromiseAppendAndCommitSpanAttributes(t *testing.T) {
 		{Coordinate: coord("a"), Kind: kind}, {Coordinate: coord("b"), Kind: kind},
 	}})
 	require.NoError(t, err)
+	_, err = f.store.Append(ctx(t), &messages.Append{Coordinate: coord("order-1"), Kind: kind, Expected: messages.NoStream()})
+	require.ErrorIs(t, err, messages.ErrVersionConflict)
 
 	appends := spansNamed(f.recorder, SpanAppend)
-	require.Len(t, appends, 4)
+	require.Len(t, appends, 5)
+	require.Equal(t, codes.Error, appends[4].Status().Code, "a refused append's span has error status")
+	require.NotEqual(t, codes.Error, appends[0].Status().Code)
 	first, replay, oneEntity, twoEntities := spanAttrs(appends[0]), spanAttrs(appends[1]), spanAttrs(appends[2]), spanAttrs(appends[3])
 	require.Equal(t, "order-1", first["batpak.entity"].AsString())
 	require.Equal(t, "test", first["batpak.scope"].AsString())
