@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/batpak-go/batpak/actors/actorstest"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
+	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/batpak-go/batpak/supervision"
 	"github.com/stretchr/testify/require"
 )
@@ -71,4 +73,41 @@ func (p *gapProbe) Receive(c actor.Context) {
 	if g, ok := c.Message().(*messages.Gap); ok {
 		p.got <- g
 	}
+}
+
+// The README's "Logs": a torn tail cut at recovery is a Warn line.
+func TestPromiseTornTailIsLogged(t *testing.T) {
+	mem := fs.NewMem()
+	e, err := storage.Open("/d", storage.Options{FS: mem})
+	require.NoError(t, err)
+	_, err = e.Append(&messages.Append{Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, Kind: kind})
+	require.NoError(t, err)
+	img := mem.CrashClean() // a kill: the engine was never closed
+	names, err := img.ReadDir("/d")
+	require.NoError(t, err)
+	var seg string
+	for _, n := range names {
+		if strings.HasSuffix(n, ".seg") && filepath.Base(n) > filepath.Base(seg) {
+			seg = n
+		}
+	}
+	require.NotEmpty(t, seg, "segments: %v", names)
+	seg = filepath.Join("/d", filepath.Base(seg))
+	b, err := img.ReadFile(seg)
+	require.NoError(t, err)
+	require.NoError(t, img.WriteFile(seg, append(b, 0x40, 0x00, 0x00))) // a partial frame header
+
+	sys := actor.NewActorSystem(actors.SystemLogger(slog.New(slog.DiscardHandler)))
+	defer sys.Shutdown()
+	logs := newRecords()
+	s, err := actors.Spawn(sys, actors.Config{Dir: "/d", Name: "torn", Logger: slog.New(logs),
+		Storage: storage.Options{FS: img}})
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	st, err := s.Stats()
+	require.NoError(t, err)
+	require.NotEmpty(t, st.Recovery.TornTails, "the test made a torn tail")
+	_, attrs, ok := logs.find(slog.LevelWarn, "recovery cut")
+	require.True(t, ok, "a torn tail cut is a warning line")
+	require.Contains(t, attrs, slog.String("batpak.store", "torn"))
 }
