@@ -63,9 +63,10 @@ func (renamed) Fields() []string { return []string{"x-traceparent", "x-tracestat
 // propagator when the application set one, and the writer extracts with
 // it.
 func TestPromiseTraceUsesTheGlobalPropagator(t *testing.T) {
-	old := otel.GetTextMapPropagator()
 	otel.SetTextMapPropagator(renamed{})
-	t.Cleanup(func() { otel.SetTextMapPropagator(old) })
+	// Back to a propagator that, like the default, carries nothing
+	// (setting the default back would delegate it to renamed).
+	t.Cleanup(func() { otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) })
 	f := spawn(t, Config{})
 	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(f.recorder)).Tracer("test")
 	caller, span := tracer.Start(context.Background(), "caller")
