@@ -111,14 +111,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 		}
 		f.deliver(ctx, m.events)
 	case *ended:
-		f.st.done = m.err
-		for _, s := range f.st.subs {
-			ctx.Send(s.pid, &messages.SubscriptionEnded{Err: m.err})
-			ctx.Unwatch(s.pid)
-			f.sh.ops.subs.remove(s.pid)
-		}
-		f.sh.subscribers.Add(-int64(len(f.st.subs)))
-		clear(f.st.subs)
+		f.end(ctx, m.err)
 		if ctx.Sender() != nil {
 			ctx.Respond(&subscribed{})
 		}

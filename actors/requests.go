@@ -30,7 +30,7 @@ func (w *writer) refuse(ctx actor.Context, to *actor.PID, batch bool) bool {
 	case w.sh.stopped.Load() != nil:
 		err = w.sh.stopped.Load()
 	case w.closed:
-		err = &messages.Error{Code: messages.CodeClosed, Message: "batpak writer: the store is closed"}
+		err = errClosed
 	case w.sh.closing.Load() && w.drained >= w.sh.cfg.DrainLimit:
 		err = &messages.Error{Code: messages.CodeClosed, Message: fmt.Sprintf(
 			"batpak writer: the store is closing and has taken its limit of %d requests since Close began", w.sh.cfg.DrainLimit)}

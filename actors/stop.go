@@ -5,6 +5,10 @@ import (
 	"github.com/batpak-go/batpak/messages"
 )
 
+// errClosed answers a request to a store that is closed or closing,
+// through an actor or the Go API alike.
+var errClosed = &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
+
 // closedByStop is why a store stopped from outside (its parent stopped, or
 // its supervisor was stopped) refuses requests.
 var closedByStop = &messages.Error{Code: messages.CodeClosed,
@@ -39,18 +43,17 @@ func (w *writer) answerClosed(ctx actor.Context, msg any) {
 	if to == nil {
 		return
 	}
-	err := &messages.Error{Code: messages.CodeClosed, Message: "batpak writer: the store is closed"}
 	switch msg.(type) {
 	case *messages.Append:
-		ctx.Send(to, &messages.AppendReply{Failure: err})
+		ctx.Send(to, failure(false, errClosed))
 	case *messages.AppendBatch:
-		ctx.Send(to, &messages.AppendBatchReply{Failure: err})
+		ctx.Send(to, failure(true, errClosed))
 	default:
-		ctx.Send(to, &messages.ErrorReply{Failure: err})
+		ctx.Send(to, &messages.ErrorReply{Failure: errClosed})
 	}
 }
 
-// stoppedFromOutside runs at the supervisor's Stopping: a stop that Close
+// stoppingFromOutside runs at the supervisor's Stopping: a stop that Close
 // did not begin (the parent stopped) closes the store as Close would, so
 // that Store calls get messages.ErrClosed from now on.
 func (s *supervisor) stoppingFromOutside() {
@@ -81,6 +84,12 @@ func (f *fanout) endOnStop(ctx actor.Context) {
 	if reason == nil {
 		reason = closedByStop
 	}
+	f.end(ctx, reason)
+}
+
+// end tells every subscriber that no more notifications will come, and
+// why, and forgets them: the store is closed or stopped for good.
+func (f *fanout) end(ctx actor.Context, reason *messages.Error) {
 	f.st.done = reason
 	for _, s := range f.st.subs {
 		ctx.Send(s.pid, &messages.SubscriptionEnded{Err: reason})

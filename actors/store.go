@@ -194,7 +194,7 @@ func (s *Store) request(ctx context.Context, msg any) (any, error) {
 		return nil, err
 	}
 	if s.sh.closing.Load() {
-		return nil, &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
+		return nil, errClosed
 	}
 	timeout, err := s.timeout(ctx)
 	if err != nil {
@@ -241,12 +241,11 @@ func (s *Store) stopActors() {
 	if s.reader != nil {
 		s.sys.Root.StopFuture(s.reader).Wait()
 	}
-	closed := &messages.Error{Code: messages.CodeClosed, Message: "batpak: the store is closed"}
-	s.sys.Root.RequestFuture(s.sh.fanout, &ended{err: closed}, time.Second).Wait()
+	s.sys.Root.RequestFuture(s.sh.fanout, &ended{err: errClosed}, time.Second).Wait()
 	s.sys.Root.StopFuture(s.supervisor).Wait()
 	s.sh.ops.unregister()
 	s.sh.releaseEngine()
-	s.sh.stop(closed)
+	s.sh.stop(errClosed)
 }
 
 // await waits for f's result or for ctx to end, whichever comes first (then
