@@ -63,6 +63,19 @@ func (s *sideFile) record(line string) {
 	}
 }
 
+// endTornLine starts the side file on a line of its own: a SIGKILL can
+// cut a write that crosses a page boundary short (Linux checks for fatal
+// signals between pages), leaving the last line of an earlier round
+// without its newline. The reader skips that torn line.
+func endTornLine(path string, f *os.File) error {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 || b[len(b)-1] == '\n' {
+		return err
+	}
+	_, err = f.WriteString("\n")
+	return err
+}
+
 func receiptLine(r messages.Receipt) string {
 	return fmt.Sprintf("%s %d %d %s", hex.EncodeToString(r.EventID[:]), r.Sequence, r.Version, r.Hash)
 }
@@ -70,6 +83,9 @@ func receiptLine(r messages.Receipt) string {
 func run(dir, sidePath string, seed uint64, segment int64, producers int) error {
 	f, err := os.OpenFile(sidePath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
+		return err
+	}
+	if err := endTornLine(sidePath, f); err != nil {
 		return err
 	}
 	side := &sideFile{f: f}
