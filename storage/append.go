@@ -52,7 +52,7 @@ func (e *Engine) Append(a *messages.Append) (messages.Receipt, error) {
 		corr = id
 	}
 	if e.gated(a.Bypass) {
-		if err := e.gateAppend(a, id, corr, md); err != nil {
+		if err := e.gateAppend(a, h, id, corr, md); err != nil {
 			return messages.Receipt{}, err
 		}
 	}

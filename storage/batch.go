@@ -50,7 +50,7 @@ func (e *Engine) AppendBatch(b *messages.AppendBatch) ([]messages.Receipt, error
 		return nil, err
 	}
 	if e.gated(b.Bypass) {
-		if err := e.gateBatch(b, ids, mds); err != nil {
+		if err := e.gateBatch(b, heads, ids, mds); err != nil {
 			clear(heads)
 			return nil, err
 		}

@@ -47,7 +47,8 @@ type Gate struct {
 // are staged. An append or batch that carries a messages.Bypass skips the
 // gates; the bypass is recorded in each of its events' metadata.
 //
-// The zero GateSet has no gates and costs nothing.
+// A GateSet without gates (the zero one, or an empty list) costs nothing:
+// the append path tests the list's length and builds no proposal.
 type GateSet struct {
 	// Gates are the gates, in the order they run.
 	Gates []Gate
@@ -106,6 +107,11 @@ type ProposedEvent struct {
 	// Metadata is the event's metadata as it would be stored, or nil. Do
 	// not modify or keep it.
 	Metadata messages.Metadata
+	// Version is the version the event would take in its entity: the
+	// entity's current version (see Proposal.Version) plus one, plus the
+	// earlier events of the proposal on the same entity. Reading it costs
+	// nothing; prefer it to Proposal.Version for the proposed entities.
+	Version uint64
 }
 
 // Version returns the current version of the entity c (0: no events) as
@@ -117,6 +123,11 @@ func (p *Proposal) Version(c messages.Coordinate) uint64 {
 	if p == nil || p.e == nil {
 		return 0
 	}
+	for i := range p.Events { // a proposed entity: known without a lookup
+		if ev := &p.Events[i]; ev.Coordinate == c && ev.Version > 0 {
+			return ev.Version - 1
+		}
+	}
 	if h := p.e.over.heads.lookup(c); h != nil {
 		return h.tail.version
 	}
@@ -127,24 +138,66 @@ func (p *Proposal) Version(c messages.Coordinate) uint64 {
 // *messages.DenialError.
 func (s *GateSet) evaluate(p *Proposal) error {
 	var denials messages.Denials
-	var last time.Time // with a budget: when the previous gate returned
 	if s.Budget > 0 {
-		last = time.Now()
-	}
-	for i := range s.Gates {
-		d := s.run(&s.Gates[i], p, &last)
-		if d == nil {
-			continue
+		last := time.Now() // when the previous gate returned
+		for i := range s.Gates {
+			if d := s.run(&s.Gates[i], p, &last); d != nil {
+				if denials = append(denials, *d); !s.CollectAll {
+					break
+				}
+			}
 		}
-		denials = append(denials, *d)
-		if !s.CollectAll {
-			break
+	} else {
+		for i := 0; i < len(s.Gates); {
+			at, d, _ := s.checkFrom(i, p)
+			if d == nil {
+				break
+			}
+			if denials = append(denials, named(&s.Gates[at], d)); !s.CollectAll {
+				break
+			}
+			i = at + 1
 		}
 	}
 	if denials == nil {
 		return nil
 	}
 	return &messages.DenialError{Denials: denials}
+}
+
+// checkFrom calls the gates from index i on, without a budget, until one
+// denies or panics, and returns its index and denial (defect: a panic
+// recovered as a defect denial), or a nil denial when all allowed. One
+// deferred recover covers the whole run: the cost of a gate is its call.
+func (s *GateSet) checkFrom(i int, p *Proposal) (at int, d *messages.Denial, defect bool) {
+	at = i
+	defer func() {
+		if r := recover(); r != nil {
+			d, defect = defectDenial(r), true
+		}
+	}()
+	for ; at < len(s.Gates); at++ {
+		if d = s.Gates[at].Check(p); d != nil {
+			return at, d, false
+		}
+	}
+	return at, nil, false
+}
+
+// named returns a copy of the denial d of gate g, with g's name and the
+// default code when d has none.
+func named(g *Gate, d *messages.Denial) messages.Denial {
+	c := *d
+	c.Gate = g.Name
+	if c.Code == "" {
+		c.Code = messages.DenialDefault
+	}
+	return c
+}
+
+// defectDenial is the denial of a gate that panicked with r.
+func defectDenial(r any) *messages.Denial {
+	return &messages.Denial{Code: messages.DenialGateDefect, Message: fmt.Sprintf("the gate panicked: %v", r)}
 }
 
 // run runs one gate, turning a panic into a defect denial and an overrun
@@ -155,15 +208,8 @@ func (s *GateSet) evaluate(p *Proposal) error {
 func (s *GateSet) run(g *Gate, p *Proposal, last *time.Time) *messages.Denial {
 	d, defect := check(g, p)
 	if d != nil {
-		c := *d
-		c.Gate = g.Name
-		if c.Code == "" {
-			c.Code = messages.DenialDefault
-		}
+		c := named(g, d)
 		d = &c
-	}
-	if s.Budget <= 0 {
-		return d
 	}
 	now := time.Now()
 	took := now.Sub(*last)
@@ -183,7 +229,7 @@ func (s *GateSet) run(g *Gate, p *Proposal, last *time.Time) *messages.Denial {
 func check(g *Gate, p *Proposal) (d *messages.Denial, defect bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			d, defect = &messages.Denial{Code: messages.DenialGateDefect, Message: fmt.Sprintf("the gate panicked: %v", r)}, true
+			d, defect = defectDenial(r), true
 		}
 	}()
 	return g.Check(p), false

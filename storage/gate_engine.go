@@ -18,27 +18,36 @@ type gateScratch struct {
 // gated reports whether the engine's gates run for a request with bypass
 // bp: there are gates and no bypass. Cheap enough to inline: the cost of an
 // empty gate set is this test.
-func (e *Engine) gated(bp *messages.Bypass) bool { return e.opts.Gates.Gates != nil && bp == nil }
+func (e *Engine) gated(bp *messages.Bypass) bool { return len(e.opts.Gates.Gates) > 0 && bp == nil }
 
 // gateAppend runs the gates over the single event of a (whose id,
-// correlation and metadata are decided).
-func (e *Engine) gateAppend(a *messages.Append, id, corr messages.ID, md messages.Metadata) error {
+// correlation and metadata are decided) on the stream h.
+func (e *Engine) gateAppend(a *messages.Append, h *streamHead, id, corr messages.ID, md messages.Metadata) error {
 	p := e.proposal(false, 1)
 	p.Events[0] = ProposedEvent{ID: id, Coordinate: a.Coordinate, Kind: a.Kind, Payload: a.Payload,
 		Expected: a.Expected, CorrelationID: corr, CausationID: a.CausationID,
-		IdempotencyKey: a.IdempotencyKey, Metadata: md}
+		IdempotencyKey: a.IdempotencyKey, Metadata: md, Version: h.tail.version + 1}
 	return e.evaluateGates(p)
 }
 
-// gateBatch runs the gates over the items of b, whose event ids are ids
-// and metadata mds (nil: none has any).
-func (e *Engine) gateBatch(b *messages.AppendBatch, ids []messages.ID, mds []messages.Metadata) error {
+// gateBatch runs the gates over the items of b (heads[i] is item i's
+// stream), whose event ids are ids and metadata mds (nil: none has any).
+func (e *Engine) gateBatch(b *messages.AppendBatch, heads []*streamHead, ids []messages.ID, mds []messages.Metadata) error {
 	p := e.proposal(true, len(b.Items))
+	sc := &e.stage.batch
+	if sc.before == nil {
+		sc.before = make(map[*streamHead]uint64)
+	}
+	before := sc.before // earlier items of this batch, per stream
+	defer clear(before)
 	for i := range b.Items {
 		it := &b.Items[i]
 		ev := &p.Events[i]
+		h := heads[i]
+		before[h]++
 		*ev = ProposedEvent{ID: ids[i], Coordinate: it.Coordinate, Kind: it.Kind, Payload: it.Payload,
-			Expected: it.Expected, CorrelationID: it.CorrelationID, IdempotencyKey: it.IdempotencyKey}
+			Expected: it.Expected, CorrelationID: it.CorrelationID, IdempotencyKey: it.IdempotencyKey,
+			Version: h.tail.version + before[h]}
 		if ev.CorrelationID.IsZero() {
 			ev.CorrelationID = ids[i]
 		}

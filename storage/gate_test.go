@@ -120,7 +120,7 @@ func TestGateSeesProposal(t *testing.T) {
 	require.Equal(t, []uint64{2, 0}, versions, "the staged event counts")
 	require.Equal(t, []ProposedEvent{{ID: r.EventID, Coordinate: a.Coordinate, Kind: testKind, Payload: []byte("3"),
 		Expected: a.Expected, CorrelationID: corr, CausationID: cause, IdempotencyKey: key,
-		Metadata: messages.Metadata{"who": "me"}}}, got)
+		Metadata: messages.Metadata{"who": "me"}, Version: 3}}, got)
 	require.Equal(t, messages.IDFromKey(key), r.EventID)
 
 	w, err := h.e.Write() // written, not yet published
@@ -139,6 +139,8 @@ func TestGateSeesProposal(t *testing.T) {
 	require.Equal(t, rs[0].EventID, got[1].CausationID, "a prior item's cause is its id")
 	require.Equal(t, corr, got[1].CorrelationID)
 	require.Equal(t, cause, got[2].CausationID)
+	require.Equal(t, []uint64{1, 4, 2}, []uint64{got[0].Version, got[1].Version, got[2].Version},
+		"each item's version counts the earlier items on its entity")
 	require.Equal(t, "n1", string(got[0].Payload))
 	require.NoError(t, w.Sync())
 	require.NoError(t, h.e.Publish(w))
@@ -180,6 +182,38 @@ func TestGatePanicIsADefectDenial(t *testing.T) {
 
 	r := h.put("o", "fine")
 	require.Equal(t, uint64(1), r.Version)
+}
+
+// With CollectAll, the gates after one that panicked still run, and the
+// denials come in gate order; without it, a panic stops the set like a
+// denial.
+func TestGatePanicMidSetCollectsTheRest(t *testing.T) {
+	var ran []string
+	gate := func(name string, verdict func() *messages.Denial) Gate {
+		return Gate{Name: name, Check: func(*Proposal) *messages.Denial {
+			ran = append(ran, name)
+			return verdict()
+		}}
+	}
+	allow := func() *messages.Denial { return nil }
+	boom := func() *messages.Denial { panic("boom") }
+	deny := func() *messages.Denial { return Deny("no", "refused") }
+	gates := []Gate{gate("a", allow), gate("b", boom), gate("c", allow), gate("d", deny), gate("e", boom)}
+	for _, collect := range []bool{true, false} {
+		ran = nil
+		h := newHarness(t, Options{Gates: GateSet{CollectAll: collect, Gates: gates}})
+		_, err := h.e.Append(&messages.Append{Coordinate: coord("o"), Kind: testKind})
+		de := gtDenial(t, err)
+		if !collect {
+			require.Equal(t, []string{"a", "b"}, ran)
+			require.Equal(t, []string{"b"}, de.Gates())
+			continue
+		}
+		require.Equal(t, []string{"a", "b", "c", "d", "e"}, ran)
+		require.Equal(t, []string{"b", "d", "e"}, de.Gates())
+		require.Equal(t, []string{messages.DenialGateDefect, "no", messages.DenialGateDefect},
+			[]string{de.Denials[0].Code, de.Denials[1].Code, de.Denials[2].Code})
+	}
 }
 
 // A gate that returns after the set's Budget is answered with a
