@@ -3,7 +3,6 @@
 package storage
 
 import (
-	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -22,9 +21,6 @@ func BenchmarkGateRatio(b *testing.B) {
 	for _, mode := range []string{"stage", "commit"} {
 		b.Run(mode, func(b *testing.B) {
 			sets := benchGateSets()
-			if os.Getenv("SAME") != "" {
-				sets[1].set, sets[2].set = GateSet{}, GateSet{}
-			}
 			engines := make([]*Engine, len(sets))
 			works := make([]*benchWorkload, len(sets))
 			for i, gs := range sets {
