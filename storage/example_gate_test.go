@@ -25,8 +25,8 @@ func ExampleGateSet() {
 		Description: "a cart holds at most 2 items",
 		Check: func(p *storage.Proposal) *messages.Denial {
 			for _, ev := range p.Events {
-				if v := p.Version(ev.Coordinate); v >= 2 { // staged, unpublished events count
-					return storage.Deny("cart_full", "%s already holds %d items", ev.Coordinate.Entity, v)
+				if ev.Version > 2 { // the version it would take: staged events and earlier batch items count
+					return storage.Deny("cart_full", "%s already holds %d items", ev.Coordinate.Entity, ev.Version-1)
 				}
 			}
 			return nil
