@@ -55,11 +55,12 @@ func scanFrames(f fs.File, id uint64, size, from int64, buf []byte, visit frameV
 	spare := buf
 	buf = nil
 	var (
-		view   format.EventView
-		bufOff = start // file offset of buf[0]
-		off    = start
-		synced = start // the header (and what precedes from) is durable
-		rec    format.Record
+		view     format.EventView
+		bufOff   = start // file offset of buf[0]
+		off      = start
+		synced   = start // the header (and what precedes from) is durable
+		rec      format.Record
+		footerAt = int64(-2) // what the trailer says, once read
 	)
 	for off < size {
 		// Make sure buf holds the whole frame, or the rest of the file.
@@ -71,6 +72,11 @@ func scanFrames(f fs.File, id uint64, size, from int64, buf []byte, visit frameV
 			}
 			if len(buf)-pos >= need || bufOff+int64(len(buf)) >= size {
 				break
+			}
+			if need > scanWindow && isFooterAt(f, off, size, &footerAt) {
+				// The footer (a large frame) where the trailer says: sealed,
+				// whether it checks or not (as below), without reading it.
+				return scanResult{end: off, sealed: true}, nil
 			}
 			// The read starts at the frame: one buffer serves every read.
 			n := min(max(int64(need), scanWindow), size-off)
@@ -187,4 +193,23 @@ func zerosFrom(f fs.File, off, size int64) (bool, error) {
 		off += n
 	}
 	return true, nil
+}
+
+// isFooterAt reports whether the trailer of a file of the given size
+// names off as its footer's offset (*at caches what it names; -2: not read
+// yet) and the frame there is of the footer's type, judged from its first
+// bytes.
+func isFooterAt(f fs.File, off, size int64, at *int64) bool {
+	if *at == -2 {
+		*at = format.FooterAt(f, size)
+	}
+	if *at != off {
+		return false
+	}
+	var b [format.FrameHeaderSize + 16]byte
+	if n, _ := f.ReadAt(b[:], off); n < len(b) {
+		return false
+	}
+	t, err := format.BodyType(b[format.FrameHeaderSize:])
+	return err == nil && t == format.TypeFooter
 }

@@ -6,6 +6,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage/format"
@@ -88,6 +89,7 @@ type DirScanner struct {
 	compare bool
 	buf     []byte
 	bodyBuf []byte // a frame read on demand
+	arena   []byte // the bodies of the held batch items
 	ev      messages.Event
 	report  ScanReport
 	visit   func(*messages.Event) error
@@ -100,11 +102,14 @@ type DirScanner struct {
 
 // heldEvent is a batch item waiting for its COMMIT.
 type heldEvent struct {
-	ev   messages.Event // its coordinate set, no payload
-	body []byte         // a copy of its frame's body; nil when read from a footer
-	seg  uint64
-	off  int64
-	size int
+	ev messages.Event // its coordinate set; Payload only says its length
+	// at and n place a copy of its frame's body in the scanner's arena
+	// (n = 0: read from a footer, no body); pay is where the payload
+	// starts in the body.
+	at, n, pay int
+	seg        uint64
+	off        int64
+	size       int
 }
 
 // NewDirScanner returns a scanner of the store in dir. It fails with an
@@ -119,8 +124,11 @@ func NewDirScanner(dir string, opts ScanOptions) (*DirScanner, error) {
 	}
 	names, err := opts.FS.ReadDir(dir)
 	if err != nil {
-		if errors.Is(err, iofs.ErrNotExist) {
-			return nil, fmt.Errorf("storage: %s: %w", dir, err)
+		switch {
+		case errors.Is(err, iofs.ErrNotExist):
+			return nil, fmt.Errorf("storage: %w", err)
+		case errors.Is(err, syscall.ENOTDIR):
+			return nil, fmt.Errorf("%w: %s is not a directory", ErrNotStore, dir)
 		}
 		return nil, fmt.Errorf("storage: read %s: %w: %w", dir, messages.ErrIO, err)
 	}

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,7 +35,12 @@ func (s *DirScanner) frame(r *format.Record, body []byte, v *format.EventView) e
 		items, ok := s.batches.commit(r.Marker)
 		for i := range items {
 			it := &items[i]
-			if err := s.commit(&it.ev, it.body, nil, it.seg, it.off, it.size); err != nil {
+			var body []byte
+			if it.n > 0 {
+				body = s.arena[it.at : it.at+it.n]
+				it.ev.Payload = body[it.pay : it.pay+len(it.ev.Payload)]
+			}
+			if err := s.commit(&it.ev, body, nil, it.seg, it.off, it.size); err != nil {
 				return err
 			}
 		}
@@ -51,10 +55,14 @@ func (s *DirScanner) frame(r *format.Record, body []byte, v *format.EventView) e
 		case routeHold:
 			s.name(&r.Event, v)
 			h := heldEvent{ev: r.Event, seg: s.seg, off: r.Offset, size: r.Size}
+			if len(s.batches.items) == 0 {
+				s.arena = s.arena[:0] // the items of the batch before are gone
+			}
 			if body != nil {
-				h.body = bytes.Clone(body)
-				at := cap(body) - cap(v.Payload) // where the payload starts in the body
-				h.ev.Payload = h.body[at : at+len(v.Payload)]
+				h.at, h.n = len(s.arena), len(body)
+				h.pay = cap(body) - cap(v.Payload) // where the payload starts in the body
+				h.ev.Payload = v.Payload[:len(v.Payload):len(v.Payload)] // its length, until commit points it at the arena
+				s.arena = append(s.arena, body...)
 			}
 			s.batches.items = append(s.batches.items, h)
 		}
