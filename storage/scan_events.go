@@ -60,7 +60,7 @@ func (s *DirScanner) frame(r *format.Record, body []byte, v *format.EventView) e
 			}
 			if body != nil {
 				h.at, h.n = len(s.arena), len(body)
-				h.pay = cap(body) - cap(v.Payload) // where the payload starts in the body
+				h.pay = cap(body) - cap(v.Payload)                       // where the payload starts in the body
 				h.ev.Payload = v.Payload[:len(v.Payload):len(v.Payload)] // its length, until commit points it at the arena
 				s.arena = append(s.arena, body...)
 			}
