@@ -73,6 +73,19 @@ func (c *checkpointCheck) before(s *DirScanner, p uint64) {
 	}
 }
 
+// stop ends the checks after damage: the checkpoints not checked yet (the
+// current one included) are marked so.
+func (c *checkpointCheck) stop() {
+	if c.cur != nil {
+		c.state[c.curID] = "not checked: damage in the log before its end"
+		c.cur = nil
+	}
+	for _, id := range c.ids[c.next:] {
+		c.state[id] = "not checked: damage in the log before it"
+	}
+	c.next = len(c.ids)
+}
+
 // end checks, once the log is read (p events), that no checkpoint claims
 // events beyond it.
 func (c *checkpointCheck) end(s *DirScanner) {

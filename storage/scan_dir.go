@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
@@ -315,21 +316,23 @@ func (s *DirScanner) readSegment(id uint64, rest []uint64) (bool, error) {
 // false when there is nothing to read in it (yet).
 func (s *DirScanner) readHeader(f fs.File, id uint64, size int64, last bool) (bool, error) {
 	sr := &s.report.Segments[s.segIdx]
-	h, herr := format.ReadHeader(f)
+	var hb [format.HeaderSize]byte
+	n, err := f.ReadAt(hb[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("storage: read segment %d: %w: %w", id, messages.ErrIO, err)
+	}
+	h, herr := format.DecodeHeader(hb[:n])
 	switch {
 	case herr != nil && headerless(f, size):
 		sr.Headerless = true
 		if last {
 			return false, nil // being created: a later Scan reads it
 		}
-		s.segDone = true
-		return false, s.fault(ScanFault{Segment: id, Part: FaultSegment, Reason: "the file holds no header, and more segments follow"})
+		return false, s.badSegment(ScanFault{Segment: id, Part: FaultSegment, Reason: "the file holds no header, and more segments follow"})
 	case herr != nil:
-		s.segDone = true
-		return false, s.fault(ScanFault{Segment: id, Part: FaultSegment, Reason: "segment header: " + herr.Error()})
+		return false, s.badSegment(ScanFault{Segment: id, Part: FaultSegment, Reason: "segment header: " + herr.Error()})
 	case h.ID != id:
-		s.segDone = true
-		return false, s.fault(ScanFault{Segment: id, Part: FaultSegment, Reason: fmt.Sprintf("header names segment %d", h.ID)})
+		return false, s.badSegment(ScanFault{Segment: id, Part: FaultSegment, Reason: fmt.Sprintf("header names segment %d", h.ID)})
 	}
 	if !h.Continuation() {
 		s.batches.discard() // a fresh start: a batch open before it was never committed
@@ -337,6 +340,13 @@ func (s *DirScanner) readHeader(f fs.File, id uint64, size int64, last bool) (bo
 	s.off = format.HeaderSize
 	sr.DataEnd = s.off
 	return true, nil
+}
+
+// badSegment skips the segment entered last, whose header is bad.
+func (s *DirScanner) badSegment(f ScanFault) error {
+	s.segDone = true
+	s.afterDamage(&f)
+	return s.fault(f)
 }
 
 // nothingNew reports whether the last segment, read before up to s.off,
@@ -422,12 +432,38 @@ func (s *DirScanner) damaged(err error, size int64) (bool, error) {
 	case !errors.As(err, &ce):
 		return false, fmt.Errorf("storage: %w: %w", messages.ErrIO, err)
 	}
+	f := ScanFault{Segment: ce.Segment, Offset: ce.Offset, Part: FaultFrame, Reason: ce.Reason}
 	s.segDone = true
-	s.epoch++ // what follows cannot chain to what the damage hid
+	s.afterDamage(&f)
+	s.segFinished(size)
+	return true, s.fault(f)
+}
+
+// afterDamage goes on after frames of the segment being read are lost
+// from f's offset on: f names the entity of the first lost frame if the
+// segment's footer says it; the chains start again at each entity's next
+// event, the open batch is discarded, and no more checkpoints are checked
+// (their index positions no longer line up with the events read).
+func (s *DirScanner) afterDamage(f *ScanFault) {
+	if s.compare { // the footer says what the damaged frame held
+		for {
+			r, ok := s.cur.Next()
+			if !ok || r.Offset > f.Offset {
+				break
+			}
+			if r.Offset == f.Offset && r.Type == format.TypeEvent {
+				f.Entity = r.Event.Coordinate
+				f.Reason += fmt.Sprintf(" (the footer says the frame holds sequence %d, version %d of the entity)", r.Event.Sequence, r.Event.Version)
+			}
+		}
+		s.compare = false
+	}
+	s.epoch++
 	s.applied = false
 	s.batches.discard()
-	s.segFinished(size)
-	return true, s.fault(ScanFault{Segment: ce.Segment, Offset: ce.Offset, Part: FaultFrame, Reason: ce.Reason})
+	if s.ckpt != nil {
+		s.ckpt.stop()
+	}
 }
 
 // visitError carries the visitor's error through a scan.
