@@ -148,7 +148,7 @@ func TestMsgpackPayloadsRenderAsJSON(t *testing.T) {
 		{"nested, non-string keys", enc(map[int]any{1: map[bool]string{true: "y"}}), `{"1":{"true":"y"}}`},
 		{"array key", []byte{0x81, 0x92, 0x01, 0x02, 0xa1, 'x'}, `{"[1,2]":"x"}`},
 		{"binary inside", enc(map[string]any{"b": []byte{1, 2, 3}}), `{"b":{"$bin":"AQID"}}`},
-		{"ext", []byte{0xd4, 0x05, 0x2a}, `{"$data":"Kg==","$ext":5}`},
+		{"ext", []byte{0xd4, 0x05, 0x2a}, `{"$ext":5,"$data":"Kg=="}`},
 		{"timestamp", enc(ts), `{"$time":"2026-11-30T07:00:00.123456789Z"}`},
 		{"numbers", enc([]any{-1, int64(-1 << 40), uint64(1 << 63), 1.5, float32(0.25), nil, true}),
 			`[-1,-1099511627776,9223372036854775808,1.5,0.25,null,true]`},

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
@@ -27,13 +24,24 @@ const maxDepth = 100
 
 // msgpackJSON returns the JSON of the msgpack value b holds whole, or
 // errNotMsgpack.
-func msgpackJSON(b []byte) (json.RawMessage, error) {
-	d := mpDecoder{b: b}
-	var out bytes.Buffer
-	if !d.value(&out, 0) || d.off != len(b) {
+func msgpackJSON(b []byte) ([]byte, error) {
+	var out jbuf
+	if !appendMsgpackJSON(&out, b) {
 		return nil, errNotMsgpack
 	}
-	return out.Bytes(), nil
+	return out.b, nil
+}
+
+// appendMsgpackJSON appends to out the JSON of the msgpack value b holds
+// whole and reports whether it could (out is then cut back).
+func appendMsgpackJSON(out *jbuf, b []byte) bool {
+	d := mpDecoder{b: b}
+	n := len(out.b)
+	if !d.value(out, 0) || d.off != len(b) {
+		out.b = out.b[:n]
+		return false
+	}
+	return true
 }
 
 // mpDecoder converts msgpack to JSON, checking every length against the
@@ -65,7 +73,7 @@ func (d *mpDecoder) uintN(n int) (uint64, bool) {
 }
 
 // value converts one value at d.off to JSON in out.
-func (d *mpDecoder) value(out *bytes.Buffer, depth int) bool {
+func (d *mpDecoder) value(out *jbuf, depth int) bool {
 	if depth > maxDepth {
 		return false
 	}
@@ -76,10 +84,10 @@ func (d *mpDecoder) value(out *bytes.Buffer, depth int) bool {
 	c := p[0]
 	switch {
 	case c <= 0x7f:
-		out.WriteString(strconv.Itoa(int(c)))
+		out.b = strconv.AppendInt(out.b, int64(c), 10)
 		return true
 	case c >= 0xe0:
-		out.WriteString(strconv.Itoa(int(int8(c))))
+		out.b = strconv.AppendInt(out.b, int64(int8(c)), 10)
 		return true
 	case c&0xf0 == 0x80:
 		return d.mapN(out, int(c&0x0f), depth)
@@ -90,11 +98,11 @@ func (d *mpDecoder) value(out *bytes.Buffer, depth int) bool {
 	}
 	switch c {
 	case 0xc0:
-		out.WriteString("null")
+		out.raw("null")
 	case 0xc2:
-		out.WriteString("false")
+		out.raw("false")
 	case 0xc3:
-		out.WriteString("true")
+		out.raw("true")
 	case 0xc4, 0xc5, 0xc6:
 		n, ok := d.uintN(1 << (c - 0xc4))
 		return ok && d.bin(out, int(min(n, math.MaxInt32)))
@@ -109,12 +117,12 @@ func (d *mpDecoder) value(out *bytes.Buffer, depth int) bool {
 		return ok && float(out, math.Float64frombits(u), 64)
 	case 0xcc, 0xcd, 0xce, 0xcf:
 		u, ok := d.uintN(1 << (c - 0xcc))
-		out.WriteString(strconv.FormatUint(u, 10))
+		out.b = strconv.AppendUint(out.b, u, 10)
 		return ok
 	case 0xd0, 0xd1, 0xd2, 0xd3:
 		n := 1 << (c - 0xd0)
 		u, ok := d.uintN(n)
-		out.WriteString(strconv.FormatInt(int64(u<<(64-8*n))>>(64-8*n), 10))
+		out.b = strconv.AppendInt(out.b, int64(u<<(64-8*n))>>(64-8*n), 10)
 		return ok
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
 		return d.ext(out, 1<<(c-0xd4))
@@ -133,42 +141,42 @@ func (d *mpDecoder) value(out *bytes.Buffer, depth int) bool {
 	return true
 }
 
-func float(out *bytes.Buffer, f float64, bits int) bool {
+func float(out *jbuf, f float64, bits int) bool {
 	switch {
 	case math.IsNaN(f):
-		out.WriteString(`"NaN"`)
+		out.raw(`"NaN"`)
 	case math.IsInf(f, 1):
-		out.WriteString(`"+Inf"`)
+		out.raw(`"+Inf"`)
 	case math.IsInf(f, -1):
-		out.WriteString(`"-Inf"`)
+		out.raw(`"-Inf"`)
 	default:
-		out.WriteString(strconv.FormatFloat(f, 'g', -1, bits))
+		out.b = strconv.AppendFloat(out.b, f, 'g', -1, bits)
 	}
 	return true
 }
 
-func (d *mpDecoder) str(out *bytes.Buffer, n int) bool {
+func (d *mpDecoder) str(out *jbuf, n int) bool {
 	p, ok := d.take(n)
 	if !ok {
 		return false
 	}
 	if !utf8.Valid(p) { // not text: keep every byte
-		writeJSON(out, map[string]string{"$bin": base64.StdEncoding.EncodeToString(p)})
+		out.bin(p)
 		return true
 	}
-	writeJSON(out, string(p))
+	out.str(p)
 	return true
 }
 
-func (d *mpDecoder) bin(out *bytes.Buffer, n int) bool {
+func (d *mpDecoder) bin(out *jbuf, n int) bool {
 	p, ok := d.take(n)
 	if ok {
-		writeJSON(out, map[string]string{"$bin": base64.StdEncoding.EncodeToString(p)})
+		out.bin(p)
 	}
 	return ok
 }
 
-func (d *mpDecoder) ext(out *bytes.Buffer, n int) bool {
+func (d *mpDecoder) ext(out *jbuf, n int) bool {
 	t, ok := d.take(1)
 	if !ok {
 		return false
@@ -178,7 +186,7 @@ func (d *mpDecoder) ext(out *bytes.Buffer, n int) bool {
 		return false
 	}
 	if typ := int8(t[0]); typ != -1 {
-		writeJSON(out, map[string]any{"$ext": typ, "$data": base64.StdEncoding.EncodeToString(p)})
+		out.ext(int(typ), p)
 		return true
 	}
 	var ts time.Time
@@ -191,62 +199,55 @@ func (d *mpDecoder) ext(out *bytes.Buffer, n int) bool {
 	case 12:
 		ts = time.Unix(int64(binary.BigEndian.Uint64(p[4:])), int64(binary.BigEndian.Uint32(p)))
 	default:
-		writeJSON(out, map[string]any{"$ext": -1, "$data": base64.StdEncoding.EncodeToString(p)})
+		out.ext(-1, p)
 		return true
 	}
-	writeJSON(out, map[string]string{"$time": ts.UTC().Format(time.RFC3339Nano)})
+	out.raw(`{"$time":`)
+	out.str(ts.UTC().AppendFormat(nil, time.RFC3339Nano))
+	out.raw("}")
 	return true
 }
 
-func (d *mpDecoder) arrayN(out *bytes.Buffer, n int, depth int) bool {
+func (d *mpDecoder) arrayN(out *jbuf, n int, depth int) bool {
 	if n > len(d.b)-d.off { // every element takes at least a byte
 		return false
 	}
-	out.WriteByte('[')
+	out.raw("[")
 	for i := range n {
 		if i > 0 {
-			out.WriteByte(',')
+			out.raw(",")
 		}
 		if !d.value(out, depth+1) {
 			return false
 		}
 	}
-	out.WriteByte(']')
+	out.raw("]")
 	return true
 }
 
-func (d *mpDecoder) mapN(out *bytes.Buffer, n int, depth int) bool {
+func (d *mpDecoder) mapN(out *jbuf, n int, depth int) bool {
 	if n > (len(d.b)-d.off)/2 { // every entry takes at least two bytes
 		return false
 	}
-	out.WriteByte('{')
-	var key bytes.Buffer
+	out.raw("{")
 	for i := range n {
 		if i > 0 {
-			out.WriteByte(',')
+			out.raw(",")
 		}
-		key.Reset()
-		if !d.value(&key, depth+1) {
+		at := len(out.b)
+		if !d.value(out, depth+1) {
 			return false
 		}
-		if k := key.Bytes(); len(k) > 0 && k[0] == '"' {
-			out.Write(k)
-		} else {
-			writeJSON(out, string(k)) // a key that is not a string: its JSON text
+		if out.b[at] != '"' { // a key that is not a string: its JSON text, as a string
+			k := string(out.b[at:])
+			out.b = out.b[:at]
+			out.str([]byte(k))
 		}
-		out.WriteByte(':')
+		out.raw(":")
 		if !d.value(out, depth+1) {
 			return false
 		}
 	}
-	out.WriteByte('}')
+	out.raw("}")
 	return true
-}
-
-// writeJSON appends v as JSON (without HTML escaping).
-func writeJSON(out *bytes.Buffer, v any) {
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-	out.Truncate(out.Len() - 1) // the encoder's newline
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,59 +12,52 @@ import (
 	"github.com/batpak-go/batpak/messages"
 )
 
-// eventJSON is one event as dump, tail and their --json print it: every
-// header field, and the payload as JSON when it can be.
-type eventJSON struct {
-	Sequence    uint64            `json:"sequence"`
-	ID          string            `json:"id"`
-	Entity      string            `json:"entity"`
-	Scope       string            `json:"scope"`
-	Kind        string            `json:"kind"`     // category:type in hex, as messages.EventKind prints it
-	Category    uint8             `json:"category"` // the kind's category (0x0-0xF)
-	Type        uint16            `json:"type"`     // the kind's type (0x000-0xFFF)
-	Version     uint64            `json:"version"`
-	Time        string            `json:"time"`    // TimestampUS as RFC 3339, UTC
-	WallMS      int64             `json:"wall_ms"` // the entity's monotonic wall clock
-	TimestampUS int64             `json:"ts_us"`
-	Correlation string            `json:"correlation"`
-	Causation   *string           `json:"causation"` // null for a root event
-	Batch       *string           `json:"batch"`     // null for a single append
-	PrevHash    string            `json:"prev_hash"`
-	Hash        string            `json:"hash"`
-	Metadata    map[string]string `json:"metadata"` // null when none
-	Segment     uint64            `json:"segment"`
-	Offset      int64             `json:"offset"`
-	Size        int               `json:"payload_bytes"`
-	Encoding    string            `json:"payload_encoding"` // msgpack, json or base64 (or empty: no payload)
-	Payload     json.RawMessage   `json:"payload"`          // the payload as JSON, or its base64 as a string; null when empty
-}
+// An event as dump and tail print it with --json: one object a line with
+// the fields, in this order, sequence, id, entity, scope, kind (category:type
+// in hex, as messages.EventKind prints it), category, type, version, time
+// (TimestampUS in RFC 3339, UTC), wall_ms, ts_us, correlation, causation
+// (null for a root event), batch (null for a single append), prev_hash,
+// hash, metadata (an object, null when none), segment, offset,
+// payload_bytes, payload_encoding (msgpack, json, base64, or "" when the
+// payload is empty) and payload (its JSON, its base64 as a string, or null).
 
-// payloadJSON renders a payload: the JSON of its msgpack value, the
-// payload itself if it is JSON text, else its base64 as a JSON string.
-func payloadJSON(p []byte) (string, json.RawMessage) {
+// appendPayload appends the payload as JSON: the JSON of its msgpack value,
+// the payload itself if it is JSON text, else its base64 as a JSON string;
+// it returns the encoding used.
+func appendPayload(j *jbuf, p []byte) string {
 	switch {
 	case len(p) == 0:
-		return "", json.RawMessage("null")
-	}
-	if j, err := msgpackJSON(p); err == nil {
-		return "msgpack", j
-	}
-	if json.Valid(p) {
-		var b bytes.Buffer
-		if json.Compact(&b, p) == nil {
-			return "json", b.Bytes()
+		j.raw("null")
+		return ""
+	case appendMsgpackJSON(j, p):
+		return "msgpack"
+	case json.Valid(p):
+		n := len(j.b)
+		j.b = append(j.b, p...)
+		if c, err := compactJSON(j.b[n:]); err == nil {
+			j.b = append(j.b[:n], c...)
+			return "json"
 		}
+		j.b = j.b[:n]
 	}
-	s, _ := json.Marshal(base64.StdEncoding.EncodeToString(p))
-	return "base64", s
+	j.b64(p)
+	return "base64"
 }
 
-func optID(id messages.ID) *string {
-	if id.IsZero() {
-		return nil
+// payloadJSON returns a payload's encoding and JSON (see appendPayload).
+func payloadJSON(p []byte) (string, []byte) {
+	var j jbuf
+	enc := appendPayload(&j, p)
+	return enc, j.b
+}
+
+// compactJSON returns JSON text p without insignificant space.
+func compactJSON(p []byte) ([]byte, error) {
+	var b bytes.Buffer
+	if err := json.Compact(&b, p); err != nil {
+		return nil, err
 	}
-	s := id.String()
-	return &s
+	return b.Bytes(), nil
 }
 
 // eventTime is the event's timestamp (microseconds) in RFC 3339, UTC.
@@ -73,74 +65,140 @@ func eventTime(ev *messages.Event) string {
 	return time.UnixMicro(ev.TimestampUS).UTC().Format("2006-01-02T15:04:05.000000Z")
 }
 
-func toJSON(ev *messages.Event) eventJSON {
-	enc, payload := payloadJSON(ev.Payload)
-	j := eventJSON{Sequence: ev.Sequence, ID: ev.ID.String(), Entity: ev.Coordinate.Entity, Scope: ev.Coordinate.Scope,
-		Kind: ev.Kind.String(), Category: ev.Kind.Category(), Type: ev.Kind.Type(), Version: ev.Version,
-		Time: eventTime(ev), WallMS: ev.WallMS, TimestampUS: ev.TimestampUS, Correlation: ev.CorrelationID.String(),
-		Causation: optID(ev.CausationID), Batch: optID(ev.BatchID), PrevHash: ev.PrevHash.String(), Hash: ev.Hash.String(),
-		Segment: ev.Segment, Offset: ev.Offset, Size: len(ev.Payload), Encoding: enc, Payload: payload}
-	if len(ev.Metadata) > 0 {
-		j.Metadata = ev.Metadata
+// appendEvent appends ev as one JSON line; scratch is reused for its
+// payload.
+func appendEvent(j, scratch *jbuf, ev *messages.Event) {
+	id := func(x messages.ID) { j.uuid(x) }
+	optID := func(x messages.ID) {
+		if x.IsZero() {
+			j.raw("null")
+			return
+		}
+		id(x)
 	}
-	return j
+	j.raw("{")
+	j.key("sequence", true)
+	j.uint(ev.Sequence)
+	j.key("id", false)
+	id(ev.ID)
+	j.key("entity", false)
+	j.strs(ev.Coordinate.Entity)
+	j.key("scope", false)
+	j.strs(ev.Coordinate.Scope)
+	j.key("kind", false)
+	j.kind(uint16(ev.Kind))
+	j.key("category", false)
+	j.uint(uint64(ev.Kind.Category()))
+	j.key("type", false)
+	j.uint(uint64(ev.Kind.Type()))
+	j.key("version", false)
+	j.uint(ev.Version)
+	j.key("time", false)
+	j.timeUS(ev.TimestampUS)
+	j.key("wall_ms", false)
+	j.int(ev.WallMS)
+	j.key("ts_us", false)
+	j.int(ev.TimestampUS)
+	j.key("correlation", false)
+	id(ev.CorrelationID)
+	j.key("causation", false)
+	optID(ev.CausationID)
+	j.key("batch", false)
+	optID(ev.BatchID)
+	j.key("prev_hash", false)
+	j.hexStr(ev.PrevHash[:])
+	j.key("hash", false)
+	j.hexStr(ev.Hash[:])
+	j.key("metadata", false)
+	if len(ev.Metadata) == 0 {
+		j.raw("null")
+	} else {
+		j.raw("{")
+		for i, k := range sortedKeys(ev.Metadata) {
+			if i > 0 {
+				j.raw(",")
+			}
+			j.strs(k)
+			j.raw(":")
+			j.strs(ev.Metadata[k])
+		}
+		j.raw("}")
+	}
+	j.key("segment", false)
+	j.uint(ev.Segment)
+	j.key("offset", false)
+	j.int(ev.Offset)
+	j.key("payload_bytes", false)
+	j.uint(uint64(len(ev.Payload)))
+	scratch.b = scratch.b[:0]
+	enc := appendPayload(scratch, ev.Payload)
+	j.key("payload_encoding", false)
+	j.strs(enc)
+	j.key("payload", false)
+	j.b = append(j.b, scratch.b...)
+	j.raw("}\n")
+}
+
+func sortedKeys(m messages.Metadata) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // eventPrinter prints events as JSON lines or as readable text.
 type eventPrinter struct {
 	w    io.Writer
 	json bool
-	enc  *json.Encoder
+	j, p jbuf
 }
 
 func newEventPrinter(w io.Writer, asJSON bool) *eventPrinter {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &eventPrinter{w: w, json: asJSON, enc: enc}
+	return &eventPrinter{w: w, json: asJSON}
 }
 
 // print prints one event.
 func (p *eventPrinter) print(ev *messages.Event) error {
+	p.j.b = p.j.b[:0]
 	if p.json {
-		return p.enc.Encode(toJSON(ev))
+		appendEvent(&p.j, &p.p, ev)
+		_, err := p.w.Write(p.j.b)
+		return err
 	}
-	j := toJSON(ev)
 	var b strings.Builder
-	fmt.Fprintf(&b, "#%d  %s  %s/%s  v%d  kind %s\n", j.Sequence, j.Time, j.Scope, j.Entity, j.Version, j.Kind)
+	fmt.Fprintf(&b, "#%d  %s  %s/%s  v%d  kind %s\n", ev.Sequence, eventTime(ev), ev.Coordinate.Scope, ev.Coordinate.Entity, ev.Version, ev.Kind)
 	field := func(name, value string) { fmt.Fprintf(&b, "  %-12s %s\n", name, value) }
-	field("id", j.ID)
-	if j.Correlation != j.ID {
-		field("correlation", j.Correlation)
+	field("id", ev.ID.String())
+	if ev.CorrelationID != ev.ID {
+		field("correlation", ev.CorrelationID.String())
 	} else {
-		field("correlation", j.Correlation+" (itself: a root)")
+		field("correlation", ev.CorrelationID.String()+" (itself: a root)")
 	}
-	if j.Causation != nil {
-		field("causation", *j.Causation)
+	if !ev.CausationID.IsZero() {
+		field("causation", ev.CausationID.String())
 	}
-	if j.Batch != nil {
-		field("batch", *j.Batch)
+	if !ev.BatchID.IsZero() {
+		field("batch", ev.BatchID.String())
 	}
-	field("hash", j.Hash)
-	field("prev_hash", j.PrevHash)
-	if len(j.Metadata) > 0 {
-		keys := make([]string, 0, len(j.Metadata))
-		for k := range j.Metadata {
-			keys = append(keys, k)
+	field("hash", ev.Hash.String())
+	field("prev_hash", ev.PrevHash.String())
+	if len(ev.Metadata) > 0 {
+		var kv []string
+		for _, k := range sortedKeys(ev.Metadata) {
+			kv = append(kv, fmt.Sprintf("%s=%q", k, ev.Metadata[k]))
 		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			keys[i] = fmt.Sprintf("%s=%q", k, j.Metadata[k])
-		}
-		field("metadata", strings.Join(keys, " "))
+		field("metadata", strings.Join(kv, " "))
 	}
-	field("at", fmt.Sprintf("segment %d offset %d", j.Segment, j.Offset))
-	switch j.Encoding {
+	field("at", fmt.Sprintf("segment %d offset %d", ev.Segment, ev.Offset))
+	switch enc, payload := payloadJSON(ev.Payload); enc {
 	case "":
 		field("payload", "(empty)")
 	case "base64":
-		field("payload", fmt.Sprintf("%d bytes, base64 %s", j.Size, j.Payload))
+		field("payload", fmt.Sprintf("%d bytes, base64 %s", len(ev.Payload), payload))
 	default:
-		field("payload", fmt.Sprintf("(%s, %d bytes) %s", j.Encoding, j.Size, j.Payload))
+		field("payload", fmt.Sprintf("(%s, %d bytes) %s", enc, len(ev.Payload), payload))
 	}
 	_, err := io.WriteString(p.w, b.String())
 	return err
