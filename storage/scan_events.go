@@ -285,7 +285,8 @@ func (s *DirScanner) ended(f fs.File, id uint64, size int64, res scanResult, res
 		case herr != nil:
 			return false, fmt.Errorf("storage: %w: %w", messages.ErrIO, herr)
 		case !empty:
-			f := ScanFault{Segment: id, Offset: res.end, Part: FaultFrame, Reason: res.reason + ", in a segment followed by more data"}
+			f := ScanFault{Segment: id, Offset: res.end, Part: FaultFrame,
+				Reason: "a bad frame in a segment followed by more data (" + res.reason + ")"}
 			s.afterDamage(&f)
 			err = s.fault(f)
 		}

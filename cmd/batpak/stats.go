@@ -119,7 +119,7 @@ usage error, 3 a check failed on the way, 4 an I/O error.`,
 				printStats(e.stdout, out)
 			}
 			if len(out.Errors) > 0 {
-				return &statusError{code: ExitCorrupt, err: fmt.Errorf("corrupt: %d fault(s); the first: %s", len(out.Errors), faultText(out.Errors[0]))}
+				return corruptStatus(out.Errors)
 			}
 			return nil
 		},

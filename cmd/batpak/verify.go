@@ -129,8 +129,7 @@ directory), 2 usage error, 3 corruption found, 4 an I/O error.`,
 			case scanErr != nil:
 				return scanErr
 			case !out.OK:
-				f := out.Errors[0]
-				return &statusError{code: ExitCorrupt, err: fmt.Errorf("corrupt: %d fault(s); the first: %s", len(out.Errors), faultText(f))}
+				return corruptStatus(out.Errors)
 			}
 			return nil
 		},
@@ -151,8 +150,13 @@ func verifyOutput(dir string, rep storage.ScanReport, max int) verifyJSON {
 		out.Errors = append(out.Errors, faultJSON{Segment: f.Segment, Offset: f.Offset, Entity: f.Entity.Entity,
 			Scope: f.Entity.Scope, Part: f.Part, Reason: f.Reason})
 	}
+	faulty := map[[2]int64]bool{}
+	for _, f := range rep.Faults {
+		faulty[[2]int64{int64(f.Segment), f.Offset}] = true
+	}
 	for _, s := range rep.Segments {
 		switch {
+		case faulty[[2]int64{int64(s.ID), s.DataEnd}]: // already a fault
 		case s.Headerless:
 			out.Notes = append(out.Notes, segmentNote{s.ID, "no header yet (being created; an open removes such a last segment)"})
 		case s.Torn > 0 && s.TornZeros:
@@ -167,6 +171,18 @@ func verifyOutput(dir string, rep storage.ScanReport, max int) verifyJSON {
 		out.Notes = append(out.Notes, segmentNote{rep.Last.Segment, fmt.Sprintf("%d events of a batch with no COMMIT yet at the end (being committed, or never committed)", rep.OpenBatch)})
 	}
 	return out
+}
+
+// corruptStatus is the one-line error and exit status 3 of a store with
+// faults (the details are on stdout).
+func corruptStatus(faults []faultJSON) error {
+	f := faults[0]
+	ent := ""
+	if f.Entity != "" {
+		ent = fmt.Sprintf(", entity %s/%s", f.Scope, f.Entity)
+	}
+	return &statusError{code: ExitCorrupt, err: fmt.Errorf("the store is corrupt: %d fault(s), the first a %s fault in segment %d at offset %d%s",
+		len(faults), f.Part, f.Segment, f.Offset, ent)}
 }
 
 // faultText is one fault as a line.

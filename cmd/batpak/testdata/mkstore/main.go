@@ -1,6 +1,7 @@
 // Command mkstore writes a batpak-go store for trying and measuring the
 // batpak tool (go run ./cmd/batpak/testdata/mkstore -dir DIR -events N):
-// events with msgpack map payloads ({"n": i, "pad": bytes}) over a number
+// events with msgpack map payloads ({"n": i, "pad": bytes}, or with -pad 0
+// {"order": ..., "total": ...}) over a number
 // of entities, in atomic batches, closed cleanly. With -read it instead
 // opens the store with an Engine and reads every event (the engine's
 // streaming read, to compare with the tool's).
@@ -25,6 +26,7 @@ func main() {
 	pad := flag.Int("pad", 220, "bytes of padding in each payload")
 	batch := flag.Int("batch", 1000, "events per atomic batch")
 	read := flag.Bool("read", false, "read the store through an Engine instead of writing it")
+	segment := flag.Int64("segment", 0, "segment size in bytes (0: the engine's default, 64 MiB)")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("-dir is required")
@@ -33,7 +35,7 @@ func main() {
 		readAll(*dir)
 		return
 	}
-	e, err := storage.Open(*dir, storage.Options{SyncMode: storage.SyncNone})
+	e, err := storage.Open(*dir, storage.Options{SyncMode: storage.SyncNone, SegmentSize: *segment})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -41,7 +43,11 @@ func main() {
 	padding := make([]byte, *pad)
 	items := make([]messages.BatchItem, 0, *batch)
 	for i := 0; i < *events; i++ {
-		p, err := msgpack.Marshal(map[string]any{"n": i, "pad": padding})
+		v := map[string]any{"n": i, "pad": padding}
+		if *pad == 0 {
+			v = map[string]any{"order": i % *entities, "total": i * 10}
+		}
+		p, err := msgpack.Marshal(v)
 		if err != nil {
 			log.Fatal(err)
 		}
