@@ -476,6 +476,9 @@ func (s *DirScanner) fault(f ScanFault) error {
 	if s.ents == nil {
 		return &f
 	}
+	if s.stop != nil {
+		return nil // MaxFaults reached: the scan is stopping
+	}
 	s.report.Faults = append(s.report.Faults, f)
 	if len(s.report.Faults) >= s.opts.MaxFaults && s.stop == nil {
 		s.stop = fmt.Errorf("storage: stopped after %d faults", len(s.report.Faults))
