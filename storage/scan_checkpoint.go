@@ -45,10 +45,8 @@ func (c *checkpointCheck) list(s *DirScanner, ids []uint64) error {
 		if !ok {
 			continue
 		}
-		if info, err := os.Stat(filepath.Join(s.dir, n)); err == nil {
-			s.report.Checkpoints++
-			s.report.CheckpointBytes += info.Size()
-		}
+		s.report.Checkpoints++
+		s.report.CheckpointBytes += s.fileSize(n)
 		if _, ok := slices.BinarySearch(ids, id); ok { // one of a missing segment: stale, Open removes it
 			c.ids = append(c.ids, id)
 		}

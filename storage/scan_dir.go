@@ -246,10 +246,20 @@ func (s *DirScanner) sizes(ids []uint64) int64 {
 		if id < s.seg || id == s.seg && s.segDone {
 			continue
 		}
-		if info, err := os.Stat(filepath.Join(s.dir, format.SegmentName(id))); err == nil {
-			n += info.Size()
-		}
+		n += s.fileSize(format.SegmentName(id))
 	}
+	return n
+}
+
+// fileSize returns the size of the file name in the store's directory, or
+// 0 if it cannot tell.
+func (s *DirScanner) fileSize(name string) int64 {
+	f, err := s.fs.OpenFile(filepath.Join(s.dir, name), os.O_RDONLY, 0)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n, _ := f.Size()
 	return n
 }
 
