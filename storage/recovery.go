@@ -306,9 +306,13 @@ func (e *Engine) syncScanned(id uint64, f fs.File) error {
 
 // restHeaderless reports whether every segment of ids holds nothing (see
 // headerless): what a crash while creating a segment leaves.
-func (e *Engine) restHeaderless(ids []uint64) (bool, error) {
+func (e *Engine) restHeaderless(ids []uint64) (bool, error) { return allHeaderless(e.fs, e.dir, ids) }
+
+// allHeaderless reports whether every segment of ids in dir holds nothing
+// (see headerless).
+func allHeaderless(fsys fs.FS, dir string, ids []uint64) (bool, error) {
 	for _, id := range ids {
-		f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDONLY, 0)
+		f, err := fsys.OpenFile(filepath.Join(dir, format.SegmentName(id)), os.O_RDONLY, 0)
 		if err != nil {
 			return false, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
 		}

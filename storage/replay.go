@@ -10,9 +10,9 @@ import (
 
 // replayer rebuilds the index from the records of the segments, in order.
 // It applies single events at once and holds the events of an atomic batch
-// until the batch's COMMIT; a batch left open (by a crash, a failed write,
-// or a fresh segment started by a later Open) is discarded: it was never
-// acknowledged. Every applied event is checked: sequences strictly
+// until the batch's COMMIT (batchState has the rule); a batch left open (by
+// a crash, a failed write, or a fresh segment started by a later Open) is
+// discarded: it was never acknowledged. Every applied event is checked: sequences strictly
 // increase, versions follow on per entity, and (when scanning) each event
 // chains to its entity's previous hash.
 //
@@ -24,9 +24,7 @@ type replayer struct {
 	idx     *index
 	report  *RecoveryReport
 	seg     uint64
-	open    bool // a batch is open: batch holds its BEGIN
-	batch   format.Marker
-	items   []heldItem
+	batches batchState[heldItem]
 	applied bool   // at least one event applied
 	lastSeq uint64 // of the last applied event
 
@@ -61,65 +59,46 @@ func (p *replayer) useFooter(fr *format.FooterReader) {
 	}
 }
 
-// hold opens batch id as if its BEGIN had just been read (its count
-// unknown until its COMMIT): the replay resumes at its first item, after
-// checkpoints.
-func (p *replayer) hold(id messages.ID) {
-	p.discard()
-	p.open, p.batch = true, format.Marker{Batch: id, Count: -1}
-}
+// hold opens batch id as if its BEGIN had just been read (see
+// batchState.hold).
+func (p *replayer) hold(id messages.ID) { p.batches.hold(id); p.count() }
 
-func (p *replayer) discard() {
-	if p.open && p.batch.Count < 0 && len(p.items) == 0 {
-		p.open = false // a held batch never seen: nothing to report
-		return
-	}
-	if p.open {
-		p.report.DiscardedBatches++
-		p.report.DiscardedEvents += len(p.items)
-		p.open = false
-		p.items = p.items[:0]
-	}
+func (p *replayer) discard() { p.batches.discard(); p.count() }
+
+// count moves the batches discarded so far into the report.
+func (p *replayer) count() {
+	b := &p.batches
+	p.report.DiscardedBatches += b.discardedBatches
+	p.report.DiscardedEvents += b.discardedEvents
+	b.discardedBatches, b.discardedEvents = 0, 0
 }
 
 func (p *replayer) endOfLog() { p.discard() }
 
 func (p *replayer) visit(r *format.Record) error {
+	defer p.count()
+	b := &p.batches
 	switch r.Type {
 	case format.TypeBegin:
-		if p.open && p.batch.Count < 0 && p.batch.Batch == r.Marker.Batch && len(p.items) == 0 {
-			p.batch = r.Marker // the held batch's BEGIN: the replay resumed before it
-			return nil
-		}
-		p.discard()
-		p.open, p.batch = true, r.Marker
+		b.begin(r.Marker)
 	case format.TypeCommit:
-		count := p.batch.Count
-		if count < 0 { // held: its BEGIN was before the resume point
-			count = r.Marker.Count
-		}
-		if !p.open || p.batch.Batch != r.Marker.Batch || len(p.items) != count || r.Marker.Count != count {
-			p.discard()
-			return nil
-		}
-		for i := range p.items {
-			it := &p.items[i]
+		items, ok := b.commit(r.Marker)
+		for i := range items {
+			it := &items[i]
 			if err := p.apply(&it.rec, it.seg, it.gen); err != nil {
 				return err
 			}
 		}
-		p.open = false
-		p.items = p.items[:0]
+		if ok {
+			b.done()
+		}
 	case format.TypeEvent:
-		if r.Event.BatchID.IsZero() {
-			p.discard()
+		switch b.route(r.Event.BatchID) {
+		case routeAlone:
 			return p.apply(r, p.seg, p.gen)
+		case routeHold:
+			b.items = append(b.items, heldItem{rec: *r, seg: p.seg, gen: p.gen})
 		}
-		if !p.open || p.batch.Batch != r.Event.BatchID || p.batch.Count >= 0 && len(p.items) >= p.batch.Count {
-			p.discard() // an item outside its batch: the batch is broken
-			return nil
-		}
-		p.items = append(p.items, heldItem{rec: *r, seg: p.seg, gen: p.gen})
 	}
 	return nil
 }
@@ -167,11 +146,8 @@ func (p *replayer) apply(r *format.Record, seg uint64, gen uint32) error {
 	} else if err := ev.Coordinate.Validate(); err != nil {
 		return bad("%v", err)
 	}
-	if ev.Version != t.version+1 {
-		return bad("entity %s: version %d follows version %d", ev.Coordinate, ev.Version, t.version)
-	}
-	if r.Chained && ev.PrevHash != t.hash {
-		return bad("entity %s version %d: previous hash does not match the chain", ev.Coordinate, ev.Version)
+	if reason := chainFault(ev, t, r.Chained); reason != "" {
+		return bad("%s", reason)
 	}
 	if uint64(p.idx.count()) >= maxEvents {
 		return bad("more than %d events", uint64(maxEvents))
@@ -182,6 +158,19 @@ func (p *replayer) apply(r *format.Record, seg uint64, gen uint32) error {
 	}
 	p.applied, p.lastSeq = true, ev.Sequence
 	return nil
+}
+
+// chainFault says why committed event ev cannot follow its entity's tail
+// t (version, and with chained its previous hash), or "" if it can: the
+// check recovery and the directory scanner share.
+func chainFault(ev *messages.Event, t tail, chained bool) string {
+	if ev.Version != t.version+1 {
+		return fmt.Sprintf("entity %s: version %d follows version %d", ev.Coordinate, ev.Version, t.version)
+	}
+	if chained && ev.PrevHash != t.hash {
+		return fmt.Sprintf("entity %s version %d: previous hash does not match the chain", ev.Coordinate, ev.Version)
+	}
+	return ""
 }
 
 // maxEvents bounds the index: positions are 32-bit.

@@ -33,13 +33,34 @@ const scanWindow = 4 << 20
 // from, if not 0, is where to start instead of the first frame: the offset
 // of a frame known durable (recovery resumes there after checkpoints).
 func scanSegment(f fs.File, id uint64, size, from int64, visit func(*format.Record) error) (scanResult, error) {
+	return scanFrames(f, id, size, from, nil, func(r *format.Record, _ []byte, v *format.EventView) error {
+		if r.Type == format.TypeEvent {
+			r.Event.Coordinate.Entity, r.Event.Coordinate.Scope = string(v.Entity), string(v.Scope)
+		}
+		return visit(r)
+	})
+}
+
+// frameVisitor receives each data frame a scan reads: its record (an
+// event's without its coordinate and payload), its checked body, and for
+// an event the view of its coordinate's and payload's bytes in the body.
+// body and v are valid until it returns.
+type frameVisitor func(r *format.Record, body []byte, v *format.EventView) error
+
+// scanFrames is scanSegment handing each frame's body to visit too (see
+// frameVisitor), with no allocation per frame; buf, if not nil, is used
+// for the reads (one of less than a window's size is replaced).
+func scanFrames(f fs.File, id uint64, size, from int64, buf []byte, visit frameVisitor) (scanResult, error) {
 	start := max(from, format.HeaderSize)
+	spare := buf
+	buf = nil
 	var (
-		buf    []byte
-		bufOff = start // file offset of buf[0]
-		off    = start
-		synced = start // the header (and what precedes from) is durable
-		rec    format.Record
+		view     format.EventView
+		bufOff   = start // file offset of buf[0]
+		off      = start
+		synced   = start // the header (and what precedes from) is durable
+		rec      format.Record
+		footerAt = int64(-2) // what the trailer says, once read
 	)
 	for off < size {
 		// Make sure buf holds the whole frame, or the rest of the file.
@@ -52,7 +73,17 @@ func scanSegment(f fs.File, id uint64, size, from int64, visit func(*format.Reco
 			if len(buf)-pos >= need || bufOff+int64(len(buf)) >= size {
 				break
 			}
-			nb := make([]byte, min(max(int64(need), scanWindow), size-off))
+			if need > scanWindow && isFooterAt(f, off, size, &footerAt) {
+				// The footer (a large frame) where the trailer says: sealed,
+				// whether it checks or not (as below), without reading it.
+				return scanResult{end: off, sealed: true}, nil
+			}
+			// The read starts at the frame: one buffer serves every read.
+			n := min(max(int64(need), scanWindow), size-off)
+			if int64(cap(spare)) < n {
+				spare = make([]byte, n)
+			}
+			nb := spare[:n]
 			if _, err := f.ReadAt(nb, off); err != nil {
 				return scanResult{}, fmt.Errorf("read segment %d at %d: %w", id, off, err)
 			}
@@ -78,7 +109,7 @@ func scanSegment(f fs.File, id uint64, size, from int64, visit func(*format.Reco
 		switch {
 		case err != nil:
 		case typ == format.TypeEvent:
-			err = format.DecodeEvent(body, &rec.Event, false)
+			err = format.DecodeEventView(body, &rec.Event, &view)
 		case typ == format.TypeBegin || typ == format.TypeCommit:
 			rec.Marker, err = format.DecodeMarker(body, typ)
 		case typ == format.TypeSynced:
@@ -92,7 +123,7 @@ func scanSegment(f fs.File, id uint64, size, from int64, visit func(*format.Reco
 		if err != nil {
 			return scanResult{}, &CorruptionError{Segment: id, Offset: off, Reason: "frame passes its checksum but does not decode: " + err.Error()}
 		}
-		if err := visit(&rec); err != nil {
+		if err := visit(&rec, body, &view); err != nil {
 			return scanResult{}, err
 		}
 		off += int64(fsize)
@@ -162,4 +193,23 @@ func zerosFrom(f fs.File, off, size int64) (bool, error) {
 		off += n
 	}
 	return true, nil
+}
+
+// isFooterAt reports whether the trailer of a file of the given size
+// names off as its footer's offset (*at caches what it names; -2: not read
+// yet) and the frame there is of the footer's type, judged from its first
+// bytes.
+func isFooterAt(f fs.File, off, size int64, at *int64) bool {
+	if *at == -2 {
+		*at = format.FooterAt(f, size)
+	}
+	if *at != off {
+		return false
+	}
+	var b [format.FrameHeaderSize + 16]byte
+	if n, _ := f.ReadAt(b[:], off); n < len(b) {
+		return false
+	}
+	t, err := format.BodyType(b[format.FrameHeaderSize:])
+	return err == nil && t == format.TypeFooter
 }

@@ -64,7 +64,7 @@ func (e *Engine) VerifyStream(c messages.Coordinate) (int, error) {
 		if ev.PrevHash != prev {
 			return bad("prev_hash does not match the previous event's hash")
 		}
-		if got := h.Sum(body[:len(body)-format.HashFieldBytes]); got != ev.Hash {
+		if got := bodyHash(h, body); got != ev.Hash {
 			return bad("hash mismatch: stored %s, computed %s", ev.Hash, got)
 		}
 		prev = ev.Hash
@@ -72,4 +72,10 @@ func (e *Engine) VerifyStream(c messages.Coordinate) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// bodyHash recomputes the hash of an event body (a frame's body that
+// decoded as an event): blake3 of every byte before its hash field.
+func bodyHash(h *format.Hasher, body []byte) messages.Hash {
+	return h.Sum(body[:len(body)-format.HashFieldBytes])
 }
