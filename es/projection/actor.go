@@ -16,6 +16,7 @@ import (
 type core[S any] struct {
 	cfg   Config[S]
 	store *actors.Store
+	ckpt  *checkpoint.Dir // cfg.Dir (unused when it is "")
 	cur   *actors.Cursor
 	clone func(S) (S, error)
 	self  *actor.PID
@@ -135,7 +136,7 @@ func (c *core[S]) saveAt(next uint64) {
 	}
 	b, err := c.cfg.Codec.Encode(c.state)
 	if err == nil {
-		err = checkpoint.Save(c.cfg.Dir, c.cfg.Name, checkpoint.Record{Type: c.cfg.Type, Next: next,
+		err = c.ckpt.Save(c.cfg.Name, checkpoint.Record{Type: c.cfg.Type, Next: next,
 			Last: c.last, LastSeq: c.lastSeq, State: b, WallMS: time.Now().UnixMilli()})
 	}
 	if err != nil {

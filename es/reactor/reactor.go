@@ -55,7 +55,7 @@ func Spawn(store *actors.Store, cfg Config) (*Reactor, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{cfg: cfg, store: store}
+	c := &core{cfg: cfg, store: store, ckpt: checkpoint.New(nil, cfg.Dir)}
 	rec := c.load()
 	if rec.Ignored != nil {
 		cfg.Logger.Warn("batpak reactor: checkpoint ignored, starting from the log's beginning",
@@ -126,6 +126,7 @@ func (r *Reactor) Stop(ctx context.Context) error {
 type core struct {
 	cfg     Config
 	store   *actors.Store
+	ckpt    *checkpoint.Dir // cfg.Dir (unused when it is "")
 	cur     *actors.Cursor
 	last    messages.ID
 	lastSeq uint64
@@ -147,7 +148,7 @@ func (c *core) load() Recovery {
 	if c.cfg.Dir == "" {
 		return Recovery{}
 	}
-	r, found, err := checkpoint.Load(c.cfg.Dir, c.cfg.Name)
+	r, found, err := c.ckpt.Load(c.cfg.Name)
 	if err != nil || !found {
 		return Recovery{Ignored: err}
 	}
@@ -278,7 +279,7 @@ func (c *core) save(next uint64) {
 		c.unsaved = 0
 		return
 	}
-	err := checkpoint.Save(c.cfg.Dir, c.cfg.Name, checkpoint.Record{Type: "batpak.reactor", Next: next,
+	err := c.ckpt.Save(c.cfg.Name, checkpoint.Record{Type: "batpak.reactor", Next: next,
 		Last: c.last, LastSeq: c.lastSeq, WallMS: time.Now().UnixMilli()})
 	if err != nil {
 		c.cfg.Logger.Warn("batpak reactor: checkpoint failed", "reactor", c.cfg.Name, "err", err)
