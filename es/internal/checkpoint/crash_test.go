@@ -19,13 +19,19 @@ func newRNG(t *testing.T) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed^0xc4c4))
 }
 
-// memWithDurableParent returns a Mem in which /db exists durably, as the
-// event store's directory would.
-func memWithDurableParent(t *testing.T) *fs.Mem {
-	mem := fs.NewMem()
-	require.NoError(t, mem.MkdirAll("/db", 0o700))
-	require.NoError(t, mem.SyncDir("/"))
-	return mem
+// memDir is where the power-loss tests keep their checkpoints: two levels
+// that do not exist until the first Save.
+const memDir = "/proj/ckpt"
+
+// cutBefore returns an empty Mem and a Faulty over it that fails every
+// operation from the i-th on: the file system of a process whose power
+// goes out before its operation i (nothing from it on reaches the disk;
+// mem.PowerLoss then gives what the disk holds).
+func cutBefore(i int64) (mem *fs.Mem, faulty *fs.Faulty) {
+	mem = fs.NewMem()
+	faulty = fs.NewFaulty(mem)
+	faulty.FailFrom(i, nil)
+	return mem, faulty
 }
 
 // records returns n records, numbered 1 to n by their Next (index 0 is
@@ -46,48 +52,50 @@ func records(n int) []Record {
 	return rs
 }
 
-// A power cut at every moment of a sequence of Saves (between any two of
-// their file-system operations, and after each), the first of them into
-// a directory two levels of which do not exist yet, and with a restart (a
-// new Dir) and a stale temporary file on the way: the checkpoint found
-// afterwards is whole, and it is the last one acknowledged or the one
-// being saved; none only before the first Save returned.
+// A power cut at every moment of a sequence of Saves (before any of
+// their file-system operations, and after the last), the first of them
+// into a directory two levels of which do not exist yet, and with a
+// restart (a new Dir) and a stale temporary file on the way: the
+// checkpoint found afterwards is whole, and it is the last one
+// acknowledged or the one being saved; none only before the first Save
+// returned.
 func TestPowerLossAtEveryStepOfSaves(t *testing.T) {
 	rng := newRNG(t)
-	mem := memWithDurableParent(t)
-	const dir = "/db/proj/ckpt"
 	recs := records(7)
-	var acked, saving int // the last record acknowledged (0: none), the one being saved
-	cuts := 0
-	check := func(when string) {
+	for i := int64(1); ; i++ {
+		mem, faulty := cutBefore(i)
+		d := New(faulty, memDir)
+		acked, cut := 0, 0 // the last Save that returned nil, the one the cut interrupted
+		for k := 1; k < len(recs) && cut == 0; k++ {
+			switch k {
+			case 3:
+				require.NoError(t, mem.WriteFile(filepath.Join(memDir, ".p.tmp-42"), []byte("half a checkpoint")))
+			case 5:
+				d = New(faulty, memDir) // a restart
+			}
+			if err := d.Save("p", recs[k]); err != nil {
+				cut = k
+			} else {
+				acked = k
+			}
+		}
 		for range 10 {
-			cuts++
-			got, found, err := New(mem.PowerLoss(rng), dir).Load("p")
-			require.NoError(t, err, "whole or nothing (power cut %s)", when)
+			got, found, err := New(mem.PowerLoss(rng), memDir).Load("p")
+			require.NoError(t, err, "whole or nothing (cut at %q)", faulty.LastFault())
 			if !found {
-				require.Zero(t, acked, "the checkpoint of Save %d, which returned, is gone (power cut %s)", acked, when)
+				require.Zero(t, acked, "the checkpoint of Save %d, which returned, is gone (cut at %q)", acked, faulty.LastFault())
 				continue
 			}
 			k := int(got.Next)
-			require.True(t, k == acked || k == saving, "record %d after Save %d returned, during Save %d (power cut %s)", k, acked, saving, when)
+			require.True(t, k == acked || k == cut, "record %d after Save %d returned, Save %d cut (at %q)", k, acked, cut, faulty.LastFault())
 			require.Equal(t, recs[k], got)
 		}
-	}
-	sfs := &stepFS{FS: mem, before: func(op string) { check("before " + op) }}
-	d := New(sfs, dir)
-	for k := 1; k < len(recs); k++ {
-		switch k {
-		case 3:
-			require.NoError(t, mem.WriteFile(filepath.Join(dir, ".p.tmp-42"), []byte("half a checkpoint")))
-		case 5:
-			d = New(sfs, dir) // a restart
+		if cut == 0 {
+			require.Greater(t, i, int64(7*5), "each Save creates, writes, syncs, renames and syncs the directory")
+			t.Logf("power cut at %d moments", i)
+			return
 		}
-		saving = k
-		require.NoError(t, d.Save("p", recs[k]))
-		acked = k
-		check(fmt.Sprintf("after Save %d", k))
 	}
-	t.Logf("%d power cuts", cuts)
 }
 
 // After a power cut at any moment of the first two Saves (the first into
@@ -96,25 +104,24 @@ func TestPowerLossAtEveryStepOfSaves(t *testing.T) {
 // temporary file is left.
 func TestSavesGoOnAfterAPowerCut(t *testing.T) {
 	rng := newRNG(t)
-	mem := memWithDurableParent(t)
-	const dir = "/db/proj/ckpt"
 	recs := records(3)
-	var images []*fs.Mem
-	sfs := &stepFS{FS: mem, before: func(string) { images = append(images, mem.PowerLoss(rng)) }}
-	d := New(sfs, dir)
-	require.NoError(t, d.Save("p", recs[1]))
-	require.NoError(t, d.Save("p", recs[2]))
-	require.Greater(t, len(images), 10)
-	for i, img := range images {
-		require.NoError(t, New(img, dir).Save("p", recs[3]), "after power cut %d", i)
-		names, err := img.ReadDir(dir)
+	for i := int64(1); ; i++ {
+		mem, faulty := cutBefore(i)
+		d := New(faulty, memDir)
+		err1, err2 := d.Save("p", recs[1]), d.Save("p", recs[2])
+		img := mem.PowerLoss(rng)
+		require.NoError(t, New(img, memDir).Save("p", recs[3]), "after a cut at %q", faulty.LastFault())
+		names, err := img.ReadDir(memDir)
 		require.NoError(t, err)
-		require.Equal(t, []string{"p.ckpt"}, names, "after power cut %d", i)
+		require.Equal(t, []string{"p.ckpt"}, names, "after a cut at %q", faulty.LastFault())
 		for range 5 {
-			got, found, err := New(img.PowerLoss(rng), dir).Load("p")
+			got, found, err := New(img.PowerLoss(rng), memDir).Load("p")
 			require.NoError(t, err)
-			require.True(t, found, "after power cut %d", i)
+			require.True(t, found, "after a cut at %q", faulty.LastFault())
 			require.Equal(t, recs[3], got)
+		}
+		if err1 == nil && err2 == nil {
+			return
 		}
 	}
 }
@@ -130,14 +137,14 @@ func TestSaveAfterAFailedSaveIsDurable(t *testing.T) {
 		dir     string
 		restart bool
 	}{
-		{name: "same Dir", dir: "/db/proj/ckpt"},
-		{name: "new Dir", dir: "/db/ckpt", restart: true},
+		{name: "same Dir", dir: memDir},
+		{name: "new Dir", dir: "/ckpt", restart: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := newRNG(t)
 			recs := records(2)
 			for i := int64(1); ; i++ {
-				mem := memWithDurableParent(t)
+				mem := fs.NewMem()
 				faulty := fs.NewFaulty(mem)
 				d := New(faulty, tc.dir)
 				faulty.FailAt(i, nil)
