@@ -6,6 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/actors"
+	"github.com/batpak-go/batpak/es/internal/catchup"
 	"github.com/batpak-go/batpak/es/internal/checkpoint"
 	"github.com/batpak-go/batpak/messages"
 )
@@ -16,6 +17,7 @@ import (
 type core[S any] struct {
 	cfg   Config[S]
 	store *actors.Store
+	ckpt  *checkpoint.Dir // cfg.Dir (unused when it is "")
 	cur   *actors.Cursor
 	clone func(S) (S, error)
 	self  *actor.PID
@@ -27,13 +29,11 @@ type core[S any] struct {
 	dirtyAt time.Time // when the first of them was applied
 	failing error     // the last Apply error, until an event applies
 
-	waiters  []waiter
-	nextID   uint64
-	ticking  bool
-	stopped  bool
-	resuming bool      // a resume message is on its way (a catch-up is under way)
-	stepLeft int       // events the current step may still apply
-	stepEnd  time.Time // when the current step ends
+	waiters []waiter
+	nextID  uint64
+	ticking bool
+	stopped bool
+	steps   catchup.Steps
 
 	stopCalled atomic.Bool
 	pos        atomic.Uint64         // cur.Next, for Position
@@ -62,7 +62,7 @@ func (p *projector[S]) Receive(ctx actor.Context) {
 	c := p.c
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		c.resuming = false // a panic may have dropped the resume message
+		c.steps.Resumed() // a panic may have dropped the resume message
 		c.handle(ctx, m)
 		c.answer(ctx)
 		if !c.ticking {
@@ -75,8 +75,8 @@ func (p *projector[S]) Receive(ctx actor.Context) {
 		if c.unsaved >= c.cfg.Every {
 			c.save()
 		}
-	case resume:
-		c.resuming = false
+	case catchup.Resume:
+		c.steps.Resumed()
 		if c.stopped {
 			return
 		}
@@ -135,7 +135,7 @@ func (c *core[S]) saveAt(next uint64) {
 	}
 	b, err := c.cfg.Codec.Encode(c.state)
 	if err == nil {
-		err = checkpoint.Save(c.cfg.Dir, c.cfg.Name, checkpoint.Record{Type: c.cfg.Type, Next: next,
+		err = c.ckpt.Save(c.cfg.Name, checkpoint.Record{Type: c.cfg.Type, Next: next,
 			Last: c.last, LastSeq: c.lastSeq, State: b, WallMS: time.Now().UnixMilli()})
 	}
 	if err != nil {
@@ -155,7 +155,7 @@ func (c *core[S]) onTick(ctx actor.Context) {
 	if len(c.waiters) == 0 {
 		return
 	}
-	if c.resuming {
+	if c.steps.Resuming() {
 		return // the catch-up's steps answer the waiters
 	}
 	if c.cur.Behind() {
@@ -179,7 +179,7 @@ func (c *core[S]) needsLog(logNext uint64) bool {
 }
 
 func (c *core[S]) query(ctx actor.Context, q *Query) {
-	if q.AtLeast > c.cur.Next() && !c.resuming { // during a catch-up, its steps answer
+	if q.AtLeast > c.cur.Next() && !c.steps.Resuming() { // during a catch-up, its steps answer
 		if st, err := c.store.Stats(); err == nil && q.AtLeast <= st.NextSequence {
 			c.step(ctx, c.cur.CatchUp)
 		}

@@ -91,7 +91,7 @@ func TestResumeFromCheckpoint(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.p.Stop(tctx(t)))
 	require.NoError(t, s.Close(tctx(t)))
-	rec, found, err := checkpoint.Load(ck, "tally")
+	rec, found, err := checkpoint.New(nil, ck).Load("tally")
 	require.NoError(t, err)
 	require.True(t, found)
 	require.Equal(t, last.Sequence+1, rec.Next, "the stop checkpoint covers everything applied")
@@ -221,7 +221,7 @@ func TestCheckpointEveryAndInterval(t *testing.T) {
 	}
 	_, _, err = p.WaitFor(tctx(t), seqs[11])
 	require.NoError(t, err)
-	rec, found, err := checkpoint.Load(ck, "tally")
+	rec, found, err := checkpoint.New(nil, ck).Load("tally")
 	require.NoError(t, err)
 	require.True(t, found)
 	require.Equal(t, seqs[9]+1, rec.Next, "written after the 10th deposit, not yet after the 12th")
@@ -233,7 +233,7 @@ func TestCheckpointEveryAndInterval(t *testing.T) {
 	require.NoError(t, err)
 	rc := deposit(t, s, 700, 1)
 	require.Eventually(t, func() bool {
-		rec, _, err := checkpoint.Load(ck, "tally")
+		rec, _, err := checkpoint.New(nil, ck).Load("tally")
 		return err == nil && rec.Next == rc.Sequence+1
 	}, 10*time.Second, 5*time.Millisecond, "the interval wrote it")
 	require.NoError(t, p.Stop(tctx(t)))

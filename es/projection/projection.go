@@ -8,6 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/actors"
+	"github.com/batpak-go/batpak/es/internal/catchup"
 	"github.com/batpak-go/batpak/es/internal/checkpoint"
 	"github.com/batpak-go/batpak/messages"
 )
@@ -61,7 +62,7 @@ func Spawn[S any](store *actors.Store, cfg Config[S]) (*Projection[S], error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core[S]{cfg: cfg, store: store, clone: cfg.cloner(), state: cfg.Initial()}
+	c := &core[S]{cfg: cfg, store: store, ckpt: checkpoint.New(nil, cfg.Dir), steps: catchup.Steps{Limits: stepLimits}, clone: cfg.cloner(), state: cfg.Initial()}
 	rec := c.load()
 	if rec.Ignored != nil {
 		cfg.Logger.Warn("batpak projection: checkpoint ignored, rebuilding from the log",
@@ -185,7 +186,7 @@ func (c *core[S]) load() Recovery {
 	if c.cfg.Dir == "" {
 		return Recovery{}
 	}
-	r, found, err := checkpoint.Load(c.cfg.Dir, c.cfg.Name)
+	r, found, err := c.ckpt.Load(c.cfg.Name)
 	if err != nil || !found {
 		return Recovery{Ignored: err}
 	}

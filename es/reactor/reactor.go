@@ -24,6 +24,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/actors"
+	"github.com/batpak-go/batpak/es/internal/catchup"
 	"github.com/batpak-go/batpak/es/internal/checkpoint"
 	"github.com/batpak-go/batpak/messages"
 )
@@ -55,7 +56,7 @@ func Spawn(store *actors.Store, cfg Config) (*Reactor, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{cfg: cfg, store: store}
+	c := &core{cfg: cfg, store: store, ckpt: checkpoint.New(nil, cfg.Dir), steps: catchup.Steps{Limits: stepLimits}}
 	rec := c.load()
 	if rec.Ignored != nil {
 		cfg.Logger.Warn("batpak reactor: checkpoint ignored, starting from the log's beginning",
@@ -126,6 +127,7 @@ func (r *Reactor) Stop(ctx context.Context) error {
 type core struct {
 	cfg     Config
 	store   *actors.Store
+	ckpt    *checkpoint.Dir // cfg.Dir (unused when it is "")
 	cur     *actors.Cursor
 	last    messages.ID
 	lastSeq uint64
@@ -133,10 +135,7 @@ type core struct {
 	dirtyAt time.Time
 	ticking bool
 	stopped bool
-	// resuming: a resume message is on its way (a catch-up is under way).
-	resuming bool
-	stepLeft int       // triggers the current step may still handle
-	stepEnd  time.Time // when the current step ends
+	steps   catchup.Steps
 
 	stopCalled                                         atomic.Bool
 	pos                                                atomic.Uint64
@@ -147,7 +146,7 @@ func (c *core) load() Recovery {
 	if c.cfg.Dir == "" {
 		return Recovery{}
 	}
-	r, found, err := checkpoint.Load(c.cfg.Dir, c.cfg.Name)
+	r, found, err := c.ckpt.Load(c.cfg.Name)
 	if err != nil || !found {
 		return Recovery{Ignored: err}
 	}
@@ -177,7 +176,7 @@ func (a *reactorActor) Receive(ctx actor.Context) {
 	c := a.c
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		c.resuming = false // a panic may have dropped the resume message
+		c.steps.Resumed() // a panic may have dropped the resume message
 		c.handle(ctx, m)
 		if !c.ticking {
 			c.ticking = true
@@ -185,8 +184,8 @@ func (a *reactorActor) Receive(ctx actor.Context) {
 		}
 	case *messages.Subscribed, *messages.Notification, *messages.Gap:
 		c.handle(ctx, m)
-	case resume:
-		c.resuming = false
+	case catchup.Resume:
+		c.steps.Resumed()
 		if !c.stopped {
 			c.step(ctx, c.cur.Retry)
 		}
@@ -194,7 +193,7 @@ func (a *reactorActor) Receive(ctx actor.Context) {
 		if c.stopped {
 			return
 		}
-		if c.cur.Behind() && !c.resuming {
+		if c.cur.Behind() && !c.steps.Resuming() {
 			c.step(ctx, c.cur.Retry)
 		}
 		if c.unsaved > 0 && time.Since(c.dirtyAt) >= c.cfg.Interval {
@@ -278,7 +277,7 @@ func (c *core) save(next uint64) {
 		c.unsaved = 0
 		return
 	}
-	err := checkpoint.Save(c.cfg.Dir, c.cfg.Name, checkpoint.Record{Type: "batpak.reactor", Next: next,
+	err := c.ckpt.Save(c.cfg.Name, checkpoint.Record{Type: "batpak.reactor", Next: next,
 		Last: c.last, LastSeq: c.lastSeq, WallMS: time.Now().UnixMilli()})
 	if err != nil {
 		c.cfg.Logger.Warn("batpak reactor: checkpoint failed", "reactor", c.cfg.Name, "err", err)

@@ -3,7 +3,9 @@
 // to a temporary file, fsynced, renamed over the old one, and the directory
 // fsynced, so a reader finds the old checkpoint or the new one, whole. The
 // file carries a crc32c of its body; one that fails it is reported as
-// corrupt (an error matching messages.ErrCorrupt), never returned.
+// corrupt (an error matching messages.ErrCorrupt), never returned. It works
+// through storage/fs (Dir), so that tests cut the power at every step of a
+// Save with fs.Mem.
 //
 // Layout: "BPKCKPT1" | body length (uint32, little endian) | crc32c of the
 // body (uint32) | body (msgpack of Record).
@@ -14,9 +16,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/batpak-go/batpak/messages"
 	"github.com/vmihailenco/msgpack/v5"
@@ -102,120 +102,4 @@ func Decode(b []byte) (Record, error) {
 		return corrupt("undecodable body: " + err.Error())
 	}
 	return r, nil
-}
-
-// Save writes r as the checkpoint name in dir (created 0700 if missing),
-// durably: when Save returns nil, a crash at any later point leaves r (or a
-// later record) in place.
-func Save(dir, name string, r Record) error {
-	if err := ValidName(name); err != nil {
-		return err
-	}
-	b, err := Encode(r)
-	if err != nil {
-		return err
-	}
-	if err := mkdirDurable(dir); err != nil {
-		return err
-	}
-	removeStaleTemps(dir, name)
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("batpak checkpoint: %w: %w", messages.ErrIO, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("batpak checkpoint: write: %w: %w", messages.ErrIO, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("batpak checkpoint: fsync: %w: %w", messages.ErrSyncFailed, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("batpak checkpoint: close: %w: %w", messages.ErrIO, err)
-	}
-	if err := os.Rename(tmp.Name(), Path(dir, name)); err != nil {
-		return fmt.Errorf("batpak checkpoint: rename: %w: %w", messages.ErrIO, err)
-	}
-	done = true
-	return syncDir(dir)
-}
-
-// mkdirDurable creates dir and its missing parents (0700) and fsyncs the
-// parent of each directory it created, so that a power cut cannot lose
-// the directory, and with it a checkpoint saved in it.
-func mkdirDurable(dir string) error {
-	dir = filepath.Clean(dir)
-	var created []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
-			break
-		}
-		created = append(created, d)
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("batpak checkpoint: %w: %w", messages.ErrIO, err)
-	}
-	for i := len(created) - 1; i >= 0; i-- {
-		if err := syncDir(filepath.Dir(created[i])); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// removeStaleTemps removes the temporary files of name that a crash in
-// the middle of an earlier Save left behind (never a checkpoint: those
-// are renamed into place).
-func removeStaleTemps(dir, name string) {
-	stale, _ := filepath.Glob(filepath.Join(dir, "."+name+".tmp-*"))
-	for _, f := range stale {
-		os.Remove(f)
-	}
-}
-
-// syncDir makes a rename in dir durable (Windows has no directory fsync;
-// its rename is durable once the file's metadata is flushed).
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("batpak checkpoint: %w: %w", messages.ErrIO, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("batpak checkpoint: fsync dir: %w: %w", messages.ErrSyncFailed, err)
-	}
-	return nil
-}
-
-// Load reads the checkpoint name in dir. found is false when there is
-// none; a file that is there but not an intact record gives an error
-// matching messages.ErrCorrupt (and found false).
-func Load(dir, name string) (r Record, found bool, err error) {
-	if err := ValidName(name); err != nil {
-		return Record{}, false, err
-	}
-	b, err := os.ReadFile(Path(dir, name))
-	if os.IsNotExist(err) {
-		return Record{}, false, nil
-	}
-	if err != nil {
-		return Record{}, false, fmt.Errorf("batpak checkpoint: %w: %w", messages.ErrIO, err)
-	}
-	r, err = Decode(b)
-	if err != nil {
-		return Record{}, false, fmt.Errorf("%s: %w", Path(dir, name), err)
-	}
-	return r, true, nil
 }

@@ -11,18 +11,19 @@ import (
 
 func TestSaveLoadRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ckpt")
-	_, found, err := Load(dir, "p")
+	d := New(nil, dir)
+	_, found, err := d.Load("p")
 	require.NoError(t, err)
 	require.False(t, found)
 	r := Record{Type: "t/1", Next: 42, Last: messages.NewID(), LastSeq: 40, State: []byte("state"), WallMS: 7}
-	require.NoError(t, Save(dir, "p", r))
-	got, found, err := Load(dir, "p")
+	require.NoError(t, d.Save("p", r))
+	got, found, err := d.Load("p")
 	require.NoError(t, err)
 	require.True(t, found)
 	require.Equal(t, r, got)
 	r.Next = 50
-	require.NoError(t, Save(dir, "p", r))
-	got, _, err = Load(dir, "p")
+	require.NoError(t, d.Save("p", r))
+	got, _, err = d.Load("p")
 	require.NoError(t, err)
 	require.Equal(t, uint64(50), got.Next)
 	entries, err := os.ReadDir(dir)
@@ -52,15 +53,15 @@ func TestEveryFlipAndCutIsCorrupt(t *testing.T) {
 	}
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(Path(dir, "x"), b[:len(b)-1], 0o600))
-	_, found, err := Load(dir, "x")
+	_, found, err := New(nil, dir).Load("x")
 	require.False(t, found)
 	require.ErrorIs(t, err, messages.ErrCorrupt)
 }
 
 func TestBadNames(t *testing.T) {
 	for _, n := range []string{"", ".hidden", "a/b", "../x", string(make([]byte, 129))} {
-		require.ErrorIs(t, Save(t.TempDir(), n, Record{}), messages.ErrInvalidArgument, "%q", n)
-		_, _, err := Load(t.TempDir(), n)
+		require.ErrorIs(t, New(nil, t.TempDir()).Save(n, Record{}), messages.ErrInvalidArgument, "%q", n)
+		_, _, err := New(nil, t.TempDir()).Load(n)
 		require.ErrorIs(t, err, messages.ErrInvalidArgument)
 	}
 }
@@ -69,17 +70,17 @@ func TestBadNames(t *testing.T) {
 // temporary files an interrupted Save left behind, never the checkpoint.
 func TestSaveCreatesDirectoriesAndRemovesStaleTemps(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
-	require.NoError(t, Save(dir, "p", Record{Type: "t", Next: 1}))
+	require.NoError(t, New(nil, dir).Save("p", Record{Type: "t", Next: 1}))
 	stale := filepath.Join(dir, ".p.tmp-123")
 	require.NoError(t, os.WriteFile(stale, []byte("half a checkpoint"), 0o600))
 	other := filepath.Join(dir, ".q.tmp-123")
 	require.NoError(t, os.WriteFile(other, []byte("another's"), 0o600))
-	require.NoError(t, Save(dir, "p", Record{Type: "t", Next: 2}))
+	require.NoError(t, New(nil, dir).Save("p", Record{Type: "t", Next: 2}))
 	_, err := os.Stat(stale)
 	require.True(t, os.IsNotExist(err), "the stale temp file is gone")
 	_, err = os.Stat(other)
 	require.NoError(t, err, "another checkpoint's temp file is not this Save's to remove")
-	r, found, err := Load(dir, "p")
+	r, found, err := New(nil, dir).Load("p")
 	require.NoError(t, err)
 	require.True(t, found)
 	require.Equal(t, uint64(2), r.Next)

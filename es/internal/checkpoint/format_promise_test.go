@@ -19,7 +19,7 @@ import (
 func TestPromiseCheckpointFileLayout(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ckpt")
 	r := Record{Type: "t/1", Next: 42, Last: messages.NewID(), LastSeq: 40, State: []byte("state")}
-	require.NoError(t, Save(dir, "p", r))
+	require.NoError(t, New(nil, dir).Save("p", r))
 	b, err := os.ReadFile(Path(dir, "p"))
 	require.NoError(t, err)
 	require.Equal(t, "BPKCKPT1", string(b[:8]))
