@@ -13,8 +13,14 @@ import (
 func openWrite(cmd, dir string, opts storage.Options) (*storage.Engine, error) {
 	e, err := storage.Open(dir, opts)
 	if errors.Is(err, storage.ErrLocked) {
-		return nil, &statusError{code: ExitError, err: fmt.Errorf(
-			"%s: %s is held by a running writer (its LOCK is taken): stop the application or batpak command that has it open, then try again", cmd, dir)}
+		return nil, lockedError(cmd, dir)
 	}
 	return e, err
+}
+
+// lockedError is the refusal of a command that changes the store while a
+// writer holds it: exit status 1.
+func lockedError(cmd, dir string) error {
+	return &statusError{code: ExitError, err: fmt.Errorf(
+		"%s: %s is held by a running writer (its LOCK is taken): stop the application or batpak command that has it open, then try again", cmd, dir)}
 }

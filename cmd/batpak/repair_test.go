@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage"
+	"github.com/batpak-go/batpak/storage/format"
+)
+
+// writeSegmented writes n events, one commit each, into a store of 4 KiB
+// segments (so it has many). crash leaves it as a crashed writer would:
+// the last segment without a footer. It returns the events' receipts.
+func writeSegmented(t *testing.T, n int, crash bool) (string, []messages.Receipt) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "store")
+	e, err := storage.Open(dir, storage.Options{SegmentSize: 4 << 10})
+	require.NoError(t, err)
+	var rs []messages.Receipt
+	for i := range n {
+		r, err := e.Append(&messages.Append{
+			Coordinate: messages.Coordinate{Entity: fmt.Sprintf("entity-%d", i%7), Scope: "test"},
+			Kind:       testKind, Payload: bytes.Repeat([]byte{byte(i)}, 100),
+		})
+		require.NoError(t, err)
+		require.NoError(t, e.Commit())
+		rs = append(rs, r)
+	}
+	if crash {
+		require.NoError(t, e.Abandon())
+		require.NoError(t, e.Release())
+	} else {
+		require.NoError(t, e.Close())
+	}
+	return dir, rs
+}
+
+// snapshot returns the regular files of dir and their bytes.
+func snapshot(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, en := range entries {
+		if en.Type().IsRegular() {
+			b, err := os.ReadFile(filepath.Join(dir, en.Name()))
+			require.NoError(t, err)
+			out[en.Name()] = b
+		}
+	}
+	return out
+}
+
+// requireRepaired checks a repaired store: the side directory holds, for
+// each segment of cuts, exactly the bytes it had (in before) from the cut
+// offset on, and nothing else but its index files; the store opens,
+// verifies, and holds exactly the events of keep.
+func requireRepaired(t *testing.T, dir string, before map[string][]byte, cuts map[string]int64, keep []messages.Receipt) {
+	t.Helper()
+	sides, err := filepath.Glob(filepath.Join(dir, "repair-*"))
+	require.NoError(t, err)
+	require.Len(t, sides, 1)
+	saved := snapshot(t, sides[0])
+	want := []string{"README.txt", "repair.json"}
+	for name, off := range cuts {
+		cut := fmt.Sprintf("%s.from-%d.cut", name, off)
+		want = append(want, cut)
+		require.Equal(t, before[name][off:], saved[cut], "%s holds exactly the bytes cut", cut)
+	}
+	slices.Sort(want)
+	require.Equal(t, want, slices.Sorted(maps.Keys(saved)))
+	for _, name := range want[:len(want)-2] {
+		require.Contains(t, string(saved["README.txt"]), name, "README.txt lists every side file")
+	}
+	var rep repairReport
+	require.NoError(t, json.Unmarshal(saved["repair.json"], &rep))
+	require.Equal(t, len(keep), rep.EventsAfter)
+
+	e, err := storage.Open(dir, storage.Options{})
+	require.NoError(t, err)
+	defer e.Close()
+	vr, err := e.Verify()
+	require.NoError(t, err)
+	require.Equal(t, len(keep), vr.Events)
+	evs, err := e.Query(storage.Filter{})
+	require.NoError(t, err)
+	require.Len(t, evs, len(keep))
+	for i, r := range keep {
+		require.Equal(t, r.EventID, evs[i].ID, "event %d", i)
+		require.Equal(t, bytes.Repeat([]byte{byte(i)}, 100), evs[i].Payload)
+	}
+}
+
+// changes returns the lines under "changes:" of a repair's output, with a
+// dry run's wording made the real one's.
+func changes(out string) []string {
+	_, rest, _ := strings.Cut(out, "changes:\n")
+	var lines []string
+	for _, l := range strings.Split(rest, "\n") {
+		if !strings.HasPrefix(l, "  ") {
+			break
+		}
+		l = strings.ReplaceAll(l, "would be ", "")
+		l = regexp.MustCompile(`; saved as \S+`).ReplaceAllString(l, "")
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
+	dir, rs := writeSegmented(t, 200, false)
+	// The damage: a byte in the middle of an event frame of segment 2,
+	// sealed and not the last. Its footer hides it from recovery; reading
+	// the events finds it.
+	var inSeg2 []messages.Receipt
+	for _, r := range rs {
+		if r.Segment == 2 {
+			inSeg2 = append(inSeg2, r)
+		}
+	}
+	require.Greater(t, len(inSeg2), 5)
+	hit := inSeg2[len(inSeg2)/2]
+	seg2 := filepath.Join(dir, format.SegmentName(2))
+	b, err := os.ReadFile(seg2)
+	require.NoError(t, err)
+	b[hit.Offset+40] ^= 0x20
+	require.NoError(t, os.WriteFile(seg2, b, 0o600))
+	before := snapshot(t, dir)
+	last := rs[len(rs)-1].Segment
+	require.Greater(t, last, uint64(3))
+
+	dry := cli(t, "", "repair", dir, "--dry-run")
+	require.Equal(t, ExitOK, dry.code, dry.stderr)
+	require.Equal(t, before, snapshot(t, dir), "a dry run changes nothing")
+	sides, err := filepath.Glob(filepath.Join(dir, "repair-*"))
+	require.NoError(t, err)
+	require.Empty(t, sides, "a dry run saves nothing")
+	require.Contains(t, dry.stdout, "dry run, nothing changed")
+
+	out := cli(t, "", "repair", dir)
+	require.Equal(t, ExitOK, out.code, out.stderr)
+	require.Empty(t, out.stderr)
+	cuts := map[string]int64{format.SegmentName(2): hit.Offset}
+	for id := uint64(3); id <= last; id++ {
+		cuts[format.SegmentName(id)] = 0 // later segments are removed whole
+	}
+	requireRepaired(t, dir, before, cuts, rs[:hit.Sequence])
+
+	after := len(inSeg2) - len(inSeg2)/2 - 1
+	require.Contains(t, out.stdout, fmt.Sprintf("segment 2 at offset %d: ", hit.Offset))
+	require.Contains(t, out.stdout, fmt.Sprintf("  0000000002.seg: %d bytes from offset %d to %d cut; they hold %d event frames, 1 damaged frame, the footer; saved as repair-",
+		len(before["0000000002.seg"])-int(hit.Offset), hit.Offset, len(before["0000000002.seg"]), after))
+	require.Contains(t, out.stdout, fmt.Sprintf("events: 200 before, %d after (%d lost)\n", hit.Sequence, 200-hit.Sequence))
+	require.Contains(t, out.stdout, fmt.Sprintf("the store opens and verifies: %d events in 7 streams\n", hit.Sequence))
+	require.Equal(t, changes(out.stdout), changes(dry.stdout), "the dry run showed what repair did")
+	require.NotEmpty(t, changes(out.stdout))
+
+	again := cli(t, "", "repair", dir)
+	require.Equal(t, ExitOK, again.code)
+	require.Equal(t, fmt.Sprintf("repair of %s\nnothing to repair: the store opens and verifies: %d events in 7 streams\n", dir, hit.Sequence), again.stdout)
+}
+
+func TestRepairCutsAnActiveSegmentTruncatedMidFrame(t *testing.T) {
+	dir, rs := writeSegmented(t, 60, true)
+	lastR := rs[len(rs)-1]
+	seg := filepath.Join(dir, format.SegmentName(lastR.Segment))
+	require.NoError(t, os.Truncate(seg, lastR.Offset+10))
+	before := snapshot(t, dir)
+
+	out := cli(t, "", "repair", dir)
+	require.Equal(t, ExitOK, out.code, out.stderr)
+	requireRepaired(t, dir, before, map[string]int64{format.SegmentName(lastR.Segment): lastR.Offset}, rs[:len(rs)-1])
+	require.Contains(t, out.stdout, "torn tail (a write never made durable): segment ")
+	require.Contains(t, out.stdout, fmt.Sprintf("  %s: 10 bytes from offset %d to %d cut; they hold 0 event frames, 10 bytes that do not decode as frames; saved as ",
+		format.SegmentName(lastR.Segment), lastR.Offset, lastR.Offset+10))
+	require.NotContains(t, out.stdout, "events: ", "the first open changed the store: the count before is unknown")
+}
+
+func TestRepairCutsCorruptionRecoveryMeetsInAnUnsealedSegment(t *testing.T) {
+	dir, rs := writeSegmented(t, 60, true)
+	lastSeg := rs[len(rs)-1].Segment
+	var first messages.Receipt
+	n := 0
+	for _, r := range rs {
+		if r.Segment == lastSeg {
+			if n == 0 {
+				first = r
+			}
+			n++
+		}
+	}
+	require.Greater(t, n, 2, "later groups' sync marks prove the damaged frame durable")
+	seg := filepath.Join(dir, format.SegmentName(lastSeg))
+	b, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	b[first.Offset+30] ^= 0xff
+	require.NoError(t, os.WriteFile(seg, b, 0o600))
+	before := snapshot(t, dir)
+
+	_, err = storage.Open(dir, storage.Options{})
+	require.ErrorIs(t, err, storage.ErrCorrupt, "an open without repair refuses the store")
+
+	out := cli(t, "", "repair", dir)
+	require.Equal(t, ExitOK, out.code, out.stderr)
+	requireRepaired(t, dir, before, map[string]int64{format.SegmentName(lastSeg): first.Offset}, rs[:first.Sequence])
+	require.Contains(t, out.stdout, fmt.Sprintf("corruption met by recovery: segment %d: ", lastSeg))
+	require.Contains(t, out.stdout, fmt.Sprintf("they hold %d event frames, 1 damaged frame;", n-1))
+}
+
+func TestRepairRefusesWhileAWriterHoldsTheStore(t *testing.T) {
+	dir, _ := writeSegmented(t, 3, false)
+	e, err := storage.Open(dir, storage.Options{})
+	require.NoError(t, err)
+	defer e.Close()
+	for _, args := range [][]string{{"repair", dir}, {"repair", dir, "--dry-run"}} {
+		out := cli(t, "", args...)
+		require.Equal(t, ExitError, out.code)
+		require.Equal(t, "batpak: repair: "+dir+" is held by a running writer (its LOCK is taken): stop the application or batpak command that has it open, then try again\n", out.stderr)
+		require.Empty(t, out.stdout)
+	}
+}
+
+func TestRepairBadInput(t *testing.T) {
+	empty := t.TempDir()
+	file := filepath.Join(empty, "f")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"repair", filepath.Join(empty, "missing")}, ExitError, "no such file or directory"},
+		{[]string{"repair", empty}, ExitError, "repair: " + empty + " is not a batpak store (no segment files)"},
+		{[]string{"repair", file}, ExitError, "repair: " + file + " is not a directory"},
+		{[]string{"repair"}, ExitUsage, "accepts 1 arg(s)"},
+	} {
+		out := cli(t, "", c.args...)
+		require.Equal(t, c.code, out.code, "%v: %s", c.args, out.stderr)
+		require.Contains(t, out.stderr, c.msg)
+		require.True(t, strings.HasPrefix(out.stderr, "batpak: ") && strings.Count(out.stderr, "\n") == 1, out.stderr)
+	}
+	require.NoDirExists(t, filepath.Join(empty, "missing"))
+}
