@@ -112,8 +112,8 @@ func runImport(env *env, dir string, f *importFlags) (err error) {
 		e.Rollback()
 		return im.failure(err)
 	}
-	fmt.Fprintf(env.stdout, "imported %d lines into %s: %d events appended, %d already present; %d commits\n",
-		im.lines, dir, im.appended, im.replayed, im.commits)
+	fmt.Fprintf(env.stdout, "imported %d lines into %s: %d events appended, %d already present; %s\n",
+		im.lines, dir, im.appended, im.replayed, plural(im.commits, "commit"))
 	return nil
 }
 

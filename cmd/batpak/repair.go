@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,9 +34,10 @@ NAME.from-OFFSET.cut holds the bytes of segment file NAME from OFFSET to
 where it ended (the whole file from offset 0 for a removed segment), synced
 to disk before the cut is made. repair.json lists every change for
 machines, README.txt for people. A segment whose header is damaged is not
-cut but set aside whole, renamed NAME.dropped, as the engine does. Index
-checkpoints (*.idx) are derived from the segments: repair lists the ones
-it removes or rewrites but does not save them.
+cut: it is set aside whole with every later segment, each renamed
+NAME.dropped in DIR, as the engine's repair does (their bytes stay there).
+Index checkpoints (*.idx) are derived from the segments: repair lists the
+ones it removes or rewrites but does not save them.
 
 How it finds the damage: it opens the store with the engine's repair
 option (which cuts what recovery meets: a torn tail, a corrupt frame in a
@@ -72,8 +74,8 @@ damage and a dry run to see its cost before repairing.`,
 	return cmd
 }
 
-func runRepair(env *env, dir string, dry bool) (err error) {
-	dir = filepath.Clean(dir)
+func runRepair(env *env, arg string, dry bool) (err error) {
+	dir := filepath.Clean(arg)
 	files, err := storeFiles(dir)
 	if err != nil {
 		return err
@@ -90,9 +92,14 @@ func runRepair(env *env, dir string, dry bool) (err error) {
 	t := &tracker{dir: dir, dry: dry, files: files, side: newSideDir(dir, now)}
 	fsys := newRepairFS(t, lockPath)
 	defer fsys.close()
-	rep := &repairReport{Store: dir, Time: now.UTC().Format(time.RFC3339), DryRun: dry}
+	rep := &repairReport{Store: arg, Time: now.UTC().Format(time.RFC3339), DryRun: dry}
 	err = repairRounds(dir, fsys, rep)
 	rep.Actions = t.actions
+	if !dry && len(t.actions) > 0 {
+		if cerr := t.side.create(); err == nil {
+			err = cerr
+		}
+	}
 	if t.side.created {
 		rep.SideDir = filepath.Base(t.side.path)
 	}
@@ -146,6 +153,7 @@ func printRepair(w io.Writer, rep *repairReport, done bool) {
 	}
 	fmt.Fprintf(w, "the store opens and verifies: %d events in %d streams\n", rep.EventsAfter, rep.StreamsAfter)
 	if rep.SideDir != "" {
-		fmt.Fprintf(w, "the bytes cut are in %s (README.txt, repair.json)\n", filepath.Join(rep.Store, rep.SideDir))
+		fmt.Fprintf(w, "the record of this repair, with the bytes it cut, is in %s%c%s (README.txt, repair.json)\n",
+			strings.TrimRight(rep.Store, string(filepath.Separator)), filepath.Separator, rep.SideDir)
 	}
 }

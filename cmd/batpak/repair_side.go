@@ -84,11 +84,10 @@ func (s *sideDir) writeIndex(rep *repairReport) error {
 	for _, l := range describeActions(rep.Actions, false) {
 		fmt.Fprintf(&readme, "  %s\n", l)
 	}
-	fmt.Fprintf(&readme, "\nTo look at the store as it was (never in the live directory: in a copy):\n")
-	fmt.Fprintf(&readme, "  cp -r STORE /tmp/before && cd /tmp/before\n")
-	fmt.Fprintf(&readme, "  truncate -s OFFSET NAME && cat REPAIRDIR/NAME.from-OFFSET.cut >> NAME   (a cut file)\n")
-	fmt.Fprintf(&readme, "  cp REPAIRDIR/NAME.from-0.cut NAME                                      (a removed file)\n")
-	fmt.Fprintf(&readme, "and remove the segments and checkpoints the repaired store wrote after them.\n")
+	fmt.Fprintf(&readme, "\nTo see the store as it was, in a copy of the directory (never in the live one):\n")
+	fmt.Fprintf(&readme, "  truncate -s OFFSET NAME && cat %s/NAME.from-OFFSET.cut >> NAME   (each cut)\n", filepath.Base(s.path))
+	fmt.Fprintf(&readme, "  cp %s/NAME.from-0.cut NAME                                      (each removed segment)\n", filepath.Base(s.path))
+	fmt.Fprintf(&readme, "  rm *.idx   (index checkpoints: the next open rebuilds them)\n")
 	for name, data := range map[string][]byte{"repair.json": append(js, '\n'), "README.txt": []byte(readme.String())} {
 		if err := os.WriteFile(filepath.Join(s.path, name), data, 0o600); err != nil {
 			return fmt.Errorf("repair: write %s: %w", name, err)

@@ -118,6 +118,27 @@ func changes(out string) []string {
 	return lines
 }
 
+// dryThenRepair runs a dry run (which must change nothing and save
+// nothing), then the repair, and checks the dry run listed the changes the
+// repair made. It returns the repair's output.
+func dryThenRepair(t *testing.T, dir string) string {
+	t.Helper()
+	before := snapshot(t, dir)
+	dry := cli(t, "", "repair", dir, "--dry-run")
+	require.Equal(t, ExitOK, dry.code, dry.stderr)
+	require.Equal(t, before, snapshot(t, dir), "a dry run changes nothing")
+	sides, err := filepath.Glob(filepath.Join(dir, "repair-*"))
+	require.NoError(t, err)
+	require.Empty(t, sides, "a dry run saves nothing")
+	require.Contains(t, dry.stdout, "dry run, nothing changed")
+	out := cli(t, "", "repair", dir)
+	require.Equal(t, ExitOK, out.code, out.stderr)
+	require.Empty(t, out.stderr)
+	require.NotEmpty(t, changes(out.stdout))
+	require.Equal(t, changes(out.stdout), changes(dry.stdout), "the dry run showed what repair did")
+	return out.stdout
+}
+
 func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
 	dir, rs := writeSegmented(t, 200, false)
 	// The damage: a byte in the middle of an event frame of segment 2,
@@ -140,17 +161,7 @@ func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
 	last := rs[len(rs)-1].Segment
 	require.Greater(t, last, uint64(3))
 
-	dry := cli(t, "", "repair", dir, "--dry-run")
-	require.Equal(t, ExitOK, dry.code, dry.stderr)
-	require.Equal(t, before, snapshot(t, dir), "a dry run changes nothing")
-	sides, err := filepath.Glob(filepath.Join(dir, "repair-*"))
-	require.NoError(t, err)
-	require.Empty(t, sides, "a dry run saves nothing")
-	require.Contains(t, dry.stdout, "dry run, nothing changed")
-
-	out := cli(t, "", "repair", dir)
-	require.Equal(t, ExitOK, out.code, out.stderr)
-	require.Empty(t, out.stderr)
+	out := dryThenRepair(t, dir)
 	cuts := map[string]int64{format.SegmentName(2): hit.Offset}
 	for id := uint64(3); id <= last; id++ {
 		cuts[format.SegmentName(id)] = 0 // later segments are removed whole
@@ -158,13 +169,11 @@ func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
 	requireRepaired(t, dir, before, cuts, rs[:hit.Sequence])
 
 	after := len(inSeg2) - len(inSeg2)/2 - 1
-	require.Contains(t, out.stdout, fmt.Sprintf("segment 2 at offset %d: ", hit.Offset))
-	require.Contains(t, out.stdout, fmt.Sprintf("  0000000002.seg: %d bytes from offset %d to %d cut; they hold %d event frames, 1 damaged frame, the footer; saved as repair-",
+	require.Contains(t, out, fmt.Sprintf("segment 2 at offset %d: ", hit.Offset))
+	require.Contains(t, out, fmt.Sprintf("  0000000002.seg: %d bytes from offset %d to %d cut; they hold %d event frames, 1 damaged frame, the footer; saved as repair-",
 		len(before["0000000002.seg"])-int(hit.Offset), hit.Offset, len(before["0000000002.seg"]), after))
-	require.Contains(t, out.stdout, fmt.Sprintf("events: 200 before, %d after (%d lost)\n", hit.Sequence, 200-hit.Sequence))
-	require.Contains(t, out.stdout, fmt.Sprintf("the store opens and verifies: %d events in 7 streams\n", hit.Sequence))
-	require.Equal(t, changes(out.stdout), changes(dry.stdout), "the dry run showed what repair did")
-	require.NotEmpty(t, changes(out.stdout))
+	require.Contains(t, out, fmt.Sprintf("events: 200 before, %d after (%d lost)\n", hit.Sequence, 200-hit.Sequence))
+	require.Contains(t, out, fmt.Sprintf("the store opens and verifies: %d events in 7 streams\n", hit.Sequence))
 
 	again := cli(t, "", "repair", dir)
 	require.Equal(t, ExitOK, again.code)
@@ -178,13 +187,12 @@ func TestRepairCutsAnActiveSegmentTruncatedMidFrame(t *testing.T) {
 	require.NoError(t, os.Truncate(seg, lastR.Offset+10))
 	before := snapshot(t, dir)
 
-	out := cli(t, "", "repair", dir)
-	require.Equal(t, ExitOK, out.code, out.stderr)
+	out := dryThenRepair(t, dir)
 	requireRepaired(t, dir, before, map[string]int64{format.SegmentName(lastR.Segment): lastR.Offset}, rs[:len(rs)-1])
-	require.Contains(t, out.stdout, "torn tail (a write never made durable): segment ")
-	require.Contains(t, out.stdout, fmt.Sprintf("  %s: 10 bytes from offset %d to %d cut; they hold 0 event frames, 10 bytes that do not decode as frames; saved as ",
+	require.Contains(t, out, "torn tail (a write never made durable): segment ")
+	require.Contains(t, out, fmt.Sprintf("  %s: 10 bytes from offset %d to %d cut; they hold 0 event frames, 10 bytes that do not decode as frames; saved as ",
 		format.SegmentName(lastR.Segment), lastR.Offset, lastR.Offset+10))
-	require.NotContains(t, out.stdout, "events: ", "the first open changed the store: the count before is unknown")
+	require.NotContains(t, out, "events: ", "the first open changed the store: the count before is unknown")
 }
 
 func TestRepairCutsCorruptionRecoveryMeetsInAnUnsealedSegment(t *testing.T) {
@@ -211,11 +219,37 @@ func TestRepairCutsCorruptionRecoveryMeetsInAnUnsealedSegment(t *testing.T) {
 	_, err = storage.Open(dir, storage.Options{})
 	require.ErrorIs(t, err, storage.ErrCorrupt, "an open without repair refuses the store")
 
-	out := cli(t, "", "repair", dir)
-	require.Equal(t, ExitOK, out.code, out.stderr)
+	out := dryThenRepair(t, dir)
 	requireRepaired(t, dir, before, map[string]int64{format.SegmentName(lastSeg): first.Offset}, rs[:first.Sequence])
-	require.Contains(t, out.stdout, fmt.Sprintf("corruption met by recovery: segment %d: ", lastSeg))
-	require.Contains(t, out.stdout, fmt.Sprintf("they hold %d event frames, 1 damaged frame;", n-1))
+	require.Contains(t, out, fmt.Sprintf("corruption met by recovery: segment %d: ", lastSeg))
+	require.Contains(t, out, fmt.Sprintf("they hold %d event frames, 1 damaged frame;", n-1))
+}
+
+func TestRepairSetsASegmentWithADamagedHeaderAside(t *testing.T) {
+	dir, rs := writeSegmented(t, 100, false)
+	seg3 := filepath.Join(dir, format.SegmentName(3))
+	b, err := os.ReadFile(seg3)
+	require.NoError(t, err)
+	b[5] ^= 0xff
+	require.NoError(t, os.WriteFile(seg3, b, 0o600))
+	before := snapshot(t, dir)
+	last := rs[len(rs)-1].Segment
+
+	out := dryThenRepair(t, dir)
+	n := 0
+	for _, r := range rs {
+		if r.Segment < 3 {
+			n++
+		}
+	}
+	requireRepaired(t, dir, before, nil, rs[:n]) // nothing cut: set aside
+	for id := uint64(3); id <= last; id++ {
+		name := format.SegmentName(id)
+		require.Contains(t, out, fmt.Sprintf("  %s: renamed %s.dropped (kept: its bytes stay there)\n", name, name))
+		kept, err := os.ReadFile(filepath.Join(dir, name+".dropped"))
+		require.NoError(t, err)
+		require.Equal(t, before[name], kept)
+	}
 }
 
 func TestRepairRefusesWhileAWriterHoldsTheStore(t *testing.T) {
