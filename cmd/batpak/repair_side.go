@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,7 +57,13 @@ func (s *sideDir) create() error {
 	if s.created {
 		return nil
 	}
-	if err := os.Mkdir(s.path, 0o700); err != nil {
+	base := s.path
+	err := os.Mkdir(s.path, 0o700)
+	for n := 2; errors.Is(err, os.ErrExist) && n < 100; n++ { // a repair in the same second
+		s.path = fmt.Sprintf("%s-%d", base, n)
+		err = os.Mkdir(s.path, 0o700)
+	}
+	if err != nil {
 		return fmt.Errorf("repair: create %s: %w", s.path, err)
 	}
 	if err := fs.OS().SyncDir(s.store); err != nil {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -71,21 +72,7 @@ func requireRepaired(t *testing.T, dir string, before map[string][]byte, cuts ma
 	sides, err := filepath.Glob(filepath.Join(dir, "repair-*"))
 	require.NoError(t, err)
 	require.Len(t, sides, 1)
-	saved := snapshot(t, sides[0])
-	want := []string{"README.txt", "repair.json"}
-	for name, off := range cuts {
-		cut := fmt.Sprintf("%s.from-%d.cut", name, off)
-		want = append(want, cut)
-		require.Equal(t, before[name][off:], saved[cut], "%s holds exactly the bytes cut", cut)
-	}
-	slices.Sort(want)
-	require.Equal(t, want, slices.Sorted(maps.Keys(saved)))
-	for _, name := range want[:len(want)-2] {
-		require.Contains(t, string(saved["README.txt"]), name, "README.txt lists every side file")
-	}
-	var rep repairReport
-	require.NoError(t, json.Unmarshal(saved["repair.json"], &rep))
-	require.Equal(t, len(keep), rep.EventsAfter)
+	requireSideFiles(t, sides[0], before, cuts)
 
 	e, err := storage.Open(dir, storage.Options{})
 	require.NoError(t, err)
@@ -100,6 +87,35 @@ func requireRepaired(t *testing.T, dir string, before map[string][]byte, cuts ma
 		require.Equal(t, r.EventID, evs[i].ID, "event %d", i)
 		require.Equal(t, bytes.Repeat([]byte{byte(i)}, 100), evs[i].Payload)
 	}
+}
+
+// requireSideFiles checks that the side directory holds, for each segment
+// of cuts, exactly the bytes it had (in before) from the cut offset on, and
+// nothing else but its index files.
+func requireSideFiles(t *testing.T, side string, before map[string][]byte, cuts map[string]int64) {
+	t.Helper()
+	saved := snapshot(t, side)
+	want := []string{"README.txt", "repair.json"}
+	for name, off := range cuts {
+		cut := fmt.Sprintf("%s.from-%d.cut", name, off)
+		want = append(want, cut)
+		require.Equal(t, before[name][off:], saved[cut], "%s holds exactly the bytes cut", cut)
+	}
+	slices.Sort(want)
+	require.Equal(t, want, slices.Sorted(maps.Keys(saved)))
+	for _, name := range want[:len(want)-2] {
+		require.Contains(t, string(saved["README.txt"]), name, "README.txt lists every side file")
+	}
+	var rep repairReport
+	require.NoError(t, json.Unmarshal(saved["repair.json"], &rep))
+	n := 0
+	for _, a := range rep.Actions {
+		if isSegment(a.File) && a.Op != "rename" {
+			n++
+			require.Equal(t, fmt.Sprintf("%s.from-%d.cut", a.File, a.From), filepath.Base(a.SavedAs))
+		}
+	}
+	require.Equal(t, len(cuts), n, "repair.json lists every cut")
 }
 
 // changes returns the lines under "changes:" of a repair's output, with a
@@ -250,6 +266,37 @@ func TestRepairSetsASegmentWithADamagedHeaderAside(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, before[name], kept)
 	}
+}
+
+func TestRepairTwiceKeepsBothRecords(t *testing.T) {
+	dir, rs := writeSegmented(t, 60, true)
+	last := rs[len(rs)-1]
+	seg := filepath.Join(dir, format.SegmentName(last.Segment))
+	require.NoError(t, os.Truncate(seg, last.Offset+10))
+	first := snapshot(t, dir)
+	require.Equal(t, ExitOK, cli(t, "", "repair", dir).code)
+	// A second damage right away: the last event's frame, cut mid-way again.
+	prev := rs[len(rs)-2]
+	require.NoError(t, os.Truncate(seg, prev.Offset+20))
+	second := snapshot(t, dir)
+	out := cli(t, "", "repair", dir)
+	require.Equal(t, ExitOK, out.code, out.stderr)
+	sides, err := filepath.Glob(filepath.Join(dir, "repair-*"))
+	require.NoError(t, err)
+	require.Len(t, sides, 2) // sorted: repair-T1 < repair-T2, and repair-T < repair-T-2
+	name := format.SegmentName(last.Segment)
+	requireSideFiles(t, sides[0], first, map[string]int64{name: last.Offset})
+	requireSideFiles(t, sides[1], second, map[string]int64{name: prev.Offset})
+}
+
+func TestSideDirOfARepairInTheSameSecondGetsASuffix(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	a, b := newSideDir(dir, now), newSideDir(dir, now)
+	require.NoError(t, a.create())
+	require.NoError(t, b.create())
+	require.Equal(t, a.path+"-2", b.path)
+	require.DirExists(t, b.path)
 }
 
 func TestRepairRefusesWhileAWriterHoldsTheStore(t *testing.T) {
