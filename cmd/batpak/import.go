@@ -35,10 +35,11 @@ holds the store, import refuses with exit status 1.
 
 What an imported event keeps: its coordinate, kind, payload, metadata (a
 gate bypass recorded in it is recorded again), its time (ts_us, and wall_ms
-as the store derives it), its place in the log (events are appended in the
-order of the lines; with --expect-empty and a whole export, every event
-gets its original sequence and version), and its atomic batch (the lines of
-one batch are appended as one batch).
+as the store derives it: import gives the engine a clock that reads each
+event's ts_us), its place in the log (events are appended in the order of
+the lines; with --expect-empty and a whole export, every event gets its
+original sequence and version), and its atomic batch (the lines of one
+batch are appended as one batch).
 
 What it cannot keep: the event's id. The store's append API gives an event
 a fresh id, or the id derived from its idempotency key; import makes the
@@ -55,7 +56,9 @@ batch ids are new.
 Importing twice is safe: every event carries its idempotency key, so lines
 already imported are replays that write nothing (counted as "already
 present"). --expect-empty refuses to start unless the store holds no event
-at all: use it when a store must hold exactly the export.
+at all: use it when a store must hold exactly the export. (Importing a
+store's export into that same store would append a copy of every event,
+under the new ids: --expect-empty guards against that too.)
 
 Events are committed in groups of --commit-every events (a group never
 splits an atomic batch). A bad line stops the import: the error names the
