@@ -81,9 +81,16 @@ func (im *importer) flush() error {
 		return err
 	}
 	for i := range unit {
-		im.stagedBytes += len(unit[i].payload)
+		if !receipts[i].Replayed {
+			im.stagedBytes += len(unit[i].payload)
+		}
 	}
 	im.lastLine = unit[len(unit)-1].line
+	if im.e.Staged() == 0 { // replays only: every line so far is in the store
+		im.committedLine = im.lastLine
+		im.ids.committed()
+		return nil
+	}
 	if im.staged >= im.commitEvery || im.stagedBytes >= stageBytesLimit {
 		return im.commit()
 	}
@@ -167,15 +174,12 @@ func sameBypass(a, b *messages.Bypass) bool {
 
 // commit commits what is staged.
 func (im *importer) commit() error {
-	if im.staged == 0 && im.e.Staged() == 0 {
-		im.committedLine = im.lastLine
-		im.ids.committed()
-		return nil
+	if im.e.Staged() > 0 {
+		if err := im.e.Commit(); err != nil {
+			return err
+		}
+		im.commits++
 	}
-	if err := im.e.Commit(); err != nil {
-		return err
-	}
-	im.commits++
 	im.staged, im.stagedBytes = 0, 0
 	im.committedLine = im.lastLine
 	im.ids.committed()

@@ -71,19 +71,21 @@ func (m *idMapper) isEvent(id messages.ID) (bool, error) {
 		return false, err
 	}
 	if len(m.known) >= knownCacheSize {
-		clear(m.known)
+		m.known = map[messages.ID]bool{}
 	}
 	m.known[id] = err == nil
 	return err == nil, nil
 }
 
-// committed records that the staged events are committed.
+// committed records that the staged events are in the store (committed,
+// or replays of events it held). The maps are made anew rather than
+// cleared: a cleared map keeps its size, and ranging over it costs that.
 func (m *idMapper) committed() {
 	if len(m.known)+len(m.staged) > knownCacheSize {
-		clear(m.known)
+		m.known = make(map[messages.ID]bool, len(m.staged))
 	}
 	for id := range m.staged {
 		m.known[id] = true
 	}
-	clear(m.staged)
+	m.staged = map[messages.ID]bool{}
 }
