@@ -145,12 +145,12 @@ func appendIDField(b []byte, name string, id messages.ID) []byte {
 	return append(b, '"')
 }
 
-const hexDigits = "0123456789abcdef"
+const lowerHex = "0123456789abcdef"
 
 // appendKind appends k as EventKind.String does ("1:001").
 func appendKind(b []byte, k messages.EventKind) []byte {
 	t := k.Type()
-	return append(b, hexDigits[k.Category()], ':', hexDigits[t>>8], hexDigits[t>>4&0xF], hexDigits[t&0xF])
+	return append(b, lowerHex[k.Category()], ':', lowerHex[t>>8], lowerHex[t>>4&0xF], lowerHex[t&0xF])
 }
 
 // appendJSONString appends s, valid UTF-8, as a JSON string: quotes,
@@ -174,7 +174,7 @@ func appendJSONString(b []byte, s string) []byte {
 		case '\r':
 			b = append(b, '\\', 'r')
 		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			b = append(b, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xF])
 		}
 		start = i + 1
 	}

@@ -116,7 +116,7 @@ func runImport(env *env, dir string, f *importFlags) (err error) {
 		return im.failure(err)
 	}
 	fmt.Fprintf(env.stdout, "imported %d lines into %s: %d events appended, %d already present; %s\n",
-		im.lines, dir, im.appended, im.replayed, plural(im.commits, "commit"))
+		im.lines, dir, im.appended, im.replayed, countOf(im.commits, "commit"))
 	return nil
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/batpak-go/batpak/storage"
 )
 
-// mapped is the id import gives the event whose id was s.
-func mapped(t *testing.T, s string) string {
+// importedID is the id import gives the event whose id was s.
+func importedID(t *testing.T, s string) string {
 	t.Helper()
 	id, err := messages.ParseID(s)
 	require.NoError(t, err)
@@ -34,14 +34,14 @@ func requireSameEvents(t *testing.T, a, b []exportLine) {
 	}
 	for i := range a {
 		x, y := a[i], b[i]
-		require.Equal(t, mapped(t, x.ID), y.ID, "line %d: id", i+1)
+		require.Equal(t, importedID(t, x.ID), y.ID, "line %d: id", i+1)
 		if x.Cause != "" {
-			require.Equal(t, mapped(t, x.Cause), y.Cause, "line %d: cause", i+1)
+			require.Equal(t, importedID(t, x.Cause), y.Cause, "line %d: cause", i+1)
 		} else {
 			require.Empty(t, y.Cause)
 		}
 		if ids[x.Corr] {
-			require.Equal(t, mapped(t, x.Corr), y.Corr, "line %d: corr names an event", i+1)
+			require.Equal(t, importedID(t, x.Corr), y.Corr, "line %d: corr names an event", i+1)
 		} else {
 			require.Equal(t, x.Corr, y.Corr, "line %d: an external corr is kept", i+1)
 		}
@@ -75,12 +75,12 @@ func TestExportImportRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 9, rep.Events)
 	root := parseExport(t, first.stdout)[0]
-	desc, err := e.Descendants(messages.IDFromKey(must(messages.ParseID(root.ID))))
+	desc, err := e.Descendants(messages.IDFromKey(mustParse(messages.ParseID(root.ID))))
 	require.NoError(t, err)
 	require.Len(t, desc, 3, "the causal graph is the same graph under the new ids")
 }
 
-func must[T any](v T, err error) T {
+func mustParse[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}

@@ -29,7 +29,7 @@ type frameCount struct {
 // offset to.
 func countFrames(r io.ReaderAt, from, to int64) (frameCount, error) {
 	var c frameCount
-	w := window{r: r, end: to}
+	w := frameWindow{r: r, end: to}
 	off := from
 	for off < to {
 		hdr, err := w.at(off, format.FrameHeaderSize)
@@ -64,9 +64,9 @@ func countFrames(r io.ReaderAt, from, to int64) (frameCount, error) {
 	return c, nil
 }
 
-// window reads a file through a buffer of at least 1 MiB, so that walking
+// frameWindow reads a file through a buffer of at least 1 MiB, so that walking
 // small frames costs few reads.
-type window struct {
+type frameWindow struct {
 	r   io.ReaderAt
 	end int64 // nothing is read past it
 	off int64 // file offset of buf[0]
@@ -75,7 +75,7 @@ type window struct {
 
 // at returns the n bytes at offset off (fewer if the end comes first),
 // valid until the next call.
-func (w *window) at(off int64, n int) ([]byte, error) {
+func (w *frameWindow) at(off int64, n int) ([]byte, error) {
 	n = int(min(int64(n), w.end-off))
 	if off >= w.off && off+int64(n) <= w.off+int64(len(w.buf)) {
 		return w.buf[off-w.off : off-w.off+int64(n)], nil

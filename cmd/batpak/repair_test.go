@@ -47,8 +47,8 @@ func writeSegmented(t *testing.T, n int, crash bool) (string, []messages.Receipt
 	return dir, rs
 }
 
-// snapshot returns the regular files of dir and their bytes.
-func snapshot(t *testing.T, dir string) map[string][]byte {
+// dirBytes returns the regular files of dir and their bytes.
+func dirBytes(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	entries, err := os.ReadDir(dir)
@@ -94,7 +94,7 @@ func requireRepaired(t *testing.T, dir string, before map[string][]byte, cuts ma
 // nothing else but its index files.
 func requireSideFiles(t *testing.T, side string, before map[string][]byte, cuts map[string]int64) {
 	t.Helper()
-	saved := snapshot(t, side)
+	saved := dirBytes(t, side)
 	want := []string{"README.txt", "repair.json"}
 	for name, off := range cuts {
 		cut := fmt.Sprintf("%s.from-%d.cut", name, off)
@@ -118,9 +118,9 @@ func requireSideFiles(t *testing.T, side string, before map[string][]byte, cuts 
 	require.Equal(t, len(cuts), n, "repair.json lists every cut")
 }
 
-// changes returns the lines under "changes:" of a repair's output, with a
+// repairChanges returns the lines under "changes:" of a repair's output, with a
 // dry run's wording made the real one's.
-func changes(out string) []string {
+func repairChanges(out string) []string {
 	_, rest, _ := strings.Cut(out, "changes:\n")
 	var lines []string
 	for _, l := range strings.Split(rest, "\n") {
@@ -139,10 +139,10 @@ func changes(out string) []string {
 // repair made. It returns the repair's output.
 func dryThenRepair(t *testing.T, dir string) string {
 	t.Helper()
-	before := snapshot(t, dir)
+	before := dirBytes(t, dir)
 	dry := cli(t, "", "repair", dir, "--dry-run")
 	require.Equal(t, ExitOK, dry.code, dry.stderr)
-	require.Equal(t, before, snapshot(t, dir), "a dry run changes nothing")
+	require.Equal(t, before, dirBytes(t, dir), "a dry run changes nothing")
 	sides, err := filepath.Glob(filepath.Join(dir, "repair-*"))
 	require.NoError(t, err)
 	require.Empty(t, sides, "a dry run saves nothing")
@@ -150,8 +150,8 @@ func dryThenRepair(t *testing.T, dir string) string {
 	out := cli(t, "", "repair", dir)
 	require.Equal(t, ExitOK, out.code, out.stderr)
 	require.Empty(t, out.stderr)
-	require.NotEmpty(t, changes(out.stdout))
-	require.Equal(t, changes(out.stdout), changes(dry.stdout), "the dry run showed what repair did")
+	require.NotEmpty(t, repairChanges(out.stdout))
+	require.Equal(t, repairChanges(out.stdout), repairChanges(dry.stdout), "the dry run showed what repair did")
 	return out.stdout
 }
 
@@ -173,7 +173,7 @@ func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
 	require.NoError(t, err)
 	b[hit.Offset+40] ^= 0x20
 	require.NoError(t, os.WriteFile(seg2, b, 0o600))
-	before := snapshot(t, dir)
+	before := dirBytes(t, dir)
 	last := rs[len(rs)-1].Segment
 	require.Greater(t, last, uint64(3))
 
@@ -201,7 +201,7 @@ func TestRepairCutsAnActiveSegmentTruncatedMidFrame(t *testing.T) {
 	lastR := rs[len(rs)-1]
 	seg := filepath.Join(dir, format.SegmentName(lastR.Segment))
 	require.NoError(t, os.Truncate(seg, lastR.Offset+10))
-	before := snapshot(t, dir)
+	before := dirBytes(t, dir)
 
 	out := dryThenRepair(t, dir)
 	requireRepaired(t, dir, before, map[string]int64{format.SegmentName(lastR.Segment): lastR.Offset}, rs[:len(rs)-1])
@@ -230,7 +230,7 @@ func TestRepairCutsCorruptionRecoveryMeetsInAnUnsealedSegment(t *testing.T) {
 	require.NoError(t, err)
 	b[first.Offset+30] ^= 0xff
 	require.NoError(t, os.WriteFile(seg, b, 0o600))
-	before := snapshot(t, dir)
+	before := dirBytes(t, dir)
 
 	_, err = storage.Open(dir, storage.Options{})
 	require.ErrorIs(t, err, storage.ErrCorrupt, "an open without repair refuses the store")
@@ -248,7 +248,7 @@ func TestRepairSetsASegmentWithADamagedHeaderAside(t *testing.T) {
 	require.NoError(t, err)
 	b[5] ^= 0xff
 	require.NoError(t, os.WriteFile(seg3, b, 0o600))
-	before := snapshot(t, dir)
+	before := dirBytes(t, dir)
 	last := rs[len(rs)-1].Segment
 
 	out := dryThenRepair(t, dir)
@@ -273,12 +273,12 @@ func TestRepairTwiceKeepsBothRecords(t *testing.T) {
 	last := rs[len(rs)-1]
 	seg := filepath.Join(dir, format.SegmentName(last.Segment))
 	require.NoError(t, os.Truncate(seg, last.Offset+10))
-	first := snapshot(t, dir)
+	first := dirBytes(t, dir)
 	require.Equal(t, ExitOK, cli(t, "", "repair", dir).code)
 	// A second damage right away: the last event's frame, cut mid-way again.
 	prev := rs[len(rs)-2]
 	require.NoError(t, os.Truncate(seg, prev.Offset+20))
-	second := snapshot(t, dir)
+	second := dirBytes(t, dir)
 	out := cli(t, "", "repair", dir)
 	require.Equal(t, ExitOK, out.code, out.stderr)
 	sides, err := filepath.Glob(filepath.Join(dir, "repair-*"))

@@ -148,9 +148,9 @@ func (a *repairAction) describe(dry bool) string {
 		fmt.Fprintf(&b, "%s: %srenamed %s (kept: its bytes stay there)", a.File, verb, a.NewName)
 	}
 	if f := a.Frames; f != nil {
-		fmt.Fprintf(&b, "; they hold %s", plural(f.Events, "event frame"))
+		fmt.Fprintf(&b, "; they hold %s", countOf(f.Events, "event frame"))
 		if f.Damaged > 0 {
-			fmt.Fprintf(&b, ", %s", plural(f.Damaged, "damaged frame"))
+			fmt.Fprintf(&b, ", %s", countOf(f.Damaged, "damaged frame"))
 		}
 		if f.Undecodable > 0 {
 			fmt.Fprintf(&b, ", %d bytes that do not decode as frames", f.Undecodable)
@@ -195,8 +195,8 @@ func describeActions(actions []repairAction, dry bool) []string {
 	return lines
 }
 
-// plural is "1 thing" or "n things".
-func plural(n int, thing string) string {
+// countOf is "1 thing" or "n things".
+func countOf(n int, thing string) string {
 	if n == 1 {
 		return "1 " + thing
 	}
