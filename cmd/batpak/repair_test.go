@@ -23,7 +23,7 @@ import (
 // writeSegmented writes n events, one commit each, into a store of 4 KiB
 // segments (so it has many). crash leaves it as a crashed writer would:
 // the last segment without a footer. It returns the events' receipts.
-func writeSegmented(t *testing.T, n int, crash bool) (string, []messages.Receipt) {
+func writeRepairStore(t *testing.T, n int, crash bool) (string, []messages.Receipt) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "store")
 	e, err := storage.Open(dir, storage.Options{SegmentSize: 4 << 10})
@@ -156,7 +156,7 @@ func dryThenRepair(t *testing.T, dir string) string {
 }
 
 func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
-	dir, rs := writeSegmented(t, 200, false)
+	dir, rs := writeRepairStore(t, 200, false)
 	// The damage: a byte in the middle of an event frame of segment 2,
 	// sealed and not the last. Its footer hides it from recovery; reading
 	// the events finds it.
@@ -197,7 +197,7 @@ func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
 }
 
 func TestRepairCutsAnActiveSegmentTruncatedMidFrame(t *testing.T) {
-	dir, rs := writeSegmented(t, 60, true)
+	dir, rs := writeRepairStore(t, 60, true)
 	lastR := rs[len(rs)-1]
 	seg := filepath.Join(dir, format.SegmentName(lastR.Segment))
 	require.NoError(t, os.Truncate(seg, lastR.Offset+10))
@@ -212,7 +212,7 @@ func TestRepairCutsAnActiveSegmentTruncatedMidFrame(t *testing.T) {
 }
 
 func TestRepairCutsCorruptionRecoveryMeetsInAnUnsealedSegment(t *testing.T) {
-	dir, rs := writeSegmented(t, 60, true)
+	dir, rs := writeRepairStore(t, 60, true)
 	lastSeg := rs[len(rs)-1].Segment
 	var first messages.Receipt
 	n := 0
@@ -242,7 +242,7 @@ func TestRepairCutsCorruptionRecoveryMeetsInAnUnsealedSegment(t *testing.T) {
 }
 
 func TestRepairSetsASegmentWithADamagedHeaderAside(t *testing.T) {
-	dir, rs := writeSegmented(t, 100, false)
+	dir, rs := writeRepairStore(t, 100, false)
 	seg3 := filepath.Join(dir, format.SegmentName(3))
 	b, err := os.ReadFile(seg3)
 	require.NoError(t, err)
@@ -269,7 +269,7 @@ func TestRepairSetsASegmentWithADamagedHeaderAside(t *testing.T) {
 }
 
 func TestRepairTwiceKeepsBothRecords(t *testing.T) {
-	dir, rs := writeSegmented(t, 60, true)
+	dir, rs := writeRepairStore(t, 60, true)
 	last := rs[len(rs)-1]
 	seg := filepath.Join(dir, format.SegmentName(last.Segment))
 	require.NoError(t, os.Truncate(seg, last.Offset+10))
@@ -300,7 +300,7 @@ func TestSideDirOfARepairInTheSameSecondGetsASuffix(t *testing.T) {
 }
 
 func TestRepairRefusesWhileAWriterHoldsTheStore(t *testing.T) {
-	dir, _ := writeSegmented(t, 3, false)
+	dir, _ := writeRepairStore(t, 3, false)
 	e, err := storage.Open(dir, storage.Options{})
 	require.NoError(t, err)
 	defer e.Close()
