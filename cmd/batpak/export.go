@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -58,8 +59,11 @@ SEQ on, and --limit the first N events selected. Filtered output imports
 fine, but an event whose cause or correlation root is left out names an
 event the target store will not hold.
 
-export reads the events committed when it starts, streaming: its memory
-does not grow with the store. It only reads the store.`,
+export reads the segment files in order, streaming, without taking the
+store's lock: it works on a closed store and on one a running writer holds
+(it writes the events committed by the time its reading reaches them, an
+atomic batch only whole), and its memory does not grow with the store. It
+never changes the store.`,
 		Example: `  # move every event to a new store
   batpak export ./data > events.jsonl
   batpak import ./data-new --expect-empty < events.jsonl
@@ -98,51 +102,46 @@ func (f *exportFlags) filter() (storage.Filter, error) {
 		}
 		flt.Kinds = append(flt.Kinds, k)
 	}
-	if f.entity == "" {
-		flt.Limit = f.limit // exact entities are matched below, so count there
-	}
 	return flt, nil
 }
 
-func runExport(env *env, dir string, f *exportFlags) (err error) {
+func runExport(env *env, dir string, f *exportFlags) error {
 	flt, err := f.filter()
 	if err != nil {
 		return err
 	}
-	e, err := openRead(dir)
+	// A streaming scan of the segment files (no lock, no index: memory
+	// does not grow with the store), filtered here.
+	s, err := newScanner(dir, storage.ScanOptions{FromSeq: flt.FromSeq})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := e.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
 	w := bufio.NewWriterSize(env.stdout, 256<<10)
 	var line []byte
 	n := 0
-	for ev, err := range e.Read(flt) {
-		if err != nil {
+	err = s.Scan(func(ev *messages.Event) error {
+		if !flt.Match(ev) || (f.entity != "" && ev.Coordinate.Entity != f.entity) {
+			return nil
+		}
+		if err := exportable(ev); err != nil {
 			return err
 		}
-		if f.entity != "" && ev.Coordinate.Entity != f.entity {
-			continue
-		}
-		if err := exportable(&ev); err != nil {
-			return err
-		}
-		line = appendExportLine(line[:0], &ev)
+		line = appendExportLine(line[:0], ev)
 		if _, err := w.Write(line); err != nil {
 			return fmt.Errorf("export: write: %w", err)
 		}
-		if n++; f.entity != "" && n == f.limit {
-			break
+		if n++; f.limit > 0 && n == f.limit {
+			return errEnough
 		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
 	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("export: write: %w", err)
+	if ferr := w.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("export: write: %w", ferr)
 	}
-	return nil
+	return scanErr(err)
 }
 
 // exportable checks that the event's strings can be written as JSON

@@ -160,6 +160,8 @@ func TestExportBadInput(t *testing.T) {
 		{[]string{r.dir, "--entity", "a", "--entity-prefix", "b"}, ExitUsage, "give --entity or --entity-prefix, not both"},
 		{[]string{r.dir, "--from", "x"}, ExitUsage, `invalid argument "x"`},
 		{[]string{}, ExitUsage, "accepts 1 arg(s)"},
+		{[]string{filepath.Join(t.TempDir(), "missing")}, ExitError, "missing"},
+		{[]string{t.TempDir()}, ExitError, "not a store"},
 	} {
 		out := cli(t, "", append([]string{"export"}, c.args...)...)
 		require.Equal(t, c.code, out.code, "%v: %s", c.args, out.stderr)
@@ -181,4 +183,17 @@ func TestExportLineEscapesLikeEncodingJSON(t *testing.T) {
 		require.Equal(t, map[string]string{s + "k": s}, l.Meta)
 		require.Equal(t, ev.ID.String(), l.ID)
 	}
+}
+
+// export reads a store a running writer holds (it takes no lock): it
+// writes every event committed before it started.
+func TestExportWhileAWriterHoldsTheStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	e, err := storage.Open(dir, storage.Options{})
+	require.NoError(t, err)
+	defer e.Close()
+	appendEvents(t, e, 0, 300, 7)
+	out := cli(t, "", "export", dir)
+	require.Equal(t, ExitOK, out.code, out.stderr)
+	require.Equal(t, 300, strings.Count(out.stdout, "\n"))
 }
