@@ -36,6 +36,9 @@ func (e *Engine) Published() Position { return e.published }
 // but never published, call CutUnpublished first, or open the directory
 // again with Options.CutAfter = Published() taken before Abandon.
 func (e *Engine) Abandon() error {
+	if e.ro != nil {
+		return ErrReadOnly
+	}
 	if e.closed {
 		return ErrClosed
 	}
@@ -116,6 +119,9 @@ func (e *Engine) removeSegmentsAfter(ids []uint64, seg uint64) ([]uint64, error)
 // Pending.Sync may be running. The engine takes no more writes afterwards
 // (call Abandon); reads of published events go on working.
 func (e *Engine) CutUnpublished() error {
+	if e.ro != nil {
+		return ErrReadOnly
+	}
 	if e.closed {
 		return ErrClosed
 	}

@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
@@ -33,7 +35,28 @@ const scanWindow = 4 << 20
 // from, if not 0, is where to start instead of the first frame: the offset
 // of a frame known durable (recovery resumes there after checkpoints).
 func scanSegment(f fs.File, id uint64, size, from int64, visit func(*format.Record) error) (scanResult, error) {
+	return scanFrames(f, id, size, from, false, visit)
+}
+
+// scanLive is scanSegment for the last segment of a directory a writer may
+// hold (a read-only engine's Refresh): it reads from from, in windows that
+// start small (most refreshes find a few frames, or none), and the first
+// bytes that do not decode end the visible data without a judgement: they
+// may be a frame being written, or zeros written ahead. (They are judged
+// once the segment is followed by another: see Refresh.)
+func scanLive(f fs.File, id uint64, size, from int64, visit func(*format.Record) error) (scanResult, error) {
+	return scanFrames(f, id, size, from, true, visit)
+}
+
+// liveWindow is scanLive's first read.
+const liveWindow = 64 << 10
+
+func scanFrames(f fs.File, id uint64, size, from int64, live bool, visit func(*format.Record) error) (scanResult, error) {
 	start := max(from, format.HeaderSize)
+	window := int64(scanWindow)
+	if live {
+		window = liveWindow
+	}
 	var (
 		buf    []byte
 		bufOff = start // file offset of buf[0]
@@ -52,16 +75,20 @@ func scanSegment(f fs.File, id uint64, size, from int64, visit func(*format.Reco
 			if len(buf)-pos >= need || bufOff+int64(len(buf)) >= size {
 				break
 			}
-			nb := make([]byte, min(max(int64(need), scanWindow), size-off))
+			nb := make([]byte, min(max(int64(need), window), size-off))
 			if _, err := f.ReadAt(nb, off); err != nil {
 				return scanResult{}, fmt.Errorf("read segment %d at %d: %w", id, off, err)
 			}
 			buf, bufOff, pos = nb, off, 0
+			window = min(2*window, scanWindow)
 		}
 		body, fsize, err := format.DecodeFrame(buf[pos:])
 		if err != nil {
 			if format.FooterAt(f, size) == off { // a damaged footer where the trailer says
 				return scanResult{end: off, sealed: true}, nil
+			}
+			if live {
+				return scanResult{end: off, torn: size - off, reason: "not complete (yet)"}, nil
 			}
 			if later, lerr := syncMarkAfter(f, off+1, size); lerr != nil {
 				return scanResult{}, fmt.Errorf("read segment %d: %w", id, lerr)
@@ -144,6 +171,23 @@ func syncMarkAfter(f fs.File, off, size int64) (int64, error) {
 		}
 	}
 	return best, nil
+}
+
+// eofZeros reads a file that may shrink while it is read (a segment a
+// writer seals or cuts under a read-only engine): bytes past its end read
+// as zeros, which the scan takes for the end of the data, as it takes
+// preallocated zeros.
+type eofZeros struct{ fs.File }
+
+// ReadAt implements io.ReaderAt; it returns len(p) unless the read fails
+// for another reason than the end of the file.
+func (z eofZeros) ReadAt(p []byte, off int64) (int, error) {
+	n, err := z.File.ReadAt(p, off)
+	if errors.Is(err, io.EOF) {
+		clear(p[n:])
+		return len(p), nil
+	}
+	return n, err
 }
 
 // zerosFrom reports whether the file holds only zero bytes from off to size.
