@@ -26,6 +26,13 @@ type roWork struct {
 	acked   []messages.ID
 	batchOf map[messages.ID][]messages.ID
 	n       int
+	// pipelined writes each group and publishes it after the next one is
+	// written (Write, then the previous group's Sync and Publish), so
+	// that a written group is on file, unacknowledged, meanwhile.
+	pipelined bool
+	prev      *Pending
+	prevIDs   []messages.ID
+	prevBatch [][]messages.ID
 }
 
 func newROWork(seed uint64) *roWork {
@@ -86,9 +93,42 @@ func (w *roWork) group(e *Engine) error {
 		}
 		ids = append(ids, r.EventID)
 	}
-	if err := e.Commit(); err != nil {
+	if !w.pipelined {
+		if err := e.Commit(); err != nil {
+			return err
+		}
+		w.ack(ids, batches)
+		return nil
+	}
+	p, err := e.Write()
+	if err != nil {
 		return err
 	}
+	if err := w.flush(e); err != nil {
+		return err
+	}
+	w.prev, w.prevIDs, w.prevBatch = p, ids, batches
+	return nil
+}
+
+// flush publishes the group a pipelined workload holds, if any.
+func (w *roWork) flush(e *Engine) error {
+	if w.prev == nil {
+		return nil
+	}
+	if err := w.prev.Sync(); err != nil {
+		return err
+	}
+	if err := e.Publish(w.prev); err != nil {
+		return err
+	}
+	w.ack(w.prevIDs, w.prevBatch)
+	w.prev = nil
+	return nil
+}
+
+// ack records a published group.
+func (w *roWork) ack(ids []messages.ID, batches [][]messages.ID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.acked = append(w.acked, ids...)
@@ -97,7 +137,6 @@ func (w *roWork) group(e *Engine) error {
 			w.batchOf[id] = b
 		}
 	}
-	return nil
 }
 
 // ackedCount returns how many events were acknowledged so far.
@@ -115,6 +154,7 @@ func (w *roWork) writeStore(t *testing.T, dir string, opts Options, groups int) 
 	for range groups {
 		require.NoError(t, w.group(e))
 	}
+	require.NoError(t, w.flush(e))
 	return e
 }
 

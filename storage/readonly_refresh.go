@@ -59,6 +59,7 @@ func (e *Engine) refresh() (added int, seen string, err error) {
 		return 0, "", fmt.Errorf("storage: refresh: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
 	ids, _ := segmentIDs(names)
+	ids = probeGaps(e.fs, e.dir, ids)
 	seen = e.printOf(names, ids)
 	if err := e.checkHeld(ids); err != nil {
 		return 0, seen, err
@@ -69,6 +70,10 @@ func (e *Engine) refresh() (added int, seen string, err error) {
 	}
 	x := e.idx
 	rp := &replayer{idx: x, report: &RecoveryReport{}, causes: true, mark: ro.mark}
+	defer func() { // the mark follows what was applied, also when a segment fails
+		ro.mark = rp.mark
+		e.published = ro.mark.pos
+	}()
 	if x.count() > 0 {
 		rp.applied, rp.lastSeq = true, x.nextSeq()-1
 	}
@@ -89,8 +94,6 @@ func (e *Engine) refresh() (added int, seen string, err error) {
 			break
 		}
 	}
-	ro.mark = rp.mark
-	e.published = ro.mark.pos
 	x.spans.take() // no checkpoint is ever written
 	if s := ro.last(); s != nil && !s.sealed {
 		e.mapSealed(s.id)
@@ -138,12 +141,14 @@ func (e *Engine) refreshSegment(rp *replayer, id uint64, first, final bool, visi
 			}
 		}()
 	}
+	// The header first, then the size: a segment being created may get
+	// its header in between.
+	f := eofZeros{sf}
+	h, herr := format.ReadHeader(f)
 	size, err := sf.Size()
 	if err != nil {
 		return false, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
 	}
-	f := eofZeros{sf}
-	h, herr := format.ReadHeader(f)
 	if herr != nil {
 		if !final && headerless(f, size) {
 			return true, nil // being created
@@ -242,7 +247,7 @@ func (e *Engine) checkHeld(ids []uint64) error {
 	ro := e.ro
 	for i := len(ro.segs) - 1; i >= 0; i-- {
 		s := ro.segs[i]
-		present := slices.Contains(ids, s.id)
+		present := slices.Contains(ids, s.id) || exists(e.fs, e.dir, s.id)
 		if present && i == len(ro.segs)-1 {
 			same, err := e.sameFile(s.id)
 			if err != nil {
@@ -290,6 +295,41 @@ func (e *Engine) sameFile(id uint64) (bool, error) {
 		return false, fmt.Errorf("storage: read segment %d: %w: %w", id, messages.ErrIO, err)
 	}
 	return held == named, nil
+}
+
+// probeGaps returns ids (a directory listing's segments, ascending) with
+// the segments it lacks between its first and last added, when they exist.
+// A listing taken while a writer creates and renames files (segments,
+// checkpoints) may miss a file created meanwhile (readdir is not a
+// snapshot; on ext4 it goes in hash order), and a later one may be listed
+// without it. Segment ids are consecutive, except where a recovery
+// removed an empty last segment (a gap of one), so the gaps are few and
+// small; at most maxGapProbes ids are probed.
+func probeGaps(fsys fs.FS, dir string, ids []uint64) []uint64 {
+	probes := 0
+	for i := 1; i < len(ids) && probes < maxGapProbes; i++ {
+		for id := ids[i-1] + 1; id < ids[i] && probes < maxGapProbes; id++ {
+			probes++
+			if exists(fsys, dir, id) {
+				ids = slices.Insert(ids, i, id)
+				i++
+			}
+		}
+	}
+	return ids
+}
+
+// maxGapProbes bounds the files probeGaps looks for.
+const maxGapProbes = 1024
+
+// exists reports whether segment id's file exists in dir.
+func exists(fsys fs.FS, dir string, id uint64) bool {
+	f, err := fsys.OpenFile(filepath.Join(dir, format.SegmentName(id)), os.O_RDONLY, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 // resumeIn returns the index in ids of the segment the replay resumes in:

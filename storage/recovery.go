@@ -77,6 +77,9 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("storage: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
+	if e.ro != nil { // a writer may be creating files while they are listed
+		ids = probeGaps(e.fs, e.dir, ids)
+	}
 	// Checkpoints first: they cover the leading segments; the replay starts
 	// where the last one says the log goes on.
 	l := &checkpointLoader{e: e, footerAt: map[uint64]int64{}}
