@@ -24,7 +24,9 @@ type Position struct {
 
 // Published returns the end of the last published group: everything the
 // engine has made visible (and, in the default sync mode, acknowledged)
-// lies before it. Written groups not yet published lie after it.
+// lies before it. Written groups not yet published lie after it. On an
+// engine from OpenReadOnly it is the end of the last visible commit (as of
+// the open or the last Refresh).
 func (e *Engine) Published() Position { return e.published }
 
 // Abandon gives the engine up as a crashed writer would: what is staged or

@@ -65,7 +65,8 @@ const backupPiece = 1 << 20
 // messages.ErrInvalidArgument and fs.ErrExist); it is created (0700, its
 // new parents fsynced). The copy is then opened read-only and its events
 // counted against the source's (and, with Options.Verify, verified). If
-// Backup fails, it removes what it created.
+// Backup fails, it removes the files it created, and dstDir if it created
+// it.
 func Backup(srcDir, dstDir string, opts BackupOptions) (BackupReport, error) {
 	fsys := opts.FS
 	if fsys == nil {
@@ -129,7 +130,7 @@ func (b *backup) plan() {
 	ro := b.src.ro
 	ro.mu.Lock()
 	defer ro.mu.Unlock()
-	b.at = ro.mark.pos
+	b.at = ro.visible()
 	st := b.src.Stats()
 	b.events, b.next = st.Events, st.NextSequence
 	for _, s := range ro.segs {

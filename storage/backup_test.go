@@ -1,13 +1,16 @@
 package storage
 
 import (
-	"io/fs"
+	"bytes"
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/format"
+	"github.com/batpak-go/batpak/storage/fs"
 	"github.com/stretchr/testify/require"
 )
 
@@ -155,7 +158,7 @@ func TestBackupRefuses(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o600))
 	for _, dst := range []string{full, src} {
 		_, err := Backup(src, dst, BackupOptions{})
-		require.ErrorIs(t, err, fs.ErrExist)
+		require.ErrorIs(t, err, iofs.ErrExist)
 		require.ErrorIs(t, err, messages.ErrInvalidArgument)
 	}
 	require.Equal(t, before, hashDir(t, src))
@@ -167,11 +170,83 @@ func TestBackupRefuses(t *testing.T) {
 	_, err = Backup(filepath.Join(src, "missing"), dst, BackupOptions{})
 	require.ErrorIs(t, err, ErrNotStore)
 	_, err = os.Stat(dst)
-	require.ErrorIs(t, err, fs.ErrNotExist)
+	require.ErrorIs(t, err, iofs.ErrNotExist)
 
 	// An empty target directory is fine.
 	empty := t.TempDir()
 	rep, err := Backup(src, empty, BackupOptions{})
 	require.NoError(t, err)
 	require.Positive(t, rep.Events)
+}
+
+// memStore writes a closed store of 4 KiB segments into a new Mem at
+// /data and returns it.
+func memStore(t *testing.T, groups int) *fs.Mem {
+	t.Helper()
+	mem := fs.NewMem()
+	o := roOpts()
+	o.FS = mem
+	require.NoError(t, newROWork(23).writeStore(t, "/data", o, groups).Close())
+	return mem
+}
+
+// A backup that fails at any file-system operation (the n-th, for every
+// n) leaves no file behind and the target directory as it was (absent),
+// and never changes the source; one that succeeds despite the failure (a
+// failed probe it does without) is a complete copy.
+func TestBackupFailureRemovesWhatItCreated(t *testing.T) {
+	base := memStore(t, 12)
+	before := fzSnapshot(t, base)
+	clean := fs.NewFaulty(base.Clone())
+	require.NoError(t, clean.MkdirAll("/backup", 0o700))
+	want, err := Backup("/data", "/backup/b", BackupOptions{FS: clean})
+	require.NoError(t, err)
+	total := clean.Ops()
+	require.Greater(t, total, int64(20))
+	failed := 0
+	for n := int64(1); n <= total; n++ {
+		mem := base.Clone()
+		require.NoError(t, mem.MkdirAll("/backup", 0o700))
+		faulty := fs.NewFaulty(mem)
+		faulty.FailAt(n, nil)
+		rep, err := Backup("/data", "/backup/b", BackupOptions{FS: faulty})
+		require.Equal(t, before, fzSnapshot(t, mem), "operation %d (%s) failed: the source changed", n, faulty.LastFault())
+		if err == nil { // the same copy (perhaps without checkpoints: one could not be read)
+			want.Checkpoints, rep.Checkpoints, rep.Bytes = 0, 0, want.Bytes
+			require.Equal(t, want, rep, "operation %d (%s) failed", n, faulty.LastFault())
+			continue
+		}
+		failed++
+		_, rerr := mem.ReadDir("/backup/b")
+		require.ErrorIs(t, rerr, iofs.ErrNotExist, "operation %d (%s) failed (%v) and the target is left", n, faulty.LastFault(), err)
+	}
+	require.Greater(t, failed, 20, "of %d operations", total)
+}
+
+// A segment whose footer the writer writes while Backup copies it (the
+// footer of a segment sealed at rotation comes after the next segment is
+// created) is copied again, so that the copy has its footer.
+func TestBackupCopiesAFooterWrittenMeanwhile(t *testing.T) {
+	mem := memStore(t, 12)
+	seg1 := "/data/" + format.SegmentName(1)
+	orig, err := mem.ReadFile(seg1)
+	require.NoError(t, err)
+	end := sealedDataEnd(orig)
+	torn := bytes.Clone(orig)
+	clear(torn[end : len(torn)-format.TrailerSize]) // the footer not written yet
+	require.NoError(t, mem.WriteFile(seg1, torn))
+	require.NoError(t, mem.Remove("/data/"+format.CheckpointName(1)))
+
+	written := false
+	rep, err := Backup("/data", "/b", BackupOptions{FS: mem, Progress: func(done, total int64) {
+		if !written { // after the first piece: segment 1, copied without its footer
+			written = true
+			require.NoError(t, mem.WriteFile(seg1, orig))
+		}
+	}})
+	require.NoError(t, err)
+	require.Greater(t, rep.Bytes, int64(len(orig)), "segment 1 was copied twice")
+	cp, err := mem.ReadFile("/b/" + format.SegmentName(1))
+	require.NoError(t, err)
+	require.Equal(t, orig, cp)
 }

@@ -104,7 +104,7 @@ func (e *Engine) openReadOnly() error {
 	}
 	e.idx.causes.known = uint32(e.idx.count()) // the loaded events' causation is read on demand
 	e.idx.spans.take()                         // no checkpoint is ever written
-	e.published = e.ro.mark.pos
+	e.published = e.ro.visible()
 	// Map the segments that will not change: every one but a last one a
 	// writer may still be appending to.
 	var active uint64
@@ -172,6 +172,22 @@ func (r *roState) segment(id uint64) *roSegment {
 		}
 	}
 	return nil
+}
+
+// visible is the end of the last visible commit: the mark, or, when the
+// mark is the start of a segment not read yet, the end of the last one
+// read.
+func (r *roState) visible() Position {
+	m := r.mark.pos
+	if m.Offset > format.HeaderSize || !r.mark.held.IsZero() || r.segment(m.Segment) != nil {
+		return m
+	}
+	for i := len(r.segs) - 1; i >= 0; i-- {
+		if r.segs[i].id < m.Segment {
+			return Position{Segment: r.segs[i].id, Offset: r.segs[i].end}
+		}
+	}
+	return m
 }
 
 func (r *roState) last() *roSegment {

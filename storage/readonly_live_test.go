@@ -189,46 +189,61 @@ func TestReadOnlyFollowsWriterSessions(t *testing.T) {
 
 // A read-only engine can see a group the writer wrote but has not yet
 // acknowledged; if the writer then crashes and cuts it, the next Refresh
-// says the log changed, and a new read-only engine sees the cut log.
+// says the log changed, whether the cut shortened the segment it was
+// read from, or removed the segment its rotation created, and whether
+// the writer then reopened (a footer written where the cut ended; the
+// removed segment created again under its name with other events). A new
+// read-only engine sees the cut log.
 func TestReadOnlyRefreshAfterACut(t *testing.T) {
 	for _, rotate := range []bool{false, true} {
-		name := "same segment"
-		if rotate {
-			name = "across a rotation"
+		for _, reopen := range []bool{false, true} {
+			name := map[bool]string{false: "same segment", true: "across a rotation"}[rotate] +
+				map[bool]string{false: "", true: ", reopened"}[reopen]
+			t.Run(name, func(t *testing.T) { testReadOnlyAfterACut(t, rotate, reopen) })
 		}
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			w := newROWork(13)
-			e := w.writeStore(t, dir, roOpts(), 5)
-			ro, err := OpenReadOnly(dir, Options{})
-			require.NoError(t, err)
-			defer ro.Close()
-			before := ro.Stats().Events
-			big := 200
-			if rotate {
-				big = 3000 // the group rotates into a new segment
-			}
-			_, err = e.Append(&messages.Append{Coordinate: coord("cut"), Kind: testKind, Payload: make([]byte, big)})
-			require.NoError(t, err)
-			_, err = e.Append(&messages.Append{Coordinate: coord("cut"), Kind: testKind, Payload: make([]byte, big)})
-			require.NoError(t, err)
-			p, err := e.Write()
-			require.NoError(t, err)
-			require.NoError(t, p.Sync())
-			n, err := ro.Refresh()
-			require.NoError(t, err)
-			require.Equal(t, 2, n, "written frames are visible before the writer publishes them")
-
-			require.NoError(t, e.CutUnpublished())
-			require.NoError(t, e.Abandon())
-			_, err = ro.Refresh()
-			require.ErrorIs(t, err, ErrLogChanged)
-			require.ErrorIs(t, err, messages.ErrIO)
-
-			ro2, err := OpenReadOnly(dir, Options{})
-			require.NoError(t, err)
-			require.Equal(t, before, ro2.Stats().Events)
-			require.NoError(t, ro2.Close())
-		})
 	}
+}
+
+func testReadOnlyAfterACut(t *testing.T, rotate, reopen bool) {
+	dir := t.TempDir()
+	w := newROWork(13)
+	e := w.writeStore(t, dir, roOpts(), 5)
+	ro, err := OpenReadOnly(dir, Options{})
+	require.NoError(t, err)
+	defer ro.Close()
+	big := 10 // so small that the footer Reopen writes where the cut ends goes past what was read
+	if rotate {
+		big = 3000 // the group rotates into a new segment
+	}
+	segs := ro.Stats().Segments
+	for range 2 {
+		_, err = e.Append(&messages.Append{Coordinate: coord("cut"), Kind: testKind, Payload: make([]byte, big)})
+		require.NoError(t, err)
+	}
+	p, err := e.Write()
+	require.NoError(t, err)
+	require.NoError(t, p.Sync())
+	n, err := ro.Refresh()
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "written frames are visible before the writer publishes them")
+	require.Equal(t, rotate, ro.Stats().Segments > segs)
+
+	require.NoError(t, e.CutUnpublished())
+	require.NoError(t, e.Abandon())
+	if reopen {
+		e, err = e.Reopen()
+		require.NoError(t, err)
+		for range 3 {
+			require.NoError(t, w.group(e))
+		}
+		defer e.Close()
+	}
+	_, err = ro.Refresh()
+	require.ErrorIs(t, err, ErrLogChanged)
+	require.ErrorIs(t, err, messages.ErrIO)
+
+	ro2, err := OpenReadOnly(dir, Options{})
+	require.NoError(t, err)
+	require.Equal(t, w.acked, ids(allEvents(t, ro2)))
+	require.NoError(t, ro2.Close())
 }

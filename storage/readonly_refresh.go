@@ -72,7 +72,7 @@ func (e *Engine) refresh() (added int, seen string, err error) {
 	rp := &replayer{idx: x, report: &RecoveryReport{}, causes: true, mark: ro.mark}
 	defer func() { // the mark follows what was applied, also when a segment fails
 		ro.mark = rp.mark
-		e.published = ro.mark.pos
+		e.published = ro.visible()
 	}()
 	if x.count() > 0 {
 		rp.applied, rp.lastSeq = true, x.nextSeq()-1
@@ -185,7 +185,7 @@ func (e *Engine) refreshSegment(rp *replayer, id uint64, first, final bool, visi
 	var res scanResult
 	if final {
 		if fa := format.FooterAt(f, size); fa >= 0 && fa < from {
-			return false, fmt.Errorf("%w: segment %d now ends at %d, %d were read", ErrLogChanged, id, fa, from)
+			return false, fmt.Errorf("%w: segment %d now ends at %d (its footer), %d were read", ErrLogChanged, id, fa, from)
 		}
 		res, err = scanSegment(f, id, size, from, visit)
 		if err == nil && res.torn > 0 {

@@ -93,7 +93,7 @@ func (e *Engine) ReadOnlyReport() (ReadOnlyReport, error) {
 		return ReadOnlyReport{}, ErrClosed
 	}
 	r := ReadOnlyReport{
-		Visible:            ro.mark.pos,
+		Visible:            ro.visible(),
 		CheckpointSegments: e.recovery.CheckpointSegments,
 		CheckpointsIgnored: e.recovery.CheckpointsIgnored,
 	}
