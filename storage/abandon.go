@@ -27,7 +27,13 @@ type Position struct {
 // lies before it. Written groups not yet published lie after it. On an
 // engine from OpenReadOnly it is the end of the last visible commit (as of
 // the open or the last Refresh).
-func (e *Engine) Published() Position { return e.published }
+func (e *Engine) Published() Position {
+	if e.ro != nil { // Refresh moves it, maybe on another goroutine
+		e.ro.mu.Lock()
+		defer e.ro.mu.Unlock()
+	}
+	return e.published
+}
 
 // Abandon gives the engine up as a crashed writer would: what is staged or
 // written but not published is dropped from memory, nothing more is written
@@ -56,8 +62,15 @@ func (e *Engine) Abandon() error {
 // Release ends the reads of an abandoned engine: later reads fail with
 // ErrClosed and the files close once the reads in progress are done. It
 // does nothing on an engine closed by Close, or on one whose index a
-// Reopen took over (its reads end when the new engine closes).
+// Reopen took over (its reads end when the new engine closes). On an
+// engine from OpenReadOnly it is Close.
 func (e *Engine) Release() error {
+	if e.ro != nil { // a read-only engine: as Close
+		if err := e.closeReadOnly(); !errors.Is(err, ErrClosed) {
+			return err
+		}
+		return nil
+	}
 	if e.handedOver {
 		return nil
 	}

@@ -247,3 +247,38 @@ func testReadOnlyAfterACut(t *testing.T, rotate, reopen bool) {
 	require.Equal(t, w.acked, ids(allEvents(t, ro2)))
 	require.NoError(t, ro2.Close())
 }
+
+// A read-only engine opened on a store that holds no event yet (a LOCK
+// file, no segment) follows the writer that starts writing it. Release
+// closes it, as Close does.
+func TestReadOnlyFollowsAStoreFromEmpty(t *testing.T) {
+	dir := t.TempDir()
+	w0, err := Open(dir, roOpts())
+	require.NoError(t, err)
+	require.NoError(t, w0.Close())
+	ro, err := OpenReadOnly(dir, Options{})
+	require.NoError(t, err)
+	require.Zero(t, ro.Stats().Events)
+	n, err := ro.Refresh()
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	w := newROWork(14)
+	e := w.writeStore(t, dir, roOpts(), 20)
+	n, err = ro.Refresh()
+	require.NoError(t, err)
+	require.Equal(t, len(w.acked), n)
+	require.Equal(t, w.acked, ids(allEvents(t, ro)))
+	require.NoError(t, e.Close())
+	_, err = ro.Refresh()
+	require.NoError(t, err)
+	rep, err := ro.ReadOnlyReport()
+	require.NoError(t, err)
+	require.Equal(t, LockFree, rep.Lock)
+
+	require.NoError(t, ro.Release())
+	require.NoError(t, ro.Release())
+	require.ErrorIs(t, ro.Close(), ErrClosed)
+	_, err = ro.Get(w.acked[0])
+	require.ErrorIs(t, err, ErrClosed)
+}

@@ -247,7 +247,8 @@ func (e *Engine) checkHeld(ids []uint64) error {
 	ro := e.ro
 	for i := len(ro.segs) - 1; i >= 0; i-- {
 		s := ro.segs[i]
-		present := slices.Contains(ids, s.id) || exists(e.fs, e.dir, s.id)
+		_, listed := slices.BinarySearch(ids, s.id)
+		present := listed || exists(e.fs, e.dir, s.id)
 		if present && i == len(ro.segs)-1 {
 			same, err := e.sameFile(s.id)
 			if err != nil {
