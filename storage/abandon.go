@@ -24,8 +24,16 @@ type Position struct {
 
 // Published returns the end of the last published group: everything the
 // engine has made visible (and, in the default sync mode, acknowledged)
-// lies before it. Written groups not yet published lie after it.
-func (e *Engine) Published() Position { return e.published }
+// lies before it. Written groups not yet published lie after it. On an
+// engine from OpenReadOnly it is the end of the last visible commit (as of
+// the open or the last Refresh).
+func (e *Engine) Published() Position {
+	if e.ro != nil { // Refresh moves it, maybe on another goroutine
+		e.ro.mu.Lock()
+		defer e.ro.mu.Unlock()
+	}
+	return e.published
+}
 
 // Abandon gives the engine up as a crashed writer would: what is staged or
 // written but not published is dropped from memory, nothing more is written
@@ -36,6 +44,9 @@ func (e *Engine) Published() Position { return e.published }
 // but never published, call CutUnpublished first, or open the directory
 // again with Options.CutAfter = Published() taken before Abandon.
 func (e *Engine) Abandon() error {
+	if e.ro != nil {
+		return ErrReadOnly
+	}
 	if e.closed {
 		return ErrClosed
 	}
@@ -51,8 +62,15 @@ func (e *Engine) Abandon() error {
 // Release ends the reads of an abandoned engine: later reads fail with
 // ErrClosed and the files close once the reads in progress are done. It
 // does nothing on an engine closed by Close, or on one whose index a
-// Reopen took over (its reads end when the new engine closes).
+// Reopen took over (its reads end when the new engine closes). On an
+// engine from OpenReadOnly it is Close.
 func (e *Engine) Release() error {
+	if e.ro != nil { // a read-only engine: as Close
+		if err := e.closeReadOnly(); !errors.Is(err, ErrClosed) {
+			return err
+		}
+		return nil
+	}
 	if e.handedOver {
 		return nil
 	}
@@ -116,6 +134,9 @@ func (e *Engine) removeSegmentsAfter(ids []uint64, seg uint64) ([]uint64, error)
 // Pending.Sync may be running. The engine takes no more writes afterwards
 // (call Abandon); reads of published events go on working.
 func (e *Engine) CutUnpublished() error {
+	if e.ro != nil {
+		return ErrReadOnly
+	}
 	if e.closed {
 		return ErrClosed
 	}

@@ -128,7 +128,7 @@ func (l *checkpointLoader) resume() (format.Position, messages.ID) {
 // loadSegment checks segment id's checkpoint and loads it.
 func (l *checkpointLoader) loadSegment(id uint64) (err error) {
 	e := l.e
-	f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDWR, 0o600)
+	f, err := e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), e.segmentFlag(), 0o600)
 	if err != nil {
 		return err
 	}
@@ -162,6 +162,7 @@ func (l *checkpointLoader) loadSegment(id uint64) (err error) {
 		return err
 	}
 	e.idx.segments[id] = share(f)
+	e.ro.noteSegment(id, size, print.FooterOffset, true, true)
 	e.recovery.Segments++
 	e.recovery.FooterSegments++
 	e.recovery.CheckpointSegments++

@@ -209,6 +209,9 @@ func (e *Engine) Sync() error {
 // The receipts handed out for it are void; nothing of it was written.
 // Written groups (Pending) are not affected.
 func (e *Engine) Rollback() {
+	if e.ro != nil {
+		return // nothing is ever staged
+	}
 	e.nextSeq -= uint64(len(e.stage.events))
 	e.rewindHeads(e.stage.heads)
 	e.stage.reset(e.active.id, e.active.size, true)

@@ -41,4 +41,13 @@
 // (storage/format has every layout); it is a cache, used only when it
 // matches its segment and the index before it. See ARCHITECTURE.md for the
 // details, recovery step by step, and what each failure does.
+//
+// # Read-only access and backup
+//
+// OpenReadOnly opens a data directory that a writer holds (in this process
+// or another) or a closed one, without a lock and without changing any
+// file: it sees the log up to the writer's last complete commit, and
+// Refresh makes later commits visible. ReadOnlyReport tells the recovery
+// state (torn tail, unsealed segment, checkpoints, whether a writer holds
+// the lock). Backup makes a consistent copy of a live or closed store.
 package storage

@@ -62,6 +62,8 @@ type Engine struct {
 
 	handedOver bool // Reopen gave the index to a new engine: Release leaves it alone
 
+	ro *roState // set for an engine made by OpenReadOnly (readonly.go)
+
 	gate gateScratch // reused by the policy gates (gate_engine.go)
 }
 
@@ -146,6 +148,8 @@ func (e *Engine) activate(s *segment) {
 // writable reports why the engine cannot take writes, if it cannot.
 func (e *Engine) writable() error {
 	switch {
+	case e.ro != nil:
+		return ErrReadOnly
 	case e.closed:
 		return ErrClosed
 	case e.failed != nil:
@@ -159,8 +163,12 @@ func (e *Engine) writable() error {
 // closes every file and releases the directory lock. A segment that holds
 // no frames is removed instead. It returns the first error met (on an
 // engine whose commit failed, that failure); the lock is released in any
-// case. Reads after Close fail with ErrClosed.
+// case. Reads after Close fail with ErrClosed. A read-only engine
+// (OpenReadOnly) only closes its files.
 func (e *Engine) Close() error {
+	if e.ro != nil {
+		return e.closeReadOnly()
+	}
 	if e.closed {
 		return ErrClosed
 	}

@@ -66,8 +66,10 @@ func FuzzRecover(f *testing.F) {
 		tampered := fzResealed(op)
 		before := fzSnapshot(t, mem)
 
+		roIDs, roErr := fzReadOnly(t, mem, before)
 		opts := Options{FS: mem, SegmentSize: fzSegmentSize, Clock: fzClock(2), Repair: repair}
 		e, err := Open(fzDir, opts)
+		fzAgreesWithReadOnly(t, e, err, roIDs, roErr)
 		if err != nil {
 			if !errors.Is(err, messages.ErrCorrupt) && !errors.Is(err, messages.ErrIO) {
 				t.Fatalf("Open: untyped error %v", err)
@@ -611,6 +613,62 @@ func fzCheckEngine(t *testing.T, e *Engine, want map[messages.ID]messages.Event,
 		t.Fatalf("Verify: %v is not a *CorruptionError", err)
 	}
 	return present
+}
+
+// fzReadOnly opens the damaged store read-only, checks that this changed
+// no file, and returns the ids its index holds, in order (or its error).
+func fzReadOnly(t *testing.T, mem *fs.Mem, before map[string][]byte) ([]messages.ID, error) {
+	t.Helper()
+	ro, err := OpenReadOnly(fzDir, Options{FS: mem, SegmentSize: fzSegmentSize})
+	if after := fzSnapshot(t, mem); !maps.EqualFunc(before, after, bytes.Equal) {
+		t.Fatalf("OpenReadOnly changed the files:\n%s", fzSnapshotDiff(before, after))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer ro.Close()
+	return indexIDs(ro), nil
+}
+
+// indexIDs returns the ids e's index holds, in log order.
+func indexIDs(e *Engine) []messages.ID {
+	x := e.idx
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := make([]messages.ID, x.count())
+	for p := range out {
+		out[p] = x.idOf(uint32(p))
+	}
+	return out
+}
+
+// fzAgreesWithReadOnly checks that a read-only open of a damaged store
+// agreed with Open (e, err): the same events where Open needed no repair,
+// the same corruption where Open failed or repaired.
+func fzAgreesWithReadOnly(t *testing.T, e *Engine, err error, roIDs []messages.ID, roErr error) {
+	t.Helper()
+	var ce, rce *CorruptionError
+	switch {
+	case err == nil && len(e.recovery.Repaired) == 0:
+		if roErr != nil {
+			t.Fatalf("Open recovered the store (%+v), OpenReadOnly failed: %v", e.recovery, roErr)
+		}
+		if got := indexIDs(e); !slices.Equal(got, roIDs) {
+			t.Fatalf("OpenReadOnly holds %d events, Open recovered %d (%+v)", len(roIDs), len(got), e.recovery)
+		}
+	case err == nil: // repaired: the read-only open met the corruption
+		if !errors.As(roErr, &rce) {
+			t.Fatalf("Open repaired %v, OpenReadOnly gave %v", e.recovery.Repaired, roErr)
+		}
+	case errors.As(err, &ce):
+		if !errors.As(roErr, &rce) || rce.Segment != ce.Segment || rce.Offset != ce.Offset {
+			t.Fatalf("Open failed with %v, OpenReadOnly with %v", err, roErr)
+		}
+	default:
+		if roErr == nil {
+			t.Fatalf("Open failed with %v, OpenReadOnly succeeded", err)
+		}
+	}
 }
 
 // fzSameSpot returns got with want's segment and offset: damage that moves

@@ -77,6 +77,9 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("storage: list %s: %w: %w", e.dir, messages.ErrIO, err)
 	}
+	if e.ro != nil { // a writer may be creating files while they are listed
+		ids = probeGaps(e.fs, e.dir, ids)
+	}
 	// Checkpoints first: they cover the leading segments; the replay starts
 	// where the last one says the log goes on.
 	l := &checkpointLoader{e: e, footerAt: map[uint64]int64{}}
@@ -89,6 +92,9 @@ func (e *Engine) recoverOnce() (uint64, error) {
 	rp := &replayer{idx: e.idx, report: &e.recovery}
 	if n := e.idx.count(); n > 0 {
 		rp.applied, rp.lastSeq = true, e.idx.nextSeq()-1
+	}
+	if k > 0 { // the replay resumes there, even if no segment is left to replay
+		rp.mark = resumePoint{pos: Position{Segment: resume.Segment, Offset: max(resume.Offset, format.HeaderSize)}, held: held}
 	}
 	var fixes []fix
 	for i := start; i < len(ids); i++ {
@@ -118,6 +124,9 @@ func (e *Engine) recoverOnce() (uint64, error) {
 		if f != nil {
 			fixes = append(fixes, *f)
 		}
+	}
+	if e.ro != nil { // changes nothing: what Open would fix is reported
+		return last, e.endReadOnlyOpen(rp, fixes)
 	}
 	rp.endOfLog()
 	lastData := uint64(0)
@@ -193,7 +202,7 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool, at resumeAt)
 		f = sf.File
 	} else {
 		var err error
-		if f, err = e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), os.O_RDWR, 0o600); err != nil {
+		if f, err = e.fs.OpenFile(filepath.Join(e.dir, format.SegmentName(id)), e.segmentFlag(), 0o600); err != nil {
 			return nil, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
 		}
 		e.idx.segments[id] = share(f)
@@ -201,6 +210,9 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool, at resumeAt)
 	size, err := f.Size()
 	if err != nil {
 		return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
+	}
+	if e.ro != nil {
+		f = eofZeros{f} // a writer may seal or cut it while it is read
 	}
 	if at.loaded {
 		e.recovery.CheckpointSegments-- // replayed again, from its footer
@@ -221,11 +233,15 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool, at resumeAt)
 	if !at.held.IsZero() {
 		rp.hold(at.held)
 	}
+	if at.from > 0 || !at.held.IsZero() {
+		rp.mark = resumePoint{pos: Position{Segment: id, Offset: max(at.from, format.HeaderSize)}, held: at.held}
+	}
 	if err := e.fr.Read(f, id, size); err == nil {
 		if !at.loaded {
 			e.recovery.FooterSegments++
 		}
 		rp.useFooter(&e.fr)
+		e.ro.noteSegment(id, size, format.FooterAt(f, size), true, at.loaded)
 		return nil, e.fr.EachFrom(at.from, rp.visit)
 	} else if !errors.Is(err, format.ErrNoFooter) {
 		return nil, err
@@ -237,20 +253,43 @@ func (e *Engine) recoverSegment(rp *replayer, id uint64, last bool, at resumeAt)
 	// Keep the records of the segment scanned last: if it is the last one,
 	// Open seals it with them (sealRecovered).
 	e.footer.Reset()
-	res, err := scanSegment(f, id, size, at.from, func(r *format.Record) error {
+	var visitErr error
+	visit := func(r *format.Record) error {
 		e.footer.Add(r)
-		return rp.visit(r)
-	})
+		visitErr = rp.visit(r)
+		return visitErr
+	}
+	res, err := scanSegment(f, id, size, at.from, visit)
+	if ce := (*CorruptionError)(nil); visitErr == nil && e.ro != nil && last && errors.As(err, &ce) && ce.Segment == id {
+		// A writer may have been writing the frame at ce.Offset when it
+		// was read, and have written beyond it (sync marks that say it was
+		// durable) before the rest was read: look again from there. The
+		// frame is complete by now if it was in flight then.
+		if size, err = f.Size(); err != nil {
+			return nil, fmt.Errorf("storage: size of segment %d: %w: %w", id, messages.ErrIO, err)
+		}
+		res, err = scanSegment(f, id, size, ce.Offset, visit)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if at.from == 0 { // the builder holds the whole segment
 		e.scanned.id, e.scanned.end = id, res.end
 	}
+	e.ro.noteSegment(id, size, res.end, res.sealed, at.loaded)
 	if res.torn > 0 {
 		return &fix{id: id, res: res}, nil // the cut is synced when applied
 	}
 	return nil, e.syncScanned(id, f)
+}
+
+// segmentFlag is how recovery opens segment files: read and write, or
+// read only for a read-only engine.
+func (e *Engine) segmentFlag() int {
+	if e.ro != nil {
+		return os.O_RDONLY
+	}
+	return os.O_RDWR
 }
 
 // sealRecovered seals segment id, the last one, recovered by scanning
@@ -295,7 +334,7 @@ func (e *Engine) sealRecovered(id uint64, end int64) error {
 // from under acknowledged events. (An fsync changes no byte: a failed Open
 // still changes nothing on disk.)
 func (e *Engine) syncScanned(id uint64, f fs.File) error {
-	if e.opts.SyncMode == SyncNone {
+	if e.opts.SyncMode == SyncNone || e.ro != nil {
 		return nil
 	}
 	if err := f.Sync(); err != nil {

@@ -31,6 +31,9 @@ var ErrNotReopenable = errors.New("storage: the engine cannot be reopened")
 // it was (still abandoned, still owning its index) and the caller can
 // Open the directory, which recovers from the files.
 func (e *Engine) Reopen() (*Engine, error) {
+	if e.ro != nil {
+		return nil, ErrReadOnly
+	}
 	if !e.closed || e.handedOver || e.active == nil {
 		return nil, ErrNotReopenable
 	}

@@ -31,6 +31,22 @@ type replayer struct {
 	footer     *format.FooterReader // of the segment being replayed, or nil
 	gen        uint32               // counts footers, so a held item knows whether its pair is current
 	pairStream []uint32             // stream of each pair of footer, or noStream
+	// mark is where a replay must resume to rebuild what follows the
+	// events applied so far: after the last frame that left no batch
+	// open, or at the BEGIN of the batch that is open (or, when the replay
+	// resumed inside that batch after checkpoints, where it resumed, with
+	// the batch held). A read-only engine's Refresh resumes there.
+	mark resumePoint
+	// causes makes apply also record each event's causation (Refresh,
+	// which scans frames, so records carry it).
+	causes bool
+}
+
+// resumePoint is where a replay can resume: a position and the batch open
+// there (zero: none), as after checkpoints (see resumeAt).
+type resumePoint struct {
+	pos  Position
+	held messages.ID
 }
 
 // heldItem is a batch item waiting for its COMMIT.
@@ -46,6 +62,9 @@ func (p *replayer) startSegment(id uint64, h format.SegmentHeader) {
 	}
 	p.seg = id
 	p.footer = nil
+	if !p.batches.open {
+		p.mark = resumePoint{pos: Position{Segment: id, Offset: format.HeaderSize}}
+	}
 }
 
 // useFooter makes the records that follow come from fr, read for the
@@ -75,7 +94,22 @@ func (p *replayer) count() {
 
 func (p *replayer) endOfLog() { p.discard() }
 
+// visit replays one record and moves the resume mark past it (or to it:
+// a BEGIN).
 func (p *replayer) visit(r *format.Record) error {
+	if err := p.visitRecord(r); err != nil {
+		return err
+	}
+	switch {
+	case r.Type == format.TypeBegin:
+		p.mark = resumePoint{pos: Position{Segment: p.seg, Offset: r.Offset}}
+	case !p.batches.open:
+		p.mark = resumePoint{pos: Position{Segment: p.seg, Offset: r.Offset + int64(r.Size)}}
+	}
+	return nil
+}
+
+func (p *replayer) visitRecord(r *format.Record) error {
 	defer p.count()
 	b := &p.batches
 	switch r.Type {
@@ -151,6 +185,9 @@ func (p *replayer) apply(r *format.Record, seg uint64, gen uint32) error {
 	}
 	if uint64(p.idx.count()) >= maxEvents {
 		return bad("more than %d events", uint64(maxEvents))
+	}
+	if p.causes {
+		p.idx.causes.add(uint32(p.idx.count()), ev.CausationID)
 	}
 	added := p.idx.addEvent(si, ev, seg, r.Offset, r.Size, hint)
 	if si == noStream && r.Pair > 0 && gen == p.gen && p.footer != nil {

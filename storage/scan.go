@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/batpak-go/batpak/storage/format"
 	"github.com/batpak-go/batpak/storage/fs"
@@ -33,13 +35,32 @@ const scanWindow = 4 << 20
 // from, if not 0, is where to start instead of the first frame: the offset
 // of a frame known durable (recovery resumes there after checkpoints).
 func scanSegment(f fs.File, id uint64, size, from int64, visit func(*format.Record) error) (scanResult, error) {
-	return scanFrames(f, id, size, from, nil, func(r *format.Record, _ []byte, v *format.EventView) error {
+	return scanFrames(f, id, size, from, nil, false, withCoordinates(visit))
+}
+
+// withCoordinates adapts a record visitor to a frameVisitor: each event's
+// record gets its coordinate (copied out of the frame's body).
+func withCoordinates(visit func(*format.Record) error) frameVisitor {
+	return func(r *format.Record, _ []byte, v *format.EventView) error {
 		if r.Type == format.TypeEvent {
 			r.Event.Coordinate.Entity, r.Event.Coordinate.Scope = string(v.Entity), string(v.Scope)
 		}
 		return visit(r)
-	})
+	}
 }
+
+// scanLive is scanSegment for the last segment of a directory a writer may
+// hold (a read-only engine's Refresh): it reads from from, in windows that
+// start small (most refreshes find a few frames, or none), and the first
+// bytes that do not decode end the visible data without a judgement: they
+// may be a frame being written, or zeros written ahead. (They are judged
+// once the segment is followed by another: see Refresh.)
+func scanLive(f fs.File, id uint64, size, from int64, visit func(*format.Record) error) (scanResult, error) {
+	return scanFrames(f, id, size, from, nil, true, withCoordinates(visit))
+}
+
+// liveWindow is scanLive's first read.
+const liveWindow = 64 << 10
 
 // frameVisitor receives each data frame a scan reads: its record (an
 // event's without its coordinate and payload), its checked body, and for
@@ -49,9 +70,14 @@ type frameVisitor func(r *format.Record, body []byte, v *format.EventView) error
 
 // scanFrames is scanSegment handing each frame's body to visit too (see
 // frameVisitor), with no allocation per frame; buf, if not nil, is used
-// for the reads (one of less than a window's size is replaced).
-func scanFrames(f fs.File, id uint64, size, from int64, buf []byte, visit frameVisitor) (scanResult, error) {
+// for the reads (one of less than a window's size is replaced). live makes
+// it scanLive.
+func scanFrames(f fs.File, id uint64, size, from int64, buf []byte, live bool, visit frameVisitor) (scanResult, error) {
 	start := max(from, format.HeaderSize)
+	window := int64(scanWindow)
+	if live {
+		window = liveWindow
+	}
 	spare := buf
 	buf = nil
 	var (
@@ -79,7 +105,7 @@ func scanFrames(f fs.File, id uint64, size, from int64, buf []byte, visit frameV
 				return scanResult{end: off, sealed: true}, nil
 			}
 			// The read starts at the frame: one buffer serves every read.
-			n := min(max(int64(need), scanWindow), size-off)
+			n := min(max(int64(need), window), size-off)
 			if int64(cap(spare)) < n {
 				spare = make([]byte, n)
 			}
@@ -88,11 +114,15 @@ func scanFrames(f fs.File, id uint64, size, from int64, buf []byte, visit frameV
 				return scanResult{}, fmt.Errorf("read segment %d at %d: %w", id, off, err)
 			}
 			buf, bufOff, pos = nb, off, 0
+			window = min(2*window, scanWindow)
 		}
 		body, fsize, err := format.DecodeFrame(buf[pos:])
 		if err != nil {
 			if format.FooterAt(f, size) == off { // a damaged footer where the trailer says
 				return scanResult{end: off, sealed: true}, nil
+			}
+			if live {
+				return scanResult{end: off, torn: size - off, reason: "not complete (yet)"}, nil
 			}
 			if later, lerr := syncMarkAfter(f, off+1, size); lerr != nil {
 				return scanResult{}, fmt.Errorf("read segment %d: %w", id, lerr)
@@ -212,4 +242,21 @@ func isFooterAt(f fs.File, off, size int64, at *int64) bool {
 	}
 	t, err := format.BodyType(b[format.FrameHeaderSize:])
 	return err == nil && t == format.TypeFooter
+}
+
+// eofZeros reads a file that may shrink while it is read (a segment a
+// writer seals or cuts under a read-only engine): bytes past its end read
+// as zeros, which the scan takes for the end of the data, as it takes
+// preallocated zeros.
+type eofZeros struct{ fs.File }
+
+// ReadAt implements io.ReaderAt; it returns len(p) unless the read fails
+// for another reason than the end of the file.
+func (z eofZeros) ReadAt(p []byte, off int64) (int, error) {
+	n, err := z.File.ReadAt(p, off)
+	if errors.Is(err, io.EOF) {
+		clear(p[n:])
+		return len(p), nil
+	}
+	return n, err
 }

@@ -1,15 +1,10 @@
 package storage
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/batpak-go/batpak/messages"
 )
-
-// ErrNotStore: a directory that holds no batpak-go store (no LOCK file, no
-// segment file). DirScanner refuses it rather than reading nothing.
-var ErrNotStore = errors.New("storage: not a store directory (no LOCK file, no segment file)")
 
 // ScanReport is what a DirScanner has read so far.
 type ScanReport struct {

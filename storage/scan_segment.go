@@ -56,7 +56,7 @@ func (s *DirScanner) readSegment(id uint64, rest []uint64) (bool, error) {
 		}
 	}
 	base := s.doneSeg
-	res, err := scanFrames(f, id, size, s.off, s.buf, func(r *format.Record, body []byte, v *format.EventView) error {
+	res, err := scanFrames(f, id, size, s.off, s.buf, false, func(r *format.Record, body []byte, v *format.EventView) error {
 		s.done = base + r.Offset + int64(r.Size)
 		return s.frame(r, body, v)
 	})

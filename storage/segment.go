@@ -18,6 +18,12 @@ func listSegments(fsys fs.FS, dir string) ([]uint64, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	ids, last := segmentIDs(names)
+	return ids, last, nil
+}
+
+// segmentIDs is listSegments on the (sorted) names of a directory.
+func segmentIDs(names []string) ([]uint64, uint64) {
 	var ids []uint64
 	var last uint64
 	for _, n := range names {
@@ -30,7 +36,7 @@ func listSegments(fsys fs.FS, dir string) ([]uint64, uint64, error) {
 			ids = append(ids, id)
 		}
 	}
-	return ids, last, nil // ReadDir sorts names; fixed-width names sort by id
+	return ids, last // ReadDir sorts names; fixed-width names sort by id
 }
 
 // segment is one open segment file.

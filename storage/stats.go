@@ -62,6 +62,9 @@ func (e *Engine) Stats() Stats {
 // the goroutine that appends.
 func (e *Engine) WriterStats() Stats {
 	s := e.Stats()
+	if e.ro != nil {
+		return s // a read-only engine has no writer
+	}
 	s.ActiveSegment = e.active.id
 	s.Staged = len(e.stage.events)
 	s.Pending = len(e.pending)

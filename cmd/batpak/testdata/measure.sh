@@ -1,5 +1,5 @@
 #!/bin/sh
-# Measures the batpak read commands on a store of N events (default
+# Measures the batpak read commands (and export) on a store of N events (default
 # 1,000,000; 256-byte-ish msgpack payloads over 1,000 entities in atomic
 # batches of 1,000, closed cleanly), next to the engine's own Open and
 # streaming read of the same store: wall time, CPU time and peak RSS, each
@@ -25,5 +25,6 @@ m "engine Open+Read (baseline)" "'$work/mkstore' -dir '$store' -read"
 m "batpak verify" "'$work/batpak' verify '$store' --progress=never"
 m "batpak dump --json" "'$work/batpak' dump '$store' --json"
 m "batpak dump (text)" "'$work/batpak' dump '$store'"
+m "batpak export" "'$work/batpak' export '$store'"
 m "batpak stats" "'$work/batpak' stats '$store'"
 m "batpak tail" "'$work/batpak' tail '$store'"
