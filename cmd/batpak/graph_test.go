@@ -174,6 +174,8 @@ func TestGraphBadInput(t *testing.T) {
 		{"unknown correlation", []string{s.dir, "--correlation", unknown}, ExitError, "no event has correlation id " + unknown},
 		{"over the limit", []string{s.dir, "--correlation", s.ids["A"].String(), "--limit", "3"}, ExitError, "4 events, more than --limit 3"},
 		{"bad kind names", []string{s.dir, "--event", unknown, "--kind-names", filepath.Join(s.dir, "nope")}, ExitError, "kind names: open"},
+		{"missing directory", []string{filepath.Join(t.TempDir(), "missing"), "--event", unknown}, ExitError, "not a store"},
+		{"not a store", []string{t.TempDir(), "--event", unknown}, ExitError, "not a store"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := cli(t, "", append([]string{"graph"}, c.args...)...)
@@ -209,4 +211,28 @@ func TestGraphSVGWithDot(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(svg), "<svg")
 	require.Contains(t, string(svg), ">shop/shipment&#45;3 v1<", "the labels are drawn")
+}
+
+// graph reads a store a running writer holds (storage.OpenReadOnly takes no
+// lock): it draws what was committed, and the writer goes on.
+func TestGraphWhileAWriterHoldsTheStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	e, err := storage.Open(dir, storage.Options{})
+	require.NoError(t, err)
+	defer e.Close()
+	root, err := e.Append(&messages.Append{Coordinate: messages.Coordinate{Entity: "order-1", Scope: "shop"}, Kind: messages.MustKind(1, 1)})
+	require.NoError(t, err)
+	_, err = e.Append(&messages.Append{Coordinate: messages.Coordinate{Entity: "mail-1", Scope: "shop"}, Kind: messages.MustKind(1, 2),
+		CausationID: root.EventID, CorrelationID: root.EventID})
+	require.NoError(t, err)
+	require.NoError(t, e.Commit())
+
+	r := cli(t, "", "graph", dir, "--correlation", root.EventID.String())
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	g := parseDOT(t, r.stdout)
+	require.Len(t, g.labels, 2)
+	require.Len(t, g.edges, 1)
+	_, err = e.Append(&messages.Append{Coordinate: messages.Coordinate{Entity: "order-1", Scope: "shop"}, Kind: messages.MustKind(1, 1)})
+	require.NoError(t, err, "the writer goes on")
+	require.NoError(t, e.Commit())
 }

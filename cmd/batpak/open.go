@@ -4,11 +4,9 @@ import (
 	"github.com/batpak-go/batpak/storage"
 )
 
-// openRead opens the store in dir for a command that only reads.
-//
-// Until storage.OpenReadOnly lands (issue 12's read-only access), this
-// opens the store normally: it takes the lock and may cut a torn tail.
-// Replace the body with storage.OpenReadOnly once it exists.
+// openRead opens the store in dir for a command that reads through the
+// engine's index (graph): storage.OpenReadOnly takes no lock and changes
+// no file, so it works beside a running writer and on a closed store.
 func openRead(dir string) (*storage.Engine, error) {
-	return storage.Open(dir, storage.Options{})
+	return storage.OpenReadOnly(dir, storage.Options{})
 }

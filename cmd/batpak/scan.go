@@ -10,11 +10,11 @@ import (
 	"github.com/batpak-go/batpak/storage"
 )
 
-// Until storage.OpenReadOnly is merged, the read commands that stream (verify, dump,
-// stats, tail) read the segment files with a storage.DirScanner rather than
-// through openRead: it takes no lock, changes no file, works on a store a
-// running engine holds, and its memory does not grow with the events (an
-// Engine's index does).
+// The read commands that stream (verify, dump, stats, tail, export) read
+// the segment files with a storage.DirScanner rather than through openRead:
+// like storage.OpenReadOnly it takes no lock, changes no file and works on a
+// store a running engine holds, and unlike an engine its memory does not
+// grow with the events (an Engine's index does).
 
 // newScanner returns a scanner of the store in dir, with its errors made
 // one-line and given their exit status.
