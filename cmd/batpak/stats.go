@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
+	"github.com/batpak-go/batpak/storage/fs"
 )
 
 func init() { register(newStats) }
@@ -32,6 +34,9 @@ type statsJSON struct {
 	DiscardedEvents  int           `json:"discarded_events"`
 	Recovery         []segmentJSON `json:"recovery"`
 	Errors           []faultJSON   `json:"errors"`
+	// Writer says whether a writer holds the store right now: "held",
+	// "free" or "unknown" (a probe of its LOCK file that never blocks).
+	Writer string `json:"writer"`
 }
 
 // eventRef names one event.
@@ -109,6 +114,7 @@ usage error, 3 a check failed on the way, 4 an I/O error.`,
 				return err
 			}
 			out := statsOutput(args[0], s.Report())
+			out.Writer = writerState(args[0])
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -160,6 +166,7 @@ func statsOutput(dir string, rep storage.ScanReport) statsJSON {
 func printStats(w io.Writer, out statsJSON) {
 	t := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(t, "store\t%s\n", out.Dir)
+	fmt.Fprintf(t, "writer\t%s\n", writerText[out.Writer])
 	fmt.Fprintf(t, "segments\t%d (%d sealed), %s\n", out.Segments, out.Sealed, sizeText(out.Bytes))
 	fmt.Fprintf(t, "events\t%d\n", out.Events)
 	fmt.Fprintf(t, "entities\t%d\n", out.Entities)
@@ -203,4 +210,25 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// writerState probes the store's LOCK file: "held" when a writer (in any
+// process) holds the store, "free" when none does, "unknown" when the
+// file system cannot tell.
+func writerState(dir string) string {
+	held, known, err := fs.LockHeld(fs.OS(), filepath.Join(dir, "LOCK"))
+	switch {
+	case err != nil || !known:
+		return "unknown"
+	case held:
+		return "held"
+	}
+	return "free"
+}
+
+// writerText says what each writer state means.
+var writerText = map[string]string{
+	"held":    "a running store holds it (its LOCK is held): what follows is what was committed when read",
+	"free":    "no running store holds it",
+	"unknown": "unknown (the file system cannot tell whether its LOCK is held)",
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/batpak-go/batpak/storage"
 	"github.com/batpak-go/batpak/storage/format"
 )
@@ -118,4 +120,21 @@ func TestStatsOfAnEmptyStore(t *testing.T) {
 	if r := cli(t, "", "verify", dir); r.code != ExitOK {
 		t.Fatalf("%+v", r)
 	}
+}
+
+// stats says whether a running store holds the directory.
+func TestStatsSaysWhetherAWriterHoldsTheStore(t *testing.T) {
+	dir, _ := writeSegmented(t, 50, 3)
+	var out statsJSON
+	r := cli(t, "", "stats", dir, "--json")
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stderr)
+	require.Equal(t, "free", out.Writer)
+
+	e, err := storage.Open(dir, storage.Options{})
+	require.NoError(t, err)
+	defer e.Close()
+	r = cli(t, "", "stats", dir, "--json")
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stderr)
+	require.Equal(t, "held", out.Writer)
+	require.Contains(t, cli(t, "", "stats", dir).stdout, "a running store holds it")
 }
