@@ -1,0 +1,151 @@
+package typed
+
+import (
+	"encoding"
+	"fmt"
+	"reflect"
+	"sync"
+	"unsafe"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// typeCodec is the compiled plan of one Go type: how to write a value of
+// it as msgpack v5 writes it, how to read it back from bytes, and (for
+// omitempty) whether msgpack counts it as empty. Values are addressed by
+// unsafe.Pointer; the plan was built from the type, so each function only
+// ever sees memory of that type.
+type typeCodec struct {
+	typ   reflect.Type
+	enc   encFn
+	dec   decFn
+	empty func(p unsafe.Pointer) bool
+}
+
+// encFn appends the msgpack encoding of the value at p to b.
+type encFn func(b []byte, p unsafe.Pointer) []byte
+
+// decFn decodes the next msgpack value of r into the zero value at p. It
+// reports false, leaving r and p in any state, on anything it does not
+// expect: the caller then decodes the whole body again with msgpack v5.
+type decFn func(r *reader, p unsafe.Pointer) bool
+
+// hookTypes are the interfaces through which msgpack v5 lets a type take
+// over its own encoding, decoding or emptiness: a type that has one (or
+// whose pointer has one) is left to msgpack as a whole.
+var hookTypes = []reflect.Type{
+	reflect.TypeFor[msgpack.CustomEncoder](),
+	reflect.TypeFor[msgpack.CustomDecoder](),
+	reflect.TypeFor[msgpack.Marshaler](),
+	reflect.TypeFor[msgpack.Unmarshaler](),
+	reflect.TypeFor[encoding.BinaryMarshaler](),
+	reflect.TypeFor[encoding.BinaryUnmarshaler](),
+	reflect.TypeFor[encoding.TextMarshaler](),
+	reflect.TypeFor[encoding.TextUnmarshaler](),
+	reflect.TypeFor[interface{ IsZero() bool }](),
+}
+
+// plainStruct reports an error when t or *t implements one of hookTypes.
+func plainStruct(t reflect.Type) error {
+	for _, h := range hookTypes {
+		if t.Implements(h) || reflect.PointerTo(t).Implements(h) {
+			return fmt.Errorf("%s implements %s", t, h)
+		}
+	}
+	return nil
+}
+
+// codecs caches compiled plans by type: *codecEntry.
+var codecs sync.Map
+
+type codecEntry struct {
+	tc  *typeCodec
+	err error
+}
+
+// codecFor returns the compiled plan of t, built once and cached, or the
+// reason t is left to msgpack v5.
+func codecFor(t reflect.Type) (*typeCodec, error) {
+	if e, ok := codecs.Load(t); ok {
+		return e.(*codecEntry).tc, e.(*codecEntry).err
+	}
+	c := &compiler{seen: make(map[reflect.Type]*typeCodec)}
+	tc, err := c.compile(t)
+	if err == nil {
+		err = selfCheck(tc)
+	}
+	if err != nil {
+		tc = nil
+	}
+	e, _ := codecs.LoadOrStore(t, &codecEntry{tc: tc, err: err})
+	return e.(*codecEntry).tc, e.(*codecEntry).err
+}
+
+// compiler builds the plans of a type graph; seen holds the plans under
+// construction, so that recursive types refer to their own plan.
+type compiler struct {
+	seen map[reflect.Type]*typeCodec
+}
+
+func (c *compiler) compile(t reflect.Type) (*typeCodec, error) {
+	if tc, ok := c.seen[t]; ok {
+		return tc, nil
+	}
+	if err := plainStruct(t); err != nil {
+		return nil, err
+	}
+	tc := &typeCodec{typ: t}
+	c.seen[t] = tc
+	var err error
+	switch k := t.Kind(); k {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.String:
+		scalar(tc, k)
+	case reflect.Slice:
+		err = c.slice(tc)
+	case reflect.Array:
+		err = c.array(tc)
+	case reflect.Map:
+		err = c.mapping(tc)
+	case reflect.Pointer:
+		err = c.pointer(tc)
+	case reflect.Struct:
+		err = c.structure(tc)
+	default:
+		err = fmt.Errorf("%s: kind %s", t, k)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+func (c *compiler) pointer(tc *typeCodec) error {
+	elem, err := c.compile(tc.typ.Elem())
+	if err != nil {
+		return err
+	}
+	tc.enc = func(b []byte, p unsafe.Pointer) []byte {
+		q := *(*unsafe.Pointer)(p)
+		if q == nil {
+			return append(b, mpNil)
+		}
+		return elem.enc(b, q)
+	}
+	et := tc.typ.Elem()
+	tc.dec = func(r *reader, p unsafe.Pointer) bool {
+		if r.off >= len(r.b) {
+			return false
+		}
+		if r.b[r.off] == mpNil {
+			r.off++
+			return true
+		}
+		q := reflect.New(et).UnsafePointer()
+		*(*unsafe.Pointer)(p) = q
+		return elem.dec(r, q)
+	}
+	tc.empty = func(p unsafe.Pointer) bool { return *(*unsafe.Pointer)(p) == nil }
+	return nil
+}
