@@ -97,20 +97,18 @@ func (c *compiler) compile(t reflect.Type) (*typeCodec, error) {
 	tc := &typeCodec{typ: t}
 	c.seen[t] = tc
 	var err error
-	switch k := t.Kind(); k {
-	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64, reflect.String:
+	switch k := t.Kind(); {
+	case scalarKind(k):
 		scalar(tc, k)
-	case reflect.Slice:
+	case k == reflect.Slice:
 		err = c.slice(tc)
-	case reflect.Array:
+	case k == reflect.Array:
 		err = c.array(tc)
-	case reflect.Map:
+	case k == reflect.Map:
 		err = c.mapping(tc)
-	case reflect.Pointer:
+	case k == reflect.Pointer:
 		err = c.pointer(tc)
-	case reflect.Struct:
+	case k == reflect.Struct:
 		err = c.structure(tc)
 	default:
 		err = fmt.Errorf("%s: kind %s", t, k)

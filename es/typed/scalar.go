@@ -10,6 +10,8 @@ import (
 // UseCompactInts) writes int and uint in their shortest form and every
 // other integer width in its fixed-size form; it reads any integer code
 // into any integer kind, truncating as reflect's SetInt and SetUint do.
+// The decoders always write the whole value, so decoding a scalar over a
+// decoded one is what msgpack does too (see fieldPlan.rewritable).
 func scalar(tc *typeCodec, k reflect.Kind) {
 	switch k {
 	case reflect.Bool:
@@ -53,9 +55,7 @@ func scalar(tc *typeCodec, k reflect.Kind) {
 		tc.enc = func(b []byte, p unsafe.Pointer) []byte { return appendString(b, *(*string)(p)) }
 		tc.dec = func(r *reader, p unsafe.Pointer) bool {
 			s, _, ok := r.bytes()
-			if len(s) > 0 {
-				*(*string)(p) = string(s)
-			}
+			*(*string)(p) = string(s)
 			return ok
 		}
 		tc.empty = func(p unsafe.Pointer) bool { return len(*(*string)(p)) == 0 }

@@ -22,11 +22,15 @@ type fieldPlan struct {
 	// ptrs are the struct types those embedded pointers point to.
 	ptrs []reflect.Type
 	id   int // bit in the decoder's seen set; aliases share it
-	// overlap: the field's memory contains, or is contained in, another
-	// decodable field's (an inlined struct decoded by its own name):
-	// decoding both would merge, which only msgpack reproduces.
-	overlap bool
-	pos     int // index in structPlan.byPos
+	// rewritable: the field is a scalar, which msgpack overwrites when a
+	// body names it twice (the compiled decoder then does the same);
+	// anything else msgpack merges into, which only msgpack reproduces.
+	rewritable bool
+	// overlaps are the ids of the decodable fields whose memory contains,
+	// or is contained in, this one's (an inlined struct also decodes
+	// under its own name): a body naming both goes to msgpack.
+	overlaps []int
+	pos      int // index in structPlan.byPos
 }
 
 // at returns the field's address in the struct at p, or false when an
@@ -89,7 +93,7 @@ func (c *compiler) structure(tc *typeCodec) error {
 			return nil, err
 		}
 		p := &fieldPlan{name: name, key: appendString(nil, name), tc: ftc, omitEmpty: f.omitEmpty,
-			hops: hops, ptrs: ptrs, id: len(plans)}
+			hops: hops, ptrs: ptrs, id: len(plans), rewritable: scalarKind(f.typ.Kind())}
 		plans[f] = p
 		return p, nil
 	}
@@ -146,7 +150,7 @@ func (s *structPlan) decodable(l *layout, plan func(string, *sfield) (*fieldPlan
 		}
 		for j, q := range fields {
 			if q != fields[i] && (prefix(q.index, fields[i].index) || prefix(fields[i].index, q.index)) {
-				p.overlap, s.byPos[j].overlap = true, true
+				p.overlaps = append(p.overlaps, s.byPos[j].id)
 			}
 		}
 	}
@@ -282,8 +286,13 @@ func (s *structPlan) decode(r *reader, p unsafe.Pointer) bool {
 			continue
 		}
 		next = f.pos + 1
-		if f.overlap || seen[f.id/64]&(1<<(f.id%64)) != 0 {
+		if seen[f.id/64]&(1<<(f.id%64)) != 0 && !f.rewritable {
 			return false // decoding over a decoded field: msgpack merges
+		}
+		for _, o := range f.overlaps {
+			if seen[o/64]&(1<<(o%64)) != 0 {
+				return false
+			}
 		}
 		seen[f.id/64] |= 1 << (f.id % 64)
 		if !f.tc.dec(r, f.alloc(p)) {
@@ -304,4 +313,15 @@ func (s *structPlan) lookup(k []byte) *fieldPlan {
 		}
 	}
 	return nil
+}
+
+// scalarKind reports a bool, number or string kind.
+func scalarKind(k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.String:
+		return true
+	}
+	return false
 }
