@@ -114,7 +114,7 @@ func TestCompiledEmbedding(t *testing.T) {
 	require.True(t, ok)
 	want := v
 	want.EmbeddedPtr = &EmbeddedPtr{} // msgpack allocates it to decode P1 and P2 (nil)
-	want.Explicit.Own = 0              // shadowed by shapeEmbed.Own: not written
+	want.Explicit.Own = 0             // shadowed by shapeEmbed.Own: not written
 	require.Equal(t, want, back.Elem().Interface())
 	checkRoundTrip(t, tc, reflect.ValueOf(&v), true)
 
@@ -130,32 +130,34 @@ func reflectPtr[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
 
 // Types the compiled codec leaves to msgpack v5 as a whole.
 type (
-	withTime      struct{ At time.Time }
-	withAny       struct{ V any }
-	withErr       struct{ E error }
-	withRaw       struct{ R msgpack.RawMessage }
-	withCustom    struct{ C customEnc }
-	withAsArray   struct {
+	withTime    struct{ At time.Time }
+	withAny     struct{ V any }
+	withErr     struct{ E error }
+	withRaw     struct{ R msgpack.RawMessage }
+	withCustom  struct{ C customEnc }
+	withAsArray struct {
 		_msgpack struct{} `msgpack:",as_array"` //nolint:unused // msgpack reads its tag
 		A        int
 	}
-	withIntern   struct{ S string `msgpack:"s,intern"` }
-	withMapAny   struct{ M map[string]any }
-	withUintptr  struct{ U uintptr }
-	withComplex  struct{ C complex64 }
-	withFunc     struct{ F func() }
-	withChan     struct{ C chan int }
-	withZeroer   struct{ Z zeroer }
+	withIntern struct {
+		S string `msgpack:"s,intern"`
+	}
+	withMapAny    struct{ M map[string]any }
+	withUintptr   struct{ U uintptr }
+	withComplex   struct{ C complex64 }
+	withFunc      struct{ F func() }
+	withChan      struct{ C chan int }
+	withZeroer    struct{ Z zeroer }
 	withStructKey struct{ M map[shapeInner]int }
-	withLowPtr   struct{ *lowInner }
-	withText     struct{ T textM }
-	lowInner     struct{ A int }
-	customEnc    struct{ A int }
-	zeroer       struct{ A int }
-	textM        int
+	withLowPtr    struct{ *lowInner }
+	withText      struct{ T textM }
+	lowInner      struct{ A int }
+	customEnc     struct{ A int }
+	zeroer        struct{ A int }
+	textM         int
 )
 
-func (customEnc) EncodeMsgpack(e *msgpack.Encoder) error { return e.EncodeInt(7) }
+func (customEnc) EncodeMsgpack(e *msgpack.Encoder) error  { return e.EncodeInt(7) }
 func (*customEnc) DecodeMsgpack(d *msgpack.Decoder) error { _, err := d.DecodeInt(); return err }
 func (zeroer) IsZero() bool                               { return true }
 func (textM) MarshalText() ([]byte, error)                { return []byte("t"), nil }
@@ -271,15 +273,15 @@ func TestDecodeFallsBackOnTheUnexpected(t *testing.T) {
 		return b
 	}
 	cases := map[string][]byte{
-		"struct as an array":  {0x92, 0x01, 0x02},
-		"key as bin":          append([]byte{0x81, 0xc4, 0x01, 'a'}, enc("x")...),
-		"ext value":           {0x81, 0xa1, 'z', 0xd4, 0x01, 0x02},
-		"repeated map key":    append(append(append([]byte{0x82, 0xa2, 'o', 'm'}, enc(map[string]int{"a": 1})...), 0xa2, 'o', 'm'), enc(map[string]int{"b": 2})...),
-		"repeated slice key":  {0x82, 0xa3, 'o', 's', 'l', 0x91, 0x01, 0xa3, 'o', 's', 'l', 0x90},
-		"float64 into int":    {0x81, 0xa1, 'o', 0xcb, 0, 0, 0, 0, 0, 0, 0, 0},
-		"str into int":        {0x81, 0xa1, 'o', 0xa1, '1'},
-		"truncated":           {0x82, 0xa1, 'a'},
-		"0xc1":                {0xc1},
+		"struct as an array": {0x92, 0x01, 0x02},
+		"key as bin":         append([]byte{0x81, 0xc4, 0x01, 'a'}, enc("x")...),
+		"ext value":          {0x81, 0xa1, 'z', 0xd4, 0x01, 0x02},
+		"repeated map key":   append(append(append([]byte{0x82, 0xa2, 'o', 'm'}, enc(map[string]int{"a": 1})...), 0xa2, 'o', 'm'), enc(map[string]int{"b": 2})...),
+		"repeated slice key": {0x82, 0xa3, 'o', 's', 'l', 0x91, 0x01, 0xa3, 'o', 's', 'l', 0x90},
+		"float64 into int":   {0x81, 0xa1, 'o', 0xcb, 0, 0, 0, 0, 0, 0, 0, 0},
+		"str into int":       {0x81, 0xa1, 'o', 0xa1, '1'},
+		"truncated":          {0x82, 0xa1, 'a'},
+		"0xc1":               {0xc1},
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
