@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -108,30 +109,35 @@ func DecodeAs[T any](r *Registry, ev messages.Event) (T, error) {
 	if b.kind != ev.Kind {
 		return zero, &MismatchError{Type: t.String(), Want: b.kind, Got: ev.Kind, GotName: r.Name(ev.Kind)}
 	}
-	p, err := decodeNew[T](r, b, ev.Kind, ev.Payload)
+	v, err := decodeNew[T](r, b, ev.Kind, ev.Payload)
 	if err != nil {
 		return zero, err
 	}
-	return *p, nil
+	return v, nil
 }
 
 // decodeNew decodes payload (of kind, bound to b, whose type is T) into a
 // new T: with b's compiled plan when it has one and the payload is at the
 // current schema version, else (or when the plan does not expect the
 // body) with msgpack v5.
-func decodeNew[T any](r *Registry, b *binding, kind messages.EventKind, payload []byte) (*T, error) {
+func decodeNew[T any](r *Registry, b *binding, kind messages.EventKind, payload []byte) (T, error) {
 	if b.codec != nil {
 		if ver, body, err := Envelope(kind, payload); err == nil && ver == b.version {
-			if p, ok := decodeFast[T](b.codec, body); ok {
-				return p, nil
+			var v T
+			if decodeFast(b.codec, body, unsafe.Pointer(&v)) {
+				return v, nil
 			}
 		}
 	}
+	return decodeSlow[T](r, b, kind, payload)
+}
+
+// decodeSlow is decodeNew's msgpack path (a function of its own, so that
+// decodeNew's value does not escape through decodeInto's interface).
+func decodeSlow[T any](r *Registry, b *binding, kind messages.EventKind, payload []byte) (T, error) {
 	v := new(T)
-	if err := r.decodeInto(b, kind, payload, v); err != nil {
-		return nil, err
-	}
-	return v, nil
+	err := r.decodeInto(b, kind, payload, v)
+	return *v, err
 }
 
 // decodeInto decodes payload into dst (a pointer to b's zero value) with

@@ -15,20 +15,28 @@ import (
 // omitempty) whether msgpack counts it as empty. Values are addressed by
 // unsafe.Pointer; the plan was built from the type, so each function only
 // ever sees memory of that type.
+//
+// Encoding goes through function values; decoding is reader.value's
+// switch on op, so that the reader and the target stay on the caller's
+// stack (a function value's arguments escape).
 type typeCodec struct {
 	typ   reflect.Type
 	enc   encFn
-	dec   decFn
 	empty func(p unsafe.Pointer) bool
+	op    decOp
+	// What op needs: the element (of a slice, array, pointer or map) and
+	// its size, a map's key, an array's length, a struct's plan, the data
+	// pointer of an empty slice.
+	elem      *typeCodec
+	size      uintptr
+	key       *typeCodec
+	n         int
+	st        *structPlan
+	emptyData unsafe.Pointer
 }
 
 // encFn appends the msgpack encoding of the value at p to b.
 type encFn func(b []byte, p unsafe.Pointer) []byte
-
-// decFn decodes the next msgpack value of r into the zero value at p. It
-// reports false, leaving r and p in any state, on anything it does not
-// expect: the caller then decodes the whole body again with msgpack v5.
-type decFn func(r *reader, p unsafe.Pointer) bool
 
 // hookTypes are the interfaces through which msgpack v5 lets a type take
 // over its own encoding, decoding or emptiness: a type that has one (or
@@ -119,31 +127,3 @@ func (c *compiler) compile(t reflect.Type) (*typeCodec, error) {
 	return tc, nil
 }
 
-func (c *compiler) pointer(tc *typeCodec) error {
-	elem, err := c.compile(tc.typ.Elem())
-	if err != nil {
-		return err
-	}
-	tc.enc = func(b []byte, p unsafe.Pointer) []byte {
-		q := *(*unsafe.Pointer)(p)
-		if q == nil {
-			return append(b, mpNil)
-		}
-		return elem.enc(b, q)
-	}
-	et := tc.typ.Elem()
-	tc.dec = func(r *reader, p unsafe.Pointer) bool {
-		if r.off >= len(r.b) {
-			return false
-		}
-		if r.b[r.off] == mpNil {
-			r.off++
-			return true
-		}
-		q := reflect.New(et).UnsafePointer()
-		*(*unsafe.Pointer)(p) = q
-		return elem.dec(r, q)
-	}
-	tc.empty = func(p unsafe.Pointer) bool { return *(*unsafe.Pointer)(p) == nil }
-	return nil
-}

@@ -28,7 +28,7 @@ func msgpackEncode(t testing.TB, v reflect.Value) []byte {
 func compiledDecode(tc *typeCodec, body []byte) (reflect.Value, bool) {
 	v := reflect.New(tc.typ)
 	r := reader{b: body}
-	return v, tc.dec(&r, v.UnsafePointer())
+	return v, r.value(tc, v.UnsafePointer())
 }
 
 // msgpackDecode is today's decoding path: checkBounds, then msgpack v5.

@@ -17,6 +17,7 @@ func (c *compiler) slice(tc *typeCodec) error {
 	t := tc.typ
 	tc.empty = func(p unsafe.Pointer) bool { return (*sliceHeader)(p).len == 0 }
 	if t.Elem().Kind() == reflect.Uint8 { // msgpack: bin, whatever the element type
+		tc.op = opBytes
 		tc.enc = func(b []byte, p unsafe.Pointer) []byte {
 			s := *(*[]byte)(p)
 			if s == nil {
@@ -24,21 +25,17 @@ func (c *compiler) slice(tc *typeCodec) error {
 			}
 			return append(appendBinLen(b, len(s)), s...)
 		}
-		tc.dec = func(r *reader, p unsafe.Pointer) bool {
-			s, isNil, ok := r.bytes()
-			if ok && !isNil {
-				*(*[]byte)(p) = append(make([]byte, 0, len(s)), s...)
-			}
-			return ok
-		}
 		return nil
 	}
 	elem, err := c.compile(t.Elem())
 	if err != nil {
 		return err
 	}
-	size := t.Elem().Size()
-	empty := reflect.MakeSlice(t, 0, 0).UnsafePointer() // non-nil, for empty slices
+	tc.op, tc.elem, tc.size = opSlice, elem, t.Elem().Size()
+	if t.Elem() == stringType {
+		tc.op = opStrings
+	}
+	tc.emptyData = reflect.MakeSlice(t, 0, 0).UnsafePointer() // non-nil, for empty slices
 	tc.enc = func(b []byte, p unsafe.Pointer) []byte {
 		h := (*sliceHeader)(p)
 		if h.data == nil {
@@ -46,32 +43,9 @@ func (c *compiler) slice(tc *typeCodec) error {
 		}
 		b = appendArrayLen(b, h.len)
 		for i := range h.len {
-			b = elem.enc(b, unsafe.Add(h.data, uintptr(i)*size))
+			b = elem.enc(b, unsafe.Add(h.data, uintptr(i)*tc.size))
 		}
 		return b
-	}
-	tc.dec = func(r *reader, p unsafe.Pointer) bool {
-		n, isNil, ok := r.arrayLen()
-		switch {
-		case !ok:
-			return false
-		case isNil:
-			return true
-		case n == 0:
-			*(*sliceHeader)(p) = sliceHeader{data: empty}
-			return true
-		}
-		if !r.enter() {
-			return false
-		}
-		data := makeSlice(t, p, n)
-		for i := range n {
-			if !elem.dec(r, unsafe.Add(data, uintptr(i)*size)) {
-				return false
-			}
-		}
-		r.leave()
-		return true
 	}
 	return nil
 }
@@ -79,18 +53,12 @@ func (c *compiler) slice(tc *typeCodec) error {
 func (c *compiler) array(tc *typeCodec) error {
 	t := tc.typ
 	n := t.Len()
+	tc.n = n
 	tc.empty = func(unsafe.Pointer) bool { return n == 0 }
 	if t.Elem().Kind() == reflect.Uint8 { // msgpack: bin of the whole array
+		tc.op = opByteArray
 		tc.enc = func(b []byte, p unsafe.Pointer) []byte {
 			return append(appendBinLen(b, n), unsafe.Slice((*byte)(p), n)...)
-		}
-		tc.dec = func(r *reader, p unsafe.Pointer) bool {
-			s, _, ok := r.bytes()
-			if !ok || len(s) > n {
-				return false
-			}
-			copy(unsafe.Slice((*byte)(p), n), s)
-			return true
 		}
 		return nil
 	}
@@ -98,51 +66,18 @@ func (c *compiler) array(tc *typeCodec) error {
 	if err != nil {
 		return err
 	}
-	size := t.Elem().Size()
+	tc.op, tc.elem, tc.size = opArray, elem, t.Elem().Size()
 	tc.enc = func(b []byte, p unsafe.Pointer) []byte {
 		b = appendArrayLen(b, n)
 		for i := range n {
-			b = elem.enc(b, unsafe.Add(p, uintptr(i)*size))
+			b = elem.enc(b, unsafe.Add(p, uintptr(i)*tc.size))
 		}
 		return b
-	}
-	tc.dec = func(r *reader, p unsafe.Pointer) bool {
-		l, isNil, ok := r.arrayLen()
-		switch {
-		case !ok || l > n:
-			return false
-		case isNil || l == 0:
-			return true
-		}
-		if !r.enter() {
-			return false
-		}
-		for i := range l {
-			if !elem.dec(r, unsafe.Add(p, uintptr(i)*size)) {
-				return false
-			}
-		}
-		r.leave()
-		return true
 	}
 	return nil
 }
 
 var stringType = reflect.TypeFor[string]()
-
-// makeSlice sets the nil slice of type t at p to n zero elements and
-// returns its data pointer (one allocation: reflect.MakeSlice would add
-// one for the header).
-func makeSlice(t reflect.Type, p unsafe.Pointer, n int) unsafe.Pointer {
-	if t.Elem() == stringType {
-		*(*[]string)(p) = make([]string, n)
-	} else {
-		v := reflect.NewAt(t, p).Elem()
-		v.Grow(n)
-		v.SetLen(n)
-	}
-	return (*sliceHeader)(p).data
-}
 
 func (c *compiler) mapping(tc *typeCodec) error {
 	t := tc.typ
@@ -160,9 +95,11 @@ func (c *compiler) mapping(tc *typeCodec) error {
 	if err != nil {
 		return err
 	}
+	tc.op, tc.key, tc.elem = opMap, key, val
 	tc.empty = func(p unsafe.Pointer) bool { return reflect.NewAt(t, p).Elem().Len() == 0 }
 	if t.Key() == stringType && t.Elem() == stringType {
-		stringMap(tc)
+		tc.op = opStringMap
+		tc.enc = encodeStringMap
 		return nil
 	}
 	kt, vt := t.Key(), t.Elem()
@@ -182,80 +119,36 @@ func (c *compiler) mapping(tc *typeCodec) error {
 		}
 		return b
 	}
-	tc.dec = func(r *reader, p unsafe.Pointer) bool {
-		n, isNil, ok := r.mapLen()
-		switch {
-		case !ok:
-			return false
-		case isNil:
-			return true
-		}
-		m := reflect.MakeMapWithSize(t, n)
-		reflect.NewAt(t, p).Elem().Set(m)
-		if n == 0 {
-			return true
-		}
-		if !r.enter() {
-			return false
-		}
-		kp, vp := reflect.New(kt), reflect.New(vt)
-		k, v := kp.Elem(), vp.Elem()
-		for range n {
-			k.SetZero()
-			v.SetZero()
-			if !key.dec(r, kp.UnsafePointer()) || !val.dec(r, vp.UnsafePointer()) {
-				return false
-			}
-			m.SetMapIndex(k, v)
-		}
-		r.leave()
-		return true
-	}
 	return nil
 }
 
-// stringMap fills tc for a map type whose key and element types are
-// string itself, so that it converts to map[string]string.
-func stringMap(tc *typeCodec) {
+// encodeStringMap encodes a map type whose key and element types are
+// string itself (so that it converts to map[string]string).
+func encodeStringMap(b []byte, p unsafe.Pointer) []byte {
+	m := *(*map[string]string)(p)
+	if m == nil {
+		return append(b, mpNil)
+	}
+	b = appendMapLen(b, len(m))
+	for k, v := range m {
+		b = appendString(appendString(b, k), v)
+	}
+	return b
+}
+
+func (c *compiler) pointer(tc *typeCodec) error {
+	elem, err := c.compile(tc.typ.Elem())
+	if err != nil {
+		return err
+	}
+	tc.op, tc.elem = opPointer, elem
 	tc.enc = func(b []byte, p unsafe.Pointer) []byte {
-		m := *(*map[string]string)(p)
-		if m == nil {
+		q := *(*unsafe.Pointer)(p)
+		if q == nil {
 			return append(b, mpNil)
 		}
-		b = appendMapLen(b, len(m))
-		for k, v := range m {
-			b = appendString(appendString(b, k), v)
-		}
-		return b
+		return elem.enc(b, q)
 	}
-	tc.dec = func(r *reader, p unsafe.Pointer) bool {
-		n, isNil, ok := r.mapLen()
-		switch {
-		case !ok:
-			return false
-		case isNil:
-			return true
-		}
-		m := make(map[string]string, n)
-		*(*map[string]string)(p) = m
-		if n == 0 {
-			return true
-		}
-		if !r.enter() {
-			return false
-		}
-		for range n {
-			k, _, ok := r.bytes()
-			if !ok {
-				return false
-			}
-			v, _, ok := r.bytes()
-			if !ok {
-				return false
-			}
-			m[string(k)] = string(v)
-		}
-		r.leave()
-		return true
-	}
+	tc.empty = func(p unsafe.Pointer) bool { return *(*unsafe.Pointer)(p) == nil }
+	return nil
 }

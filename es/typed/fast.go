@@ -55,21 +55,10 @@ func encodeAt(b *binding, p unsafe.Pointer) []byte {
 	return res
 }
 
-// slot is a decode target allocated together with its reader (which
-// escapes through the plan's function values), so that one allocation
-// serves both.
-type slot[T any] struct {
-	v T
-	r reader
-}
-
-// decodeFast decodes body into a new T with the compiled plan tc; false
-// when the body holds anything the plan does not expect (then the caller
-// decodes it with msgpack).
-func decodeFast[T any](tc *typeCodec, body []byte) (*T, bool) {
-	s := new(slot[T])
-	s.r.b = body
-	ok := tc.dec(&s.r, unsafe.Pointer(&s.v))
-	s.r.b = nil
-	return &s.v, ok
+// decodeFast decodes body into the zero value at p with the compiled plan
+// tc; false when the body holds anything the plan does not expect (then
+// the caller decodes it with msgpack).
+func decodeFast(tc *typeCodec, body []byte, p unsafe.Pointer) bool {
+	r := reader{b: body}
+	return r.value(tc, p)
 }

@@ -114,11 +114,11 @@ func Register[T any](r *Registry, kind messages.EventKind, name string, version 
 
 // decodeValue decodes payload into a new T, returned as a T.
 func decodeValue[T any](r *Registry, b *binding, kind messages.EventKind, payload []byte) (any, error) {
-	p, err := decodeNew[T](r, b, kind, payload)
+	v, err := decodeNew[T](r, b, kind, payload)
 	if err != nil {
 		return nil, err
 	}
-	return *p, nil
+	return v, nil
 }
 
 // MustRegister is Register for start-up code whose registrations are

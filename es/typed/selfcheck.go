@@ -49,7 +49,7 @@ func checkOne(tc *typeCodec, v reflect.Value) error {
 	}
 	compiled := reflect.New(tc.typ)
 	r := reader{b: want}
-	if !tc.dec(&r, compiled.UnsafePointer()) || r.off != len(want) {
+	if !r.value(tc, compiled.UnsafePointer()) || r.off != len(want) {
 		return fmt.Errorf("%s: compiled decoder refused msgpack's encoding", tc.typ)
 	}
 	if !reflect.DeepEqual(viaMsgpack.Elem().Interface(), compiled.Elem().Interface()) {

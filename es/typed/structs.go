@@ -108,7 +108,7 @@ func (c *compiler) structure(tc *typeCodec) error {
 		return err
 	}
 	tc.enc = s.encode
-	tc.dec = s.decode
+	tc.op, tc.st = opStruct, s
 	tc.empty = s.isEmpty
 	return nil
 }
@@ -239,7 +239,9 @@ func (s *structPlan) isEmpty(p unsafe.Pointer) bool {
 	return true
 }
 
-func (s *structPlan) decode(r *reader, p unsafe.Pointer) bool {
+// structure decodes a struct: a map of its fields' names (or nil, or an
+// empty array: msgpack's zero value).
+func (r *reader) structure(s *structPlan, p unsafe.Pointer) bool {
 	c, ok := r.code()
 	if !ok {
 		return false
@@ -295,7 +297,7 @@ func (s *structPlan) decode(r *reader, p unsafe.Pointer) bool {
 			}
 		}
 		seen[f.id/64] |= 1 << (f.id % 64)
-		if !f.tc.dec(r, f.alloc(p)) {
+		if !r.value(f.tc, f.alloc(p)) {
 			return false
 		}
 	}
