@@ -126,4 +126,3 @@ func (c *compiler) compile(t reflect.Type) (*typeCodec, error) {
 	}
 	return tc, nil
 }
-
