@@ -53,8 +53,8 @@ var hookTypes = []reflect.Type{
 	reflect.TypeFor[interface{ IsZero() bool }](),
 }
 
-// plainStruct reports an error when t or *t implements one of hookTypes.
-func plainStruct(t reflect.Type) error {
+// noHooks returns an error when t or *t implements one of hookTypes.
+func noHooks(t reflect.Type) error {
 	for _, h := range hookTypes {
 		if t.Implements(h) || reflect.PointerTo(t).Implements(h) {
 			return fmt.Errorf("%s implements %s", t, h)
@@ -99,7 +99,7 @@ func (c *compiler) compile(t reflect.Type) (*typeCodec, error) {
 	if tc, ok := c.seen[t]; ok {
 		return tc, nil
 	}
-	if err := plainStruct(t); err != nil {
+	if err := noHooks(t); err != nil {
 		return nil, err
 	}
 	tc := &typeCodec{typ: t}

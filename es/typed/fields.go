@@ -120,7 +120,7 @@ func embed(l *layout, f reflect.StructField, sf *sfield, explicit bool) (bool, e
 			return false, fmt.Errorf("embedded pointer to pointer %s", f.Type)
 		}
 	}
-	if err := plainStruct(t); err != nil {
+	if err := noHooks(t); err != nil {
 		return false, err
 	}
 	inner, err := structLayout(t)
