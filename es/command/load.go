@@ -94,20 +94,31 @@ func (h *Handler[S, C]) snapshot(c messages.Coordinate) (State[S], bool) {
 	return State[S]{Coordinate: c, Value: v, Version: sn.Version, Hash: at.Hash, FromSnapshot: sn.Version}, true
 }
 
+// ctxEvery is how often (in events) a catch-up checks its context.
+const ctxEvery = 256
+
 // CatchUp applies to st the entity's events after st.Version. On an error
-// st stays at the last event applied; a canceled ctx ends it within a few
-// hundred events. A long catch-up reads part of the stream ahead in a
-// goroutine of its own (see readahead.go); CatchUp returns after that
-// goroutine has ended.
+// st stays at the last event applied; a canceled ctx ends it within
+// ctxEvery events.
 func (h *Handler[S, C]) CatchUp(ctx context.Context, st *State[S]) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	n, err := h.catchUpN(ctx, st, splitMin)
-	if err != nil || n < splitMin {
-		return err
+	n := 0
+	for ev, rerr := range h.store.ReadStream(st.Coordinate, storage.StreamRange{From: st.Version + 1}) {
+		if rerr != nil {
+			return rerr
+		}
+		if err := h.applyOne(st, ev.Version, ev.Hash, ev.Kind, ev.Payload); err != nil {
+			return err
+		}
+		if n++; n%ctxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 	}
-	return h.catchUpLong(ctx, st)
+	return nil
 }
 
 // applyOne applies the event at version (of kind, with hash and payload)

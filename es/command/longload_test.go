@@ -6,30 +6,27 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/batpak-go/batpak/es/command"
 	"github.com/batpak-go/batpak/es/typed"
 	"github.com/batpak-go/batpak/messages"
 )
 
-// longStream is longer than a catch-up reads before it reads ahead, and
-// ends in a partial batch.
+// longStream spans several of the storage reader's batches and many of
+// CatchUp's context checks.
 const longStream = 3000
 
-// TestLongLoadEqualsReplay: loading an entity of thousands of events
-// (read ahead in batches) gives the state of folding every event, at the
-// last event's version and hash, and leaves no goroutine behind.
+// TestLongLoadEqualsReplay: loading an entity of thousands of events gives
+// the state of folding every event, at the last event's version and hash;
+// catching up from the middle gives the same.
 func TestLongLoadEqualsReplay(t *testing.T) {
 	s := spawnStore(t)
 	d := decider(t)
 	fill(t, s, d.Registry, 0, longStream)
 	h, err := command.New(s, d, command.Options{})
 	require.NoError(t, err)
-	before := goleak.IgnoreCurrent()
 	st, err := h.Load(ctxT(t), acct)
 	require.NoError(t, err)
-	goleak.VerifyNone(t, before)
 	require.Equal(t, replayAll(t, s, d.Registry, acct), st.Value)
 	require.Equal(t, uint64(longStream), st.Version)
 	last, err := s.Stream(acct, longStream)
@@ -55,9 +52,8 @@ func must[T any](v T, err error) T {
 }
 
 // TestLongLoadStopsAtTheFirstBadEvent: an event that does not decode, or
-// whose Evolve panics, deep in a long stream (in the part read ahead)
-// fails the catch-up with its typed error, the state at the event before
-// it, and no goroutine left behind.
+// whose Evolve panics, deep in a long stream fails the catch-up with its
+// typed error, naming its version, and the state at the event before it.
 func TestLongLoadStopsAtTheFirstBadEvent(t *testing.T) {
 	const bad = 2001
 	for _, tc := range []struct {
@@ -89,9 +85,7 @@ func TestLongLoadStopsAtTheFirstBadEvent(t *testing.T) {
 			h, err := command.New(s, d, command.Options{})
 			require.NoError(t, err)
 			st := command.State[Account]{Coordinate: acct}
-			before := goleak.IgnoreCurrent()
 			err = h.CatchUp(ctxT(t), &st)
-			goleak.VerifyNone(t, before)
 			require.ErrorIs(t, err, tc.want)
 			require.Contains(t, err.Error(), fmt.Sprintf("version %d", bad))
 			require.Equal(t, uint64(bad-1), st.Version)
@@ -104,8 +98,8 @@ func TestLongLoadStopsAtTheFirstBadEvent(t *testing.T) {
 }
 
 // TestLongLoadStopsWhenCanceled: a context canceled during a long
-// catch-up ends it with the context's error, the state at an event it
-// applied, and no goroutine left behind.
+// catch-up ends it with the context's error within a few hundred events,
+// the state at the last event it applied.
 func TestLongLoadStopsWhenCanceled(t *testing.T) {
 	s := spawnStore(t)
 	d := decider(t)
@@ -122,11 +116,9 @@ func TestLongLoadStopsWhenCanceled(t *testing.T) {
 	h, err := command.New(s, d, command.Options{})
 	require.NoError(t, err)
 	st := command.State[Account]{Coordinate: acct}
-	before := goleak.IgnoreCurrent()
 	err = h.CatchUp(ctx, &st)
-	goleak.VerifyNone(t, before)
 	require.ErrorIs(t, err, context.Canceled)
 	require.GreaterOrEqual(t, st.Version, uint64(1001))
-	require.Less(t, st.Version, uint64(longStream))
+	require.Less(t, st.Version, uint64(1001+256))
 	require.Equal(t, int(st.Version), st.Value.Events)
 }
