@@ -288,15 +288,16 @@ func (r *reader) structure(s *structPlan, p unsafe.Pointer) bool {
 			continue
 		}
 		next = f.pos + 1
-		if seen[f.id/64]&(1<<(f.id%64)) != 0 && !f.rewritable {
+		w, bit := uint(f.id)/64, uint64(1)<<(uint(f.id)%64)
+		if seen[w]&bit != 0 && !f.rewritable {
 			return false // decoding over a decoded field: msgpack merges
 		}
 		for _, o := range f.overlaps {
-			if seen[o/64]&(1<<(o%64)) != 0 {
+			if seen[uint(o)/64]&(1<<(uint(o)%64)) != 0 {
 				return false
 			}
 		}
-		seen[f.id/64] |= 1 << (f.id % 64)
+		seen[w] |= bit
 		if !r.value(f.tc, f.alloc(p)) {
 			return false
 		}
