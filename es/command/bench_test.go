@@ -90,7 +90,7 @@ func BenchmarkLoad(b *testing.B) {
 
 // fill appends n events to acct, in batches: Opened as version 1, then
 // Deposited; from is the number of events already there.
-func fill(b *testing.B, s *actors.Store, r *typed.Registry, from, n int) {
+func fill(b testing.TB, s *actors.Store, r *typed.Registry, from, n int) {
 	ctx := context.Background()
 	var items messages.BatchItems
 	flush := func() {

@@ -94,24 +94,43 @@ func (h *Handler[S, C]) snapshot(c messages.Coordinate) (State[S], bool) {
 	return State[S]{Coordinate: c, Value: v, Version: sn.Version, Hash: at.Hash, FromSnapshot: sn.Version}, true
 }
 
+// ctxEvery is how often (in events) a catch-up checks its context.
+const ctxEvery = 256
+
 // CatchUp applies to st the entity's events after st.Version. On an error
-// st stays at the last event applied.
+// st stays at the last event applied; a canceled ctx ends it within
+// ctxEvery events.
 func (h *Handler[S, C]) CatchUp(ctx context.Context, st *State[S]) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	n := 0
 	for ev, rerr := range h.store.ReadStream(st.Coordinate, storage.StreamRange{From: st.Version + 1}) {
 		if rerr != nil {
 			return rerr
 		}
-		if ev.Version != st.Version+1 {
-			return fmt.Errorf("command: %s: read version %d after %d: %w", st.Coordinate, ev.Version, st.Version, messages.ErrCorrupt)
+		if err := h.applyOne(st, ev.Version, ev.Hash, ev.Kind, ev.Payload); err != nil {
+			return err
 		}
-		if err := h.apply(st, ev.Kind, ev.Payload); err != nil {
-			return fmt.Errorf("command: %s version %d: %w", st.Coordinate, ev.Version, err)
+		if n++; n%ctxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
-		st.Version, st.Hash = ev.Version, ev.Hash
 	}
+	return nil
+}
+
+// applyOne applies the event at version (of kind, with hash and payload)
+// to st, which must be at the version before.
+func (h *Handler[S, C]) applyOne(st *State[S], version uint64, hash messages.Hash, kind messages.EventKind, payload []byte) error {
+	if version != st.Version+1 {
+		return fmt.Errorf("command: %s: read version %d after %d: %w", st.Coordinate, version, st.Version, messages.ErrCorrupt)
+	}
+	if err := h.apply(st, kind, payload); err != nil {
+		return fmt.Errorf("command: %s version %d: %w", st.Coordinate, version, err)
+	}
+	st.Version, st.Hash = version, hash
 	return nil
 }
 

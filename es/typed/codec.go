@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -53,14 +54,19 @@ var encoders = sync.Pool{New: func() any {
 // *UnregisteredError; a value msgpack cannot encode (a func or channel
 // field) wraps ErrInvalid.
 func Encode(r *Registry, v any) (messages.EventKind, []byte, error) {
-	b, err := r.typeOf(v)
+	b, ptr, err := r.typeOf(v)
 	if err != nil {
 		return 0, nil, err
+	}
+	if b.codec != nil {
+		return b.kind, encodeFast(b, v, ptr), nil
 	}
 	p, err := encodeBody(b, v)
 	return b.kind, p, err
 }
 
+// encodeBody encodes v with msgpack v5: the path of types without a
+// compiled plan, and the reference the plans are tested against.
 func encodeBody(b *binding, v any) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
@@ -94,20 +100,49 @@ func DecodePayload(r *Registry, kind messages.EventKind, payload []byte) (any, e
 // one T is bound to is a *MismatchError (ErrMismatch); an unregistered T
 // an *UnregisteredError; see Decode for the rest.
 func DecodeAs[T any](r *Registry, ev messages.Event) (T, error) {
-	var v T
+	var zero T
 	t := reflect.TypeFor[T]()
 	b := r.typ(t)
 	if b == nil {
-		return v, &UnregisteredError{Type: t.String()}
+		return zero, &UnregisteredError{Type: t.String()}
 	}
 	if b.kind != ev.Kind {
-		return v, &MismatchError{Type: t.String(), Want: b.kind, Got: ev.Kind, GotName: r.Name(ev.Kind)}
+		return zero, &MismatchError{Type: t.String(), Want: b.kind, Got: ev.Kind, GotName: r.Name(ev.Kind)}
 	}
-	err := r.decodeInto(b, ev.Kind, ev.Payload, &v)
-	return v, err
+	v, err := decodeNew[T](r, b, ev.Kind, ev.Payload)
+	if err != nil {
+		return zero, err
+	}
+	return v, nil
 }
 
-// decodeInto decodes payload into dst (a pointer to b's type).
+// decodeNew decodes payload (of kind, bound to b, whose type is T) into a
+// new T: with b's compiled plan when it has one and the payload is at the
+// current schema version, else (or when the plan does not expect the
+// body) with msgpack v5.
+func decodeNew[T any](r *Registry, b *binding, kind messages.EventKind, payload []byte) (T, error) {
+	if b.codec != nil {
+		if ver, body, err := Envelope(kind, payload); err == nil && ver == b.version {
+			var v T
+			if decodeFast(b.codec, body, unsafe.Pointer(&v)) {
+				return v, nil
+			}
+		}
+	}
+	return decodeSlow[T](r, b, kind, payload)
+}
+
+// decodeSlow is decodeNew's msgpack path (a function of its own, so that
+// decodeNew's value does not escape through decodeInto's interface).
+func decodeSlow[T any](r *Registry, b *binding, kind messages.EventKind, payload []byte) (T, error) {
+	v := new(T)
+	err := r.decodeInto(b, kind, payload, v)
+	return *v, err
+}
+
+// decodeInto decodes payload into dst (a pointer to b's zero value) with
+// msgpack v5, after checkBounds: the path of types without a compiled
+// plan, of bodies the plan does not expect, and of older schema versions.
 func (r *Registry) decodeInto(b *binding, kind messages.EventKind, payload []byte, dst any) error {
 	ver, body, err := Envelope(kind, payload)
 	if err != nil {

@@ -31,6 +31,19 @@
 //
 // The kind is not repeated in the payload: it is the event's Kind.
 //
+// # The codec
+//
+// Register compiles an encoder and a decoder for the type (once per type,
+// cached), which write exactly the bytes msgpack v5 writes and read
+// straight from the payload. Maps of two entries or more are written in
+// Go's map order, which is random, as msgpack v5 writes them. A body the
+// compiled decoder does not expect is decoded again with msgpack v5 (after
+// a bounds check), so values and errors are msgpack's; a type it does not
+// cover as a whole (interfaces, time.Time, types with their own msgpack,
+// binary or text marshalers or an IsZero method, array-encoded or interned
+// structs, maps with keys other than strings, bools and integers) is left
+// to msgpack v5 entirely. See compile.go.
+//
 // # Schema evolution
 //
 // When a type's shape changes, register it with the next schema version and

@@ -2,8 +2,10 @@ package typed
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/batpak-go/batpak/messages"
 )
@@ -11,11 +13,50 @@ import (
 // Registry binds Go types to event kinds. The zero value is not usable:
 // make one with NewRegistry. It is safe for concurrent use; registrations
 // usually happen once at start-up, before the first Encode or Decode.
+//
+// Lookups (every Encode and Decode) read an immutable table through one
+// atomic load; a registration copies the table, adds to the copy and
+// publishes it, under a mutex that orders registrations.
 type Registry struct {
-	mu     sync.RWMutex
+	mu  sync.RWMutex // orders registrations; guards each binding's up
+	tab atomic.Pointer[table]
+}
+
+// table is one published state of a Registry; never changed once
+// published.
+type table struct {
+	// pages index the bindings by kind, a page per high byte: a lookup
+	// is two loads (a map of 16-bit keys hashes each one).
+	pages  [256]*[256]*binding
 	byKind map[messages.EventKind]*binding
 	byType map[reflect.Type]*binding
 	byName map[string]*binding
+}
+
+// with returns a copy of t with b added.
+func (t *table) with(b *binding) *table {
+	n := &table{
+		pages:  t.pages,
+		byKind: maps.Clone(t.byKind),
+		byType: maps.Clone(t.byType),
+		byName: maps.Clone(t.byName),
+	}
+	pg := new([256]*binding)
+	if old := t.pages[b.kind>>8]; old != nil {
+		*pg = *old
+	}
+	pg[b.kind&0xff] = b
+	n.pages[b.kind>>8] = pg
+	n.byKind[b.kind], n.byType[b.typ], n.byName[b.name] = b, b, b
+	return n
+}
+
+// kind returns the binding of k, or nil.
+func (t *table) kind(k messages.EventKind) *binding {
+	if pg := t.pages[k>>8]; pg != nil {
+		return pg[k&0xff]
+	}
+	return nil
 }
 
 // binding is one registered type.
@@ -24,7 +65,13 @@ type binding struct {
 	name    string
 	version uint16
 	typ     reflect.Type
-	up      map[uint16]Upcaster // by the version they start from
+	up      map[uint16]Upcaster // by the version they start from; guarded by Registry.mu
+	// codec is typ's compiled plan, nil when typ is left to msgpack v5
+	// (see compile.go).
+	codec *typeCodec
+	// direct is set when an interface holding a typ holds the value
+	// itself rather than a pointer to it (typ is pointer-shaped).
+	direct bool
 	// decode decodes a payload of kind into a new value of typ.
 	decode func(r *Registry, b *binding, kind messages.EventKind, payload []byte) (any, error)
 }
@@ -43,11 +90,13 @@ type Info struct {
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{
+	r := &Registry{}
+	r.tab.Store(&table{
 		byKind: make(map[messages.EventKind]*binding),
 		byType: make(map[reflect.Type]*binding),
 		byName: make(map[string]*binding),
-	}
+	})
+	return r
 }
 
 // Register binds the type T to kind with a human name and the current
@@ -59,13 +108,14 @@ func NewRegistry() *Registry {
 // empty name or version 0 (ErrInvalid). A refused registration changes
 // nothing.
 func Register[T any](r *Registry, kind messages.EventKind, name string, version uint16) error {
-	return r.register(reflect.TypeFor[T](), kind, name, version, decodeValue[T])
+	return r.register(&binding{kind: kind, name: name, version: version, typ: reflect.TypeFor[T](),
+		direct: pointerShaped[T](), decode: decodeValue[T]})
 }
 
-// decodeValue decodes payload into a new T.
+// decodeValue decodes payload into a new T, returned as a T.
 func decodeValue[T any](r *Registry, b *binding, kind messages.EventKind, payload []byte) (any, error) {
-	var v T
-	if err := r.decodeInto(b, kind, payload, &v); err != nil {
+	v, err := decodeNew[T](r, b, kind, payload)
+	if err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -79,8 +129,8 @@ func MustRegister[T any](r *Registry, kind messages.EventKind, name string, vers
 	}
 }
 
-func (r *Registry) register(t reflect.Type, kind messages.EventKind, name string, version uint16,
-	decode func(*Registry, *binding, messages.EventKind, []byte) (any, error)) error {
+func (r *Registry) register(b *binding) error {
+	t, kind, name := b.typ, b.kind, b.name
 	refuse := func(cause error, existing string) error {
 		return &RegistrationError{Kind: kind, Type: t.String(), Name: name, Existing: existing, Cause: cause}
 	}
@@ -91,22 +141,24 @@ func (r *Registry) register(t reflect.Type, kind messages.EventKind, name string
 		return refuse(ErrInvalid, "register the element type, not a pointer or interface")
 	case name == "":
 		return refuse(ErrInvalid, "empty name")
-	case version == 0:
+	case b.version == 0:
 		return refuse(ErrInvalid, "schema versions start at 1")
 	}
+	b.codec, _ = codecFor(t) // nil: the type is left to msgpack v5
+	b.up = make(map[uint16]Upcaster)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if b := r.byKind[kind]; b != nil {
-		return refuse(ErrKindTaken, "bound to "+b.typ.String())
+	tab := r.tab.Load()
+	if x := tab.byKind[kind]; x != nil {
+		return refuse(ErrKindTaken, "bound to "+x.typ.String())
 	}
-	if b := r.byType[t]; b != nil {
-		return refuse(ErrTypeTaken, "bound to kind "+b.kind.String())
+	if x := tab.byType[t]; x != nil {
+		return refuse(ErrTypeTaken, "bound to kind "+x.kind.String())
 	}
-	if b := r.byName[name]; b != nil {
-		return refuse(ErrNameTaken, "given to kind "+b.kind.String())
+	if x := tab.byName[name]; x != nil {
+		return refuse(ErrNameTaken, "given to kind "+x.kind.String())
 	}
-	b := &binding{kind: kind, name: name, version: version, typ: t, up: make(map[uint16]Upcaster), decode: decode}
-	r.byKind[kind], r.byType[t], r.byName[name] = b, b, b
+	r.tab.Store(tab.with(b))
 	return nil
 }
 
@@ -130,7 +182,7 @@ func (r *Registry) Lookup(kind messages.EventKind) (Info, bool) {
 // KindOf returns the kind v's type is bound to (v may be a T or a non-nil
 // *T), or an *UnregisteredError.
 func (r *Registry) KindOf(v any) (messages.EventKind, error) {
-	b, err := r.typeOf(v)
+	b, _, err := r.typeOf(v)
 	if err != nil {
 		return 0, err
 	}
@@ -149,10 +201,9 @@ func KindFor[T any](r *Registry) (messages.EventKind, error) {
 // Kinds returns the registered kinds (in no particular order), e.g. for a
 // subscription filter.
 func (r *Registry) Kinds() []messages.EventKind {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]messages.EventKind, 0, len(r.byKind))
-	for k := range r.byKind {
+	tab := r.tab.Load()
+	out := make([]messages.EventKind, 0, len(tab.byKind))
+	for k := range tab.byKind {
 		out = append(out, k)
 	}
 	return out
@@ -162,32 +213,24 @@ func (b *binding) info() Info {
 	return Info{Kind: b.kind, Name: b.name, Version: b.version, Type: b.typ}
 }
 
-func (r *Registry) kind(k messages.EventKind) *binding {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.byKind[k]
-}
+func (r *Registry) kind(k messages.EventKind) *binding { return r.tab.Load().kind(k) }
 
-func (r *Registry) typ(t reflect.Type) *binding {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.byType[t]
-}
+func (r *Registry) typ(t reflect.Type) *binding { return r.tab.Load().byType[t] }
 
 // typeOf finds the binding of v's type, or of its element type when v is
-// a non-nil pointer.
-func (r *Registry) typeOf(v any) (*binding, error) {
+// a non-nil pointer (then ptr is set).
+func (r *Registry) typeOf(v any) (b *binding, ptr bool, err error) {
 	t := reflect.TypeOf(v)
 	if t == nil {
-		return nil, &UnregisteredError{Type: "<nil>"}
+		return nil, false, &UnregisteredError{Type: "<nil>"}
 	}
 	if b := r.typ(t); b != nil {
-		return b, nil
+		return b, false, nil
 	}
 	if t.Kind() == reflect.Pointer && !reflect.ValueOf(v).IsNil() {
 		if b := r.typ(t.Elem()); b != nil {
-			return b, nil
+			return b, true, nil
 		}
 	}
-	return nil, &UnregisteredError{Type: t.String()}
+	return nil, false, &UnregisteredError{Type: t.String()}
 }

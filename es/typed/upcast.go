@@ -28,7 +28,7 @@ type Upcaster func(Fields) (Fields, error)
 func (r *Registry) RegisterUpcaster(kind messages.EventKind, from uint16, fn Upcaster) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b := r.byKind[kind]
+	b := r.kind(kind)
 	refuse := func(cause error, why string) error {
 		e := &RegistrationError{Kind: kind, Existing: why, Cause: cause}
 		if b != nil {
