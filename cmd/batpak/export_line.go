@@ -145,39 +145,12 @@ func appendIDField(b []byte, name string, id messages.ID) []byte {
 	return append(b, '"')
 }
 
-const lowerHex = "0123456789abcdef"
-
 // appendKind appends k as EventKind.String does ("1:001").
 func appendKind(b []byte, k messages.EventKind) []byte {
 	t := k.Type()
-	return append(b, lowerHex[k.Category()], ':', lowerHex[t>>8], lowerHex[t>>4&0xF], lowerHex[t&0xF])
+	return append(b, hexDigits[k.Category()], ':', hexDigits[t>>8], hexDigits[t>>4&0xF], hexDigits[t&0xF])
 }
 
-// appendJSONString appends s, valid UTF-8, as a JSON string: quotes,
-// backslashes and control characters escaped, everything else as is.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xF])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendJSONString appends s as a JSON string (appendJSONStr: the same
+// escapes as dump's JSON).
+func appendJSONString(b []byte, s string) []byte { return appendJSONStr(b, s) }

@@ -18,10 +18,18 @@ func (j *jbuf) raw(s string) { j.b = append(j.b, s...) }
 
 const hexDigits = "0123456789abcdef"
 
-// str appends s as a JSON string; invalid UTF-8 becomes U+FFFD, as
-// encoding/json does. Runs of bytes that need no escape are copied whole.
-func (j *jbuf) str(s []byte) {
-	b := append(j.b, '"')
+// str appends s as a JSON string (see appendJSONStr).
+func (j *jbuf) str(s []byte) { j.b = appendJSONStr(j.b, s) }
+
+// strs appends s as a JSON string.
+func (j *jbuf) strs(s string) { j.b = appendJSONStr(j.b, s) }
+
+// appendJSONStr appends s as a JSON string, as encoding/json writes it
+// (U+2028 and U+2029 escaped) except that <, > and & stay as they are;
+// invalid UTF-8 becomes U+FFFD, as encoding/json does. Runs of bytes that
+// need no escape are copied whole.
+func appendJSONStr[T string | []byte](b []byte, s T) []byte {
+	b = append(b, '"')
 	for i := 0; i < len(s); {
 		k := i
 		for k < len(s) && s[k] >= 0x20 && s[k] < utf8.RuneSelf && s[k] != '"' && s[k] != '\\' {
@@ -48,7 +56,7 @@ func (j *jbuf) str(s []byte) {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRune(s[i:])
+		r, n := decodeRune(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1:
 			b = append(b, `\ufffd`...)
@@ -60,11 +68,19 @@ func (j *jbuf) str(s []byte) {
 		}
 		i += n
 	}
-	j.b = append(b, '"')
+	return append(b, '"')
 }
 
-// strs appends s as a JSON string.
-func (j *jbuf) strs(s string) { j.str([]byte(s)) }
+// decodeRune is utf8.DecodeRune for a string or a byte slice.
+func decodeRune[T string | []byte](s T) (rune, int) {
+	switch v := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(v)
+	case []byte:
+		return utf8.DecodeRune(v)
+	}
+	return utf8.RuneError, 1
+}
 
 // b64 appends p in base64 as a JSON string.
 func (j *jbuf) b64(p []byte) {
