@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/batpak-go/batpak/storage/fs"
+
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage/format"
 )
@@ -161,20 +163,7 @@ func (c *checkpointCheck) read(s *DirScanner, id uint64) (*format.Checkpoint, er
 
 // readWhole reads the file name of the scanner's directory.
 func readWhole(s *DirScanner, name string) ([]byte, error) {
-	f, err := s.fs.OpenFile(filepath.Join(s.dir, name), os.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, size)
-	if _, err := f.ReadAt(b, 0); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return fs.ReadFile(s.fs, filepath.Join(s.dir, name))
 }
 
 // entry checks the current checkpoint's entry for the event committed at

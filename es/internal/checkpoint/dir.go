@@ -3,7 +3,6 @@ package checkpoint
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -221,25 +220,7 @@ func (d *Dir) Load(name string) (r Record, found bool, err error) {
 }
 
 // readFile returns the contents of the file p.
-func (d *Dir) readFile(p string) ([]byte, error) {
-	f, err := d.fs.OpenFile(p, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, size)
-	if n, err := f.ReadAt(b, 0); n < len(b) {
-		if err == nil {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	return b, nil
-}
+func (d *Dir) readFile(p string) ([]byte, error) { return fs.ReadFile(d.fs, p) }
 
 // ioErr wraps a file-system error with messages.ErrIO and what was done.
 func ioErr(what string, err error) error {
