@@ -60,7 +60,7 @@ func (r *reader) value(tc *typeCodec, p unsafe.Pointer) bool {
 		return ok
 	case opFloat32:
 		v, ok := r.float32()
-		*(*float32)(p) = v
+		*(*float32)(p) = viaFloat64(v)
 		return ok
 	case opFloat64:
 		v, ok := r.float64()

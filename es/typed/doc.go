@@ -40,9 +40,11 @@
 // compiled decoder does not expect is decoded again with msgpack v5 (after
 // a bounds check), so values and errors are msgpack's; a type it does not
 // cover as a whole (interfaces, time.Time, types with their own msgpack,
-// binary or text marshalers or an IsZero method, array-encoded or interned
-// structs, maps with keys other than strings, bools and integers) is left
-// to msgpack v5 entirely. See compile.go.
+// binary or text marshalers or an IsZero method, or with an encoder given
+// by msgpack.Register or RegisterExtEncoder before the registration,
+// array-encoded or interned structs, structs that embed themselves, maps
+// with keys other than strings, bools and integers, the type float32
+// itself) is left to msgpack v5 entirely. See compile.go.
 //
 // # Schema evolution
 //

@@ -3,6 +3,7 @@ package typed
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/vmihailenco/tagparser/v2"
 )
@@ -53,8 +54,17 @@ func (l *layout) set(name string, f *sfield) {
 // codec leaves to msgpack: a `_msgpack` field (array-encoded or
 // omitempty-by-default structs), an `intern` option, an unexported
 // embedded field that is not inlined or is a pointer, an explicit
-// `inline` on a field that is not a struct.
-func structLayout(t reflect.Type) (*layout, error) {
+// `inline` on a field that is not a struct, a struct that embeds itself
+// (msgpack recurses without end on it).
+func structLayout(t reflect.Type) (*layout, error) { return layoutIn(t, nil) }
+
+// layoutIn is structLayout of t embedded in the structs outer (outermost
+// first).
+func layoutIn(t reflect.Type, outer []reflect.Type) (*layout, error) {
+	if slices.Contains(outer, t) {
+		return nil, fmt.Errorf("%s embeds itself", t)
+	}
+	outer = append(outer[:len(outer):len(outer)], t)
 	l := &layout{byName: make(map[string]*sfield, t.NumField())}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -76,7 +86,7 @@ func structLayout(t reflect.Type) (*layout, error) {
 			sf.name = f.Name
 		}
 		if f.Anonymous && !tag.HasOption("noinline") {
-			inline, err := embed(l, f, sf, tag.HasOption("inline"))
+			inline, err := embed(l, f, sf, tag.HasOption("inline"), outer)
 			if err != nil {
 				return nil, err
 			}
@@ -99,8 +109,9 @@ func structLayout(t reflect.Type) (*layout, error) {
 // embed inlines the embedded field f into l as msgpack does: always with
 // the inline option (skipping the embedded fields whose names l already
 // has), else only for a struct or pointer to struct none of whose fields
-// l already has. It reports whether it inlined.
-func embed(l *layout, f reflect.StructField, sf *sfield, explicit bool) (bool, error) {
+// l already has. It reports whether it inlined. outer are the structs
+// being laid out, l's own last.
+func embed(l *layout, f reflect.StructField, sf *sfield, explicit bool, outer []reflect.Type) (bool, error) {
 	t := f.Type
 	if explicit {
 		if t.Kind() != reflect.Struct {
@@ -123,7 +134,7 @@ func embed(l *layout, f reflect.StructField, sf *sfield, explicit bool) (bool, e
 	if err := noHooks(t); err != nil {
 		return false, err
 	}
-	inner, err := structLayout(t)
+	inner, err := layoutIn(t, outer)
 	if err != nil {
 		return false, err
 	}

@@ -9,29 +9,58 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-// selfCheck runs a compiled plan beside msgpack v5 on two values of its
-// type, the zero value and one with every field, pointer, slice and map
-// filled, before the plan is used: both must write the same bytes and
-// read them back to equal values. It catches what the plan cannot see in
-// the type (an encoder registered with msgpack.Register or
-// RegisterExtEncoder for a type in it), so such a type is left to
-// msgpack.
+// selfCheck runs a compiled plan beside msgpack v5 before the plan is
+// used: for its type and every type in it (each element, key, field and
+// pointed-to type, however deep), on two values, the zero value and one
+// with every field, pointer, slice and map filled, both must write the
+// same bytes and read them back to equal values. It catches what the
+// plan cannot see in the type (an encoder registered with
+// msgpack.Register or RegisterExtEncoder for a type in it, before the
+// registration), so such a type is left to msgpack.
 func selfCheck(tc *typeCodec) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("self-check of %s panicked: %v", tc.typ, p)
 		}
 	}()
-	zero := reflect.New(tc.typ)
-	full := reflect.New(tc.typ)
-	n := 0
-	fill(full.Elem(), 3, &n)
-	for _, v := range []reflect.Value{zero, full} {
-		if err := checkOne(tc, v); err != nil {
-			return err
+	for _, node := range planNodes(tc) {
+		zero := reflect.New(node.typ)
+		full := reflect.New(node.typ)
+		n := 0
+		fill(full.Elem(), 3, &n)
+		for _, v := range []reflect.Value{zero, full} {
+			if err := checkOne(node, v); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// planNodes returns tc and every plan reachable from it, once each.
+func planNodes(tc *typeCodec) []*typeCodec {
+	seen := make(map[*typeCodec]bool)
+	var out []*typeCodec
+	var walk func(*typeCodec)
+	walk = func(n *typeCodec) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		out = append(out, n)
+		walk(n.elem)
+		walk(n.key)
+		if n.st != nil {
+			for _, f := range n.st.enc {
+				walk(f.tc)
+			}
+			for _, f := range n.st.byPos {
+				walk(f.tc)
+			}
+		}
+	}
+	walk(tc)
+	return out
 }
 
 func checkOne(tc *typeCodec, v reflect.Value) error {
