@@ -176,6 +176,10 @@ func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
 	before := dirBytes(t, dir)
 	last := rs[len(rs)-1].Segment
 	require.Greater(t, last, uint64(3))
+	v := cli(t, "", "verify", dir)
+	require.Equal(t, ExitCorrupt, v.code, "verify finds the damage: %s", v.stdout)
+	require.Contains(t, v.stderr, "segment 2")
+	require.Equal(t, before, dirBytes(t, dir), "verify changed nothing")
 
 	out := dryThenRepair(t, dir)
 	cuts := map[string]int64{format.SegmentName(2): hit.Offset}
@@ -190,6 +194,10 @@ func TestRepairCutsAFlippedByteInASealedSegment(t *testing.T) {
 		len(before["0000000002.seg"])-int(hit.Offset), hit.Offset, len(before["0000000002.seg"]), after))
 	require.Contains(t, out, fmt.Sprintf("events: 200 before, %d after (%d lost)\n", hit.Sequence, 200-hit.Sequence))
 	require.Contains(t, out, fmt.Sprintf("the store opens and verifies: %d events in 7 streams\n", hit.Sequence))
+
+	v = cli(t, "", "verify", dir)
+	require.Equal(t, ExitOK, v.code, "verify after repair (the repair-* side directory beside the segments): %s%s", v.stdout, v.stderr)
+	require.Contains(t, v.stdout, fmt.Sprintf("%d events", hit.Sequence))
 
 	again := cli(t, "", "repair", dir)
 	require.Equal(t, ExitOK, again.code)
