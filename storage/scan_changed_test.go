@@ -204,6 +204,41 @@ func TestScanNoticesThatTheLogChanged(t *testing.T) {
 			}
 			f.requireAll(t, dir)
 		}},
+		{"a cut seen half done", func(t *testing.T, dir string, w *roWork, e *Engine, f *scanFollower) {
+			// A cut removes the later segments first, then shortens the
+			// segment it cuts in: a Scan between the steps sees the first.
+			require.NoError(t, e.Close())
+			require.NoError(t, f.scan())
+			last := f.evs[len(f.evs)-1].Segment
+			var at *messages.Event // a single event, not the first of its segment, before the last segment
+			for i := 1; i < len(f.evs); i++ {
+				if ev := &f.evs[i]; ev.Segment < last && ev.BatchID.IsZero() && f.evs[i-1].Segment == ev.Segment {
+					at = ev
+				}
+			}
+			require.NotNil(t, at)
+			var firstAfter *messages.Event
+			for i := range f.evs {
+				if f.evs[i].Segment > at.Segment {
+					firstAfter = &f.evs[i]
+					break
+				}
+			}
+			for id := last; id > at.Segment; id-- {
+				require.NoError(t, os.Remove(filepath.Join(dir, format.SegmentName(id))))
+			}
+			lc := f.requireChanged(t, "is gone")
+			require.LessOrEqual(t, lc.FromSeq, firstAfter.Sequence)
+			require.Greater(t, lc.FromSeq, at.Sequence)
+			require.NoError(t, os.Truncate(filepath.Join(dir, format.SegmentName(at.Segment)), at.Offset))
+			lc = f.requireChanged(t, "bytes long")
+			require.Equal(t, at.Sequence, lc.FromSeq)
+			e2, err := Open(dir, roOpts())
+			require.NoError(t, err)
+			defer e2.Close()
+			more(t, w, e2, 5)
+			f.requireAll(t, dir)
+		}},
 		{"only a batch never committed was cut", func(t *testing.T, dir string, w *roWork, e *Engine, f *scanFollower) {
 			n := len(f.evs)
 			_, err := e.AppendBatch(&messages.AppendBatch{Items: []messages.BatchItem{

@@ -55,10 +55,11 @@ acknowledges the event. If the writer then crashes, its recovery cuts the
 events it wrote but never acknowledged (and batpak repair cuts a damaged
 log at the damage). tail -f notices: it prints one line on stderr saying
 from which sequence the events it printed are gone, and goes on following
-from the first event the log holds that it has not printed, which is the
-next one the writer commits: it may have a sequence tail printed before,
-for another event. Nothing the log still holds is skipped or printed
-twice.
+from the first event the log holds that it has not printed: the first one
+the writer commits after its recovery, whose sequence may be one tail
+printed before, for another event. Nothing the log still holds is skipped or printed
+twice. (A cut that removes several segments can be seen half done, between
+its steps: each step that cuts printed events gets its own line.)
 
 Exit status: 0 success or interrupted, 1 bad input (not a store, a missing
 directory), 2 usage error, 3 a damaged frame, 4 an I/O error.`,

@@ -334,3 +334,43 @@ func TestTailNoticesARepair(t *testing.T) {
 	require.Contains(t, r.stderr, fmt.Sprintf("batpak: the log changed under tail: the events it printed from sequence %d on were cut", hit.Sequence))
 	require.Equal(t, []int{300}, errb.marks)
 }
+
+// A cut removes the later segments first, then shortens the segment it
+// cuts in (storage's order, safe against a crash half-way): a poll
+// between the steps sees the first one. tail says so at each step that
+// cuts events it printed, each time from where the log then ends.
+func TestTailNoticesACutInSteps(t *testing.T) {
+	dir, evs := writeSegmented(t, 300, 4)
+	lastSeg := evs[len(evs)-1].Segment
+	require.Greater(t, lastSeg, uint64(2))
+	var hit, firstOfLast messages.Event
+	for i, ev := range evs {
+		if ev.Segment == lastSeg-1 && evs[i-1].Segment == ev.Segment {
+			hit = ev // the last event of the segment before the last one
+		}
+		if ev.Segment == lastSeg && firstOfLast.Segment == 0 {
+			firstOfLast = ev
+		}
+	}
+	const fresh = 5
+	out, errb, done := startTail(t, "tail", "-f", dir, "-n", "1000", "--json", "--poll", "5ms", "--count", fmt.Sprint(300+fresh))
+	out.await(t, 300, done)
+	require.NoError(t, os.Remove(filepath.Join(dir, format.SegmentName(lastSeg))))
+	errb.await(t, 1, done)
+	require.NoError(t, os.Truncate(filepath.Join(dir, format.SegmentName(lastSeg-1)), hit.Offset))
+	errb.await(t, 2, done)
+	w, err := storage.Open(dir, storage.Options{SegmentSize: 16 << 10})
+	require.NoError(t, err)
+	defer w.Close()
+	news := appendReceipts(t, w, fresh)
+
+	r := waitTail(t, done)
+	require.Equal(t, ExitOK, r.code, "%+v", r)
+	require.Equal(t, append(span(0, 300), span(hit.Sequence, hit.Sequence+fresh)...), sequences(t, r.stdout))
+	requireLines(t, jsonLines(t, r.stdout), 300, news)
+	notes := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	require.Len(t, notes, 2, r.stderr)
+	require.Contains(t, notes[0], fmt.Sprintf("the events it printed from sequence %d on were cut", firstOfLast.Sequence))
+	require.Contains(t, notes[1], fmt.Sprintf("the events it printed from sequence %d on were cut", hit.Sequence))
+	require.Equal(t, []int{300, 300}, errb.marks)
+}
