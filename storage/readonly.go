@@ -33,7 +33,8 @@ var (
 	// but never acknowledged (after a crash of its own; see
 	// Engine.CutUnpublished and Options.CutAfter), or an operator
 	// repaired or removed segments. Open the directory again. It matches
-	// messages.ErrIO.
+	// messages.ErrIO. A DirScanner's Scan returns a *LogChangedError that
+	// matches it.
 	ErrLogChanged = fmt.Errorf("storage: the log changed under the read-only engine (open it again): %w", messages.ErrIO)
 )
 

@@ -173,8 +173,8 @@ func (e *Engine) refreshSegment(rp *replayer, id uint64, first, final bool, visi
 	default:
 		rp.startSegment(id, h)
 	}
-	if size < from {
-		return false, fmt.Errorf("%w: segment %d is %d bytes long, %d were read", ErrLogChanged, id, size, from)
+	if why := readGone(f, id, size, from); why != "" {
+		return false, fmt.Errorf("%w: %s", ErrLogChanged, why)
 	}
 	if isNew {
 		e.idx.mu.Lock()
@@ -184,9 +184,6 @@ func (e *Engine) refreshSegment(rp *replayer, id uint64, first, final bool, visi
 	}
 	var res scanResult
 	if final {
-		if fa := format.FooterAt(f, size); fa >= 0 && fa < from {
-			return false, fmt.Errorf("%w: segment %d now ends at %d (its footer), %d were read", ErrLogChanged, id, fa, from)
-		}
 		res, err = scanSegment(f, id, size, from, visit)
 		if err == nil && res.torn > 0 {
 			err = &CorruptionError{Segment: id, Offset: res.end, Reason: res.reason + ", in a segment followed by another"}
@@ -288,14 +285,15 @@ func (e *Engine) sameFile(id uint64) (bool, error) {
 		return false, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
 	}
 	defer f.Close()
-	var held, named [format.HeaderSize]byte
+	var held [format.HeaderSize]byte
 	if _, err := sf.ReadAt(held[:], 0); err != nil {
 		return false, fmt.Errorf("storage: read segment %d: %w: %w", id, messages.ErrIO, err)
 	}
-	if _, err := (eofZeros{f}).ReadAt(named[:], 0); err != nil {
+	same, err := sameHeader(f, held)
+	if err != nil {
 		return false, fmt.Errorf("storage: read segment %d: %w: %w", id, messages.ErrIO, err)
 	}
-	return held == named, nil
+	return same, nil
 }
 
 // probeGaps returns ids (a directory listing's segments, ascending) with

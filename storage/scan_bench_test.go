@@ -91,3 +91,48 @@ func BenchmarkScanDir(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScanFollowIdle is one poll of a follower (batpak tail -f) when
+// nothing was written since the last: a Scan of a live store's directory
+// that finds nothing new. check=on is the Scan as it is, which first checks
+// that the segment read last still holds what was read (an open, a header
+// read and the trailer's, see checkLog); check=off skips that check, to
+// show its cost.
+func BenchmarkScanFollowIdle(b *testing.B) {
+	dir := b.TempDir()
+	e, err := Open(dir, Options{SegmentSize: 1 << 20, SyncMode: SyncNone})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	for i := range 2000 {
+		if _, err := e.Append(&messages.Append{Coordinate: coord(fmt.Sprint(i % 10)), Kind: testKind, Payload: make([]byte, 200)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := e.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	for _, check := range []bool{true, false} {
+		b.Run(fmt.Sprintf("check=%v", map[bool]string{true: "on", false: "off"}[check]), func(b *testing.B) {
+			s, err := NewDirScanner(dir, ScanOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Scan(nil); err != nil {
+				b.Fatal(err)
+			}
+			if !check {
+				s.lastSeg = 0 // checkLog's "nothing read yet"
+			}
+			for b.Loop() {
+				if err := s.Scan(nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if s.Report().Events != 2000 {
+				b.Fatalf("%d events", s.Report().Events)
+			}
+		})
+	}
+}

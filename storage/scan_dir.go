@@ -61,7 +61,14 @@ type ScanOptions struct {
 // committed since (a store being written is read up to the last complete
 // frame; a batch still open there is held until its COMMIT). Frames are
 // seen once written, which in a live store may be before the writer's
-// fsync returns.
+// fsync returns: if the writer then crashes and its recovery cuts events
+// it wrote but never acknowledged, or an operator repairs the store, the
+// next Scan finds that the files no longer hold what it read (the rules of
+// Engine.Refresh: the segment it read last is gone, was made again, is
+// shorter, or has a footer before where it read to) and returns a
+// *LogChangedError, which says from which sequence the events read are
+// gone; the Scan after it goes on from the end of what the log still
+// holds.
 //
 // A DirScanner is used by one goroutine at a time.
 type DirScanner struct {
@@ -72,7 +79,11 @@ type DirScanner struct {
 	seg     uint64 // the segment entered last (0: none)
 	off     int64  // where its next frame starts (0: its header is still to read)
 	segDone bool   // seg is read to its end
-	segIdx  int    // its entry in report.Segments
+	segIdx  int    // its entry in report.Segments (and marks)
+	marks   []segMark
+	lastSeg uint64 // the segment the last record was read from (0: none)
+	lastEnd int64  // where that record ends
+	failed  bool   // the visitor returned an error in this Scan
 
 	batches batchState[heldEvent]
 	ents    *entities // with Check or Summary
@@ -192,8 +203,11 @@ func (s *DirScanner) Report() ScanReport {
 // *ScanFault, unless ScanOptions.Check or Summary collect faults; an I/O
 // failure is returned wrapping messages.ErrIO.
 func (s *DirScanner) Scan(visit func(*messages.Event) error) error {
-	s.visit = visit
+	s.visit, s.failed = visit, false
 	defer func() { s.visit = nil }()
+	if _, err := s.checkLog(); err != nil {
+		return err
+	}
 	ids, _, err := listSegments(s.fs, s.dir)
 	if err != nil {
 		return fmt.Errorf("storage: list %s: %w: %w", s.dir, messages.ErrIO, err)
@@ -215,6 +229,12 @@ func (s *DirScanner) Scan(visit func(*messages.Event) error) error {
 			s.enter(id)
 		}
 		more, err := s.readSegment(id, ids[i+1:])
+		if err != nil && !s.failed {
+			// A cut while the files were read can explain a failure.
+			if changed, cerr := s.checkLog(); changed {
+				return cerr
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -233,6 +253,7 @@ func (s *DirScanner) Scan(visit func(*messages.Event) error) error {
 
 // enter starts reading segment id.
 func (s *DirScanner) enter(id uint64) {
+	s.marks = append(s.marks, s.mark())
 	s.seg, s.off, s.segDone = id, 0, false
 	s.report.Segments = append(s.report.Segments, SegmentReport{ID: id})
 	s.segIdx = len(s.report.Segments) - 1

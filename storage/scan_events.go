@@ -14,6 +14,7 @@ import (
 // and v set) or from its footer (both nil; the event's coordinate set).
 func (s *DirScanner) frame(r *format.Record, body []byte, v *format.EventView) error {
 	s.off = r.Offset + int64(r.Size)
+	s.lastSeg, s.lastEnd = s.seg, s.off
 	sr := &s.report.Segments[s.segIdx]
 	sr.DataEnd = s.off
 	if r.Type == format.TypeEvent {
@@ -120,6 +121,7 @@ func (s *DirScanner) commit(ev *messages.Event, body []byte, v *format.EventView
 		}
 	}
 	if err := s.visit(out); err != nil {
+		s.failed = true
 		return visitError{err}
 	}
 	return nil

@@ -11,7 +11,9 @@ type ScanReport struct {
 	// Segments are the segment files read, in order, each as it was when
 	// last read.
 	Segments []SegmentReport
-	// Events is the number of committed events read.
+	// Events is the number of committed events read (after a
+	// LogChangedError: of them, those the log still holds; First and Last
+	// likewise).
 	Events int
 	// Entities is the number of distinct entities (coordinates) among
 	// them; counted only with ScanOptions.Check or Summary (0 otherwise).

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage/format"
@@ -18,13 +15,17 @@ import (
 // (the end of the log, for now).
 func (s *DirScanner) readSegment(id uint64, rest []uint64) (bool, error) {
 	last := len(rest) == 0
-	f, err := s.fs.OpenFile(filepath.Join(s.dir, format.SegmentName(id)), os.O_RDONLY, 0)
-	if errors.Is(err, iofs.ErrNotExist) {
-		s.segDone = true // removed since listed: an empty segment a Close removed
-		return true, nil
-	}
+	f, err := s.openSegment(id)
 	if err != nil {
-		return false, fmt.Errorf("storage: open segment %d: %w: %w", id, messages.ErrIO, err)
+		return false, err
+	}
+	if f == nil { // removed since listed
+		if s.lastSeg == id {
+			_, err := s.checkLog() // records were read from it: a cut
+			return false, err
+		}
+		s.forget() // nothing read from it: an empty segment a Close removed, or a cut
+		return false, nil
 	}
 	defer f.Close()
 	size, err := f.Size()
@@ -34,7 +35,10 @@ func (s *DirScanner) readSegment(id uint64, rest []uint64) (bool, error) {
 	sr := &s.report.Segments[s.segIdx]
 	s.report.Bytes += size - sr.Bytes
 	sr.Bytes = size
-	if s.off == 0 {
+	// Until a record is read from it, its header is read again each time:
+	// a cut may have removed it and a writer made it again.
+	fresh, again := s.off == 0, s.off == format.HeaderSize && s.lastSeg != id
+	if fresh || again {
 		ok, err := s.readHeader(f, id, size, last)
 		if !ok || err != nil {
 			return !last || err == nil && s.segDone, err
@@ -43,7 +47,8 @@ func (s *DirScanner) readSegment(id uint64, rest []uint64) (bool, error) {
 			s.segFinished(size)
 			return true, err
 		}
-	} else if s.nothingNew(f, size, last) {
+	}
+	if !fresh && s.nothingNew(f, size, last) {
 		return false, nil
 	}
 	s.compare = false
@@ -81,6 +86,7 @@ func (s *DirScanner) readHeader(f fs.File, id uint64, size int64, last bool) (bo
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, fmt.Errorf("storage: read segment %d: %w: %w", id, messages.ErrIO, err)
 	}
+	s.marks[s.segIdx].header = hb
 	h, herr := format.DecodeHeader(hb[:n])
 	switch {
 	case herr != nil && headerless(f, size):

@@ -51,7 +51,15 @@ least --until-seq.
 
 An event is seen as soon as its frame is in the file, which in a running
 store can be a moment before the writer's fsync returns and it
-acknowledges the event.
+acknowledges the event. If the writer then crashes, its recovery cuts the
+events it wrote but never acknowledged (and batpak repair cuts a damaged
+log at the damage). tail -f notices: it prints one line on stderr saying
+from which sequence the events it printed are gone, and goes on following
+from the first event the log holds that it has not printed: the first one
+the writer commits after its recovery, whose sequence may be one tail
+printed before, for another event. Nothing the log still holds is skipped or printed
+twice. (A cut that removes several segments can be seen half done, between
+its steps: each step that cuts printed events gets its own line.)
 
 Exit status: 0 success or interrupted, 1 bad input (not a store, a missing
 directory), 2 usage error, 3 a damaged frame, 4 an I/O error.`,
@@ -93,11 +101,13 @@ func runTail(ctx context.Context, e *env, dir string, o tailOptions) error {
 	defer w.Flush()
 	p := newEventPrinter(w, o.asJSON)
 	printed := 0
+	var lastSeq uint64 // of the last event printed
 	show := func(ev *messages.Event) error {
 		if err := p.print(ev); err != nil {
 			return err
 		}
 		printed++
+		lastSeq = ev.Sequence
 		if o.count > 0 && printed >= o.count || o.untilSeq >= 0 && ev.Sequence >= uint64(o.untilSeq) {
 			return errDone
 		}
@@ -139,7 +149,12 @@ func runTail(ctx context.Context, e *env, dir string, o tailOptions) error {
 			return nil // interrupted: a normal end
 		case <-t.C:
 		}
-		if err := s.Scan(show); err != nil {
+		err := s.Scan(show)
+		var lc *storage.LogChangedError
+		if errors.As(err, &lc) {
+			err = changed(e, w, lc, printed > 0 && lastSeq >= lc.FromSeq)
+		}
+		if err != nil {
 			return tailEnd(w, err)
 		}
 		if err := w.Flush(); err != nil {
@@ -156,4 +171,19 @@ func tailEnd(w *bufio.Writer, err error) error {
 		return ferr
 	}
 	return scanErr(err)
+}
+
+// changed tells, once, that the log changed under tail (lc) if events it
+// printed are gone; the scanner goes on from what the log still holds.
+func changed(e *env, w *bufio.Writer, lc *storage.LogChangedError, printed bool) error {
+	if !printed {
+		return nil
+	}
+	if err := w.Flush(); err != nil { // the events before the notice
+		return fmt.Errorf("write: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "batpak: the log changed under tail: the events it printed from sequence %d on were cut "+
+		"(by a writer's recovery after a crash, or by a repair); following the log from sequence %d "+
+		"(the events that follow may reuse those sequences)\n", lc.FromSeq, lc.FromSeq)
+	return nil
 }
