@@ -28,10 +28,11 @@ every event's hash chain in the copy is checked too.
 
 backup takes no lock and changes nothing in DIR: it works on a closed store
 and on one a running writer holds, without stopping the writer. A DEST that
-is not empty is refused; a failed backup removes what it created.
+is not empty is refused, and so is one inside DIR; a failed backup removes
+what it created.
 
 Exit status: 0 the copy is complete, 1 bad input (DIR not a store, DEST not
-empty), 2 usage error, 3 corruption in DIR, 4 an I/O error.`,
+empty or inside DIR), 2 usage error, 3 corruption in DIR, 4 an I/O error.`,
 		Example: `  # Back up a running store, then check the copy
   batpak backup ./data /backups/data-2026-11-30
   batpak verify /backups/data-2026-11-30
@@ -40,6 +41,9 @@ empty), 2 usage error, 3 corruption in DIR, 4 an I/O error.`,
   batpak backup ./data /backups/data-2026-11-30 --verify`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkDestOutside(args[0], args[1]); err != nil {
+				return err
+			}
 			bar, err := newProgress(e.stderr, mode, "backup")
 			if err != nil {
 				return err
