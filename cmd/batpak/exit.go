@@ -80,9 +80,10 @@ func report(stderr io.Writer, err error) int {
 	return exitCode(err)
 }
 
-// oneLine joins the lines of msg with "; ".
+// oneLine joins the lines of msg with "; ", and escapes any other control
+// character (a name in a storage error may hold one).
 func oneLine(msg string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ; ")), " ")
+	return esc(strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ; ")), " "))
 }
 
 // internalError turns a recovered panic into an error (a bug in batpak, not
