@@ -78,7 +78,10 @@ damage and a dry run to see its cost before repairing.`,
 func runRepair(env *env, arg string, dry bool) (err error) {
 	dir := filepath.Clean(arg)
 	files, err := storeFiles(dir)
-	if err != nil {
+	if errors.Is(err, errEmptyStore) {
+		printRepair(env.stdout, &repairReport{Store: arg, DryRun: dry}, true)
+		return nil
+	} else if err != nil {
 		return err
 	}
 	lockPath := filepath.Join(dir, "LOCK")
