@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,13 @@ type BackupOptions struct {
 	// copy is checked as an open checks it (footers, or a scan of every
 	// frame's checksum where there is none), and its events counted.
 	Verify bool
+	// Context, when set, stops the backup once it is done (an operator's
+	// interrupt): Backup checks it between the pieces it copies and after
+	// the copy and its check, removes what it created, as after any
+	// failure, and returns an error wrapping context.Cause. A copy stopped
+	// part way is never left behind: it would hold a prefix of the events
+	// and open and verify as a store. Default: none.
+	Context context.Context
 }
 
 // BackupReport says what Backup copied.
@@ -82,7 +90,10 @@ func Backup(srcDir, dstDir string, opts BackupOptions) (BackupReport, error) {
 		return BackupReport{}, err
 	}
 	defer src.Close()
-	b := &backup{fsys: fsys, src: src, dst: dstDir, progress: opts.Progress}
+	b := &backup{fsys: fsys, src: src, dst: dstDir, progress: opts.Progress, ctx: opts.Context}
+	if b.ctx == nil {
+		b.ctx = context.Background()
+	}
 	b.plan()
 	_, statErr := fsys.ReadDir(dstDir)
 	b.madeDir = statErr != nil
@@ -91,11 +102,22 @@ func Backup(srcDir, dstDir string, opts BackupOptions) (BackupReport, error) {
 		return BackupReport{}, err
 	}
 	rep, err := b.check(opts.Verify)
+	if err == nil {
+		err = b.stopped()
+	}
 	if err != nil {
 		b.undo()
 		return BackupReport{}, err
 	}
 	return rep, nil
+}
+
+// stopped returns an error once the backup's context is done.
+func (b *backup) stopped() error {
+	if b.ctx.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("storage: backup to %s stopped: %w", b.dst, context.Cause(b.ctx))
 }
 
 // backup is one Backup's state.
@@ -104,6 +126,7 @@ type backup struct {
 	src      *Engine
 	dst      string
 	progress func(done, total int64)
+	ctx      context.Context // stops the backup when done
 	files    []backupFile
 	at       Position // the end of the copy
 	events   int
@@ -180,6 +203,9 @@ func (b *backup) run() error {
 		if f.missing {
 			continue
 		}
+		if err := b.stopped(); err != nil {
+			return err
+		}
 		if err := b.copyFile(f); err != nil {
 			return err
 		}
@@ -239,6 +265,10 @@ func (b *backup) copyOnce(f *backupFile) error {
 	}
 	buf := make([]byte, min(backupPiece, f.size))
 	for off := int64(0); off < f.size; {
+		if err := b.stopped(); err != nil {
+			out.Close()
+			return err
+		}
 		p := buf[:min(int64(len(buf)), f.size-off)]
 		if _, err := in.ReadAt(p, off); err != nil {
 			out.Close()

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"slices"
+
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage/format"
 )
@@ -113,11 +115,11 @@ func (x *index) enterSegment(seg uint32, e *messages.Event) {
 		}
 		x.closeSpan(uint64(t.seg), end, streams, resume, held, straddle)
 	}
-	for s := t.seg + 1; s < seg; s++ {
+	for _, s := range x.segmentsBetween(uint64(t.seg), uint64(seg)) {
 		if !straddle {
-			resume = format.Position{Segment: uint64(s) + 1}
+			resume = format.Position{Segment: s + 1}
 		}
-		t.done = append(t.done, &span{seg: uint64(s), first: t.first, end: t.first,
+		t.done = append(t.done, &span{seg: s, first: t.first, end: t.first,
 			firstStream: t.firstStream, endStream: t.firstStream, resume: resume, held: held})
 	}
 	t.started, t.closed, t.seg = true, false, seg
@@ -166,9 +168,9 @@ func (x *index) endSpans(seg uint32) {
 	if t.started && !t.closed {
 		x.closeSpan(uint64(t.seg), uint32(x.count()), uint32(len(x.streams)), format.Position{Segment: uint64(t.seg) + 1}, messages.ID{}, false)
 	}
-	for s := t.seg + 1; s <= seg; s++ {
-		t.done = append(t.done, &span{seg: uint64(s), first: t.first, end: t.first,
-			firstStream: t.firstStream, endStream: t.firstStream, resume: format.Position{Segment: uint64(s) + 1}})
+	for _, s := range x.segmentsBetween(uint64(t.seg), uint64(seg)+1) {
+		t.done = append(t.done, &span{seg: s, first: t.first, end: t.first,
+			firstStream: t.firstStream, endStream: t.firstStream, resume: format.Position{Segment: s + 1}})
 	}
 	t.started, t.closed, t.seg = true, true, max(t.seg, seg)
 	t.batch.id = messages.ID{}
@@ -183,4 +185,33 @@ func (x *index) resumeAfterLoad(seg uint32) {
 	t.gen++
 	t.touched = t.touched[:0]
 	t.batch.id = messages.ID{}
+}
+
+// segmentsBetween returns, in order, the ids of the index's segments
+// strictly between lo and hi: those that get an empty span. An id with no
+// segment (a gap in the ids: a segment set aside as NAME.dropped, or a
+// junk file with a high id) needs none, since only a segment's own
+// checkpoint is ever written; skipping them keeps a gap of billions of ids
+// from costing a span each. The cost is that of the gap or of the
+// segments, whichever is smaller, and nothing for consecutive ids.
+func (x *index) segmentsBetween(lo, hi uint64) []uint64 {
+	if hi <= lo+1 {
+		return nil
+	}
+	var ids []uint64
+	if hi-lo-1 <= uint64(len(x.segments)) {
+		for s := lo + 1; s < hi; s++ {
+			if x.segments[s] != nil {
+				ids = append(ids, s)
+			}
+		}
+		return ids
+	}
+	for id, f := range x.segments {
+		if id > lo && id < hi && f != nil {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }

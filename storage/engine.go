@@ -114,6 +114,9 @@ func (e *Engine) open() error {
 // startSegment creates segment id, empty, as the first active segment of
 // the session: the end of Open (and of Reopen).
 func (e *Engine) startSegment(id uint64) error {
+	if id > format.MaxSegmentID {
+		return fmt.Errorf("storage: segment %d: %w: past the highest segment id, %d", id, messages.ErrIO, uint64(format.MaxSegmentID))
+	}
 	e.nextSeq = e.idx.nextSeq()
 	h := format.SegmentHeader{ID: id, CreatedNS: e.opts.Clock().UnixNano()}
 	s, err := createSegment(e.fs, e.dir, h, e.opts.SyncMode != SyncNone)

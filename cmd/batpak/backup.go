@@ -28,10 +28,16 @@ every event's hash chain in the copy is checked too.
 
 backup takes no lock and changes nothing in DIR: it works on a closed store
 and on one a running writer holds, without stopping the writer. A DEST that
-is not empty is refused; a failed backup removes what it created.
+is not empty is refused, and so is one inside DIR; a failed backup removes
+what it created, and so does one interrupted (SIGINT, SIGTERM: a second
+signal ends batpak at once), which exits with 130 or 143 as a shell shows a
+command a signal ended. (A backup killed outright, SIGKILL or a power loss,
+leaves a partial copy that opens: only the report line of a finished backup
+says the copy is complete.)
 
 Exit status: 0 the copy is complete, 1 bad input (DIR not a store, DEST not
-empty), 2 usage error, 3 corruption in DIR, 4 an I/O error.`,
+empty or inside DIR), 2 usage error, 3 corruption in DIR, 4 an I/O error,
+130 or 143 interrupted (nothing kept).`,
 		Example: `  # Back up a running store, then check the copy
   batpak backup ./data /backups/data-2026-11-30
   batpak verify /backups/data-2026-11-30
@@ -40,12 +46,20 @@ empty), 2 usage error, 3 corruption in DIR, 4 an I/O error.`,
   batpak backup ./data /backups/data-2026-11-30 --verify`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkDestOutside(args[0], args[1]); err != nil {
+				return err
+			}
 			bar, err := newProgress(e.stderr, mode, "backup")
 			if err != nil {
 				return err
 			}
-			rep, err := storage.Backup(args[0], args[1], storage.BackupOptions{Progress: bar.update, Verify: verify})
+			ctx, stop := interruptible()
+			defer stop()
+			rep, err := storage.Backup(args[0], args[1], storage.BackupOptions{Progress: bar.update, Verify: verify, Context: ctx})
 			bar.finish()
+			if ierr := interruptedError(ctx, "backup stopped, what it had copied removed"); ierr != nil && err != nil {
+				return ierr
+			}
 			if err != nil {
 				return scanErr(err)
 			}

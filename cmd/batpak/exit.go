@@ -61,8 +61,9 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &ce), errors.Is(err, messages.ErrCorrupt):
 		return ExitCorrupt
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
-		return ExitError // bad input: a missing or unreadable path
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission),
+		errors.Is(err, syscall.ENOTDIR), errors.Is(err, messages.ErrInvalidArgument):
+		return ExitError // bad input: a missing or unreadable path, a file for a directory, not a store
 	case errors.As(err, &pe), errors.As(err, &errno), errors.Is(err, io.ErrUnexpectedEOF):
 		return ExitIO
 	}
@@ -79,9 +80,10 @@ func report(stderr io.Writer, err error) int {
 	return exitCode(err)
 }
 
-// oneLine joins the lines of msg with "; ".
+// oneLine joins the lines of msg with "; ", and escapes any other control
+// character (a name in a storage error may hold one).
 func oneLine(msg string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ; ")), " ")
+	return esc(strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ; ")), " "))
 }
 
 // internalError turns a recovered panic into an error (a bug in batpak, not

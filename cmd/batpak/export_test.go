@@ -158,7 +158,7 @@ func TestExportBadInput(t *testing.T) {
 		{[]string{r.dir, "--kind", "x:1"}, ExitError, `export: --kind: bad event kind "x:1"`},
 		{[]string{r.dir, "--limit", "-1"}, ExitError, "export: bad --limit -1"},
 		{[]string{r.dir, "--entity", "a", "--entity-prefix", "b"}, ExitUsage, "give --entity or --entity-prefix, not both"},
-		{[]string{r.dir, "--from", "x"}, ExitUsage, `invalid argument "x"`},
+		{[]string{r.dir, "--from", "x"}, ExitError, `invalid argument "x"`},
 		{[]string{}, ExitUsage, "accepts 1 arg(s)"},
 		{[]string{filepath.Join(t.TempDir(), "missing")}, ExitError, "missing"},
 		{[]string{t.TempDir()}, ExitError, "not a store"},

@@ -29,7 +29,8 @@ func newImport(env *env) *cobra.Command {
 		Use:   "import DIR [--expect-empty] < events.jsonl",
 		Short: "Append the events of an export (JSON lines on stdin) to a store",
 		Long: `import reads the JSON lines "batpak export" writes from standard input and
-appends their events to the store in DIR, creating it if it does not exist.
+appends their events to the store in DIR, creating it if it does not exist
+or is empty (a directory that holds other files is refused).
 It takes the store's lock: while a writer (an application, another batpak)
 holds the store, import refuses with exit status 1.
 
@@ -90,6 +91,9 @@ export holds is refused for its size.`,
 func runImport(env *env, dir string, f *importFlags) (err error) {
 	if f.commitEvery < 1 {
 		return fmt.Errorf("import: bad --commit-every %d: want 1 or more", f.commitEvery)
+	}
+	if err := checkImportDir(dir); err != nil {
+		return err
 	}
 	clock := &importClock{}
 	e, err := openWrite("import", dir, storage.Options{

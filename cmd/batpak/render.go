@@ -168,7 +168,7 @@ func (p *eventPrinter) print(ev *messages.Event) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "#%d  %s  %s/%s  v%d  kind %s\n", ev.Sequence, eventTime(ev), ev.Coordinate.Scope, ev.Coordinate.Entity, ev.Version, ev.Kind)
+	fmt.Fprintf(&b, "#%d  %s  %s/%s  v%d  kind %s\n", ev.Sequence, eventTime(ev), esc(ev.Coordinate.Scope), esc(ev.Coordinate.Entity), ev.Version, ev.Kind)
 	field := func(name, value string) { fmt.Fprintf(&b, "  %-12s %s\n", name, value) }
 	field("id", ev.ID.String())
 	if ev.CorrelationID != ev.ID {
@@ -187,7 +187,7 @@ func (p *eventPrinter) print(ev *messages.Event) error {
 	if len(ev.Metadata) > 0 {
 		var kv []string
 		for _, k := range sortedKeys(ev.Metadata) {
-			kv = append(kv, fmt.Sprintf("%s=%q", k, ev.Metadata[k]))
+			kv = append(kv, fmt.Sprintf("%s=%q", esc(k), ev.Metadata[k]))
 		}
 		field("metadata", strings.Join(kv, " "))
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -54,9 +55,9 @@ and rename; then the events before (when known) and after.
 --dry-run does the same on a copy-on-write view of the store held in
 memory: it shows what repair would do and changes nothing on the disk.
 
-repair takes the store's lock for the whole run (a dry run too): while a
-writer (an application, another batpak) holds the store, it refuses with
-exit status 1. Stop the writer first; run "batpak verify DIR" to see the
+repair takes the store's lock for the whole run (a dry run too, unless the
+store has no LOCK file: a dry run creates none): while a writer (an
+application, another batpak) holds the store, it refuses with exit status 1. Stop the writer first; run "batpak verify DIR" to see the
 damage and a dry run to see its cost before repairing.`,
 		Example: `  # what would be cut, without changing anything
   batpak repair ./data --dry-run
@@ -77,15 +78,16 @@ damage and a dry run to see its cost before repairing.`,
 func runRepair(env *env, arg string, dry bool) (err error) {
 	dir := filepath.Clean(arg)
 	files, err := storeFiles(dir)
-	if err != nil {
+	if errors.Is(err, errEmptyStore) {
+		printRepair(env.stdout, &repairReport{Store: arg, DryRun: dry}, true)
+		return nil
+	} else if err != nil {
 		return err
 	}
 	lockPath := filepath.Join(dir, "LOCK")
-	lock, err := fs.OS().Lock(lockPath)
-	if errors.Is(err, fs.ErrLocked) {
-		return lockedError("repair", dir)
-	} else if err != nil {
-		return fmt.Errorf("repair: lock %s: %w", dir, err)
+	lock, err := repairLock(dir, lockPath, dry)
+	if err != nil {
+		return err
 	}
 	defer lock.Close()
 	now := time.Now()
@@ -156,4 +158,21 @@ func printRepair(w io.Writer, rep *repairReport, done bool) {
 		fmt.Fprintf(w, "the record of this repair, with the bytes it cut, is in %s%c%s (README.txt, repair.json)\n",
 			strings.TrimRight(rep.Store, string(filepath.Separator)), filepath.Separator, rep.SideDir)
 	}
+}
+
+// repairLock takes the store's lock for the whole repair. A dry run of a
+// directory without a LOCK file (a copy of the segment files) takes none:
+// taking it would create the file, and a dry run changes nothing; no
+// writer holds a store without its LOCK file.
+func repairLock(dir, lockPath string, dry bool) (io.Closer, error) {
+	if _, err := os.Lstat(lockPath); dry && errors.Is(err, os.ErrNotExist) {
+		return io.NopCloser(nil), nil
+	}
+	lock, err := fs.OS().Lock(lockPath)
+	if errors.Is(err, fs.ErrLocked) {
+		return nil, lockedError("repair", dir)
+	} else if err != nil {
+		return nil, fmt.Errorf("repair: lock %s: %w", dir, err)
+	}
+	return lock, nil
 }

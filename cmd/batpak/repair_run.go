@@ -114,9 +114,14 @@ func recoveryFindings(r *storage.RecoveryReport) []string {
 	return out
 }
 
+// errEmptyStore: the directory holds a LOCK file and no segment, as a
+// store opened and closed without an event is left (a Close removes an
+// empty segment; a running writer always has one).
+var errEmptyStore = errors.New("an empty store")
+
 // storeFiles returns the regular files of the store directory, by path,
 // as origins (what the tracker watches). A directory without a segment
-// file is not a store.
+// file is not a store, unless it has a LOCK file (errEmptyStore).
 func storeFiles(dir string) (map[string]*origin, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -143,6 +148,9 @@ func storeFiles(dir string) (map[string]*origin, error) {
 		if isSegment(en.Name()) {
 			segments++
 		}
+	}
+	if segments == 0 && files[filepath.Join(dir, "LOCK")] != nil {
+		return nil, errEmptyStore
 	}
 	if segments == 0 {
 		return nil, fmt.Errorf("repair: %s is not a batpak store (no segment files)", dir)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // env is what every command writes to and reads from.
@@ -31,8 +33,12 @@ Every command works on a directory a running store holds (read-only, taking
 no lock that would stop the writer) and on a closed one; only repair and
 import ever change a store.
 
-Exit status: 0 success (verify: clean), 1 bad input or another error,
-2 usage error, 3 corruption found, 4 I/O error.`,
+Exit status: 0 success (verify: clean), 1 bad input (not a store, a missing
+or unreadable directory, a bad flag value) or another error, 2 usage error
+(an unknown command or flag, a missing argument), 3 corruption found, 4 I/O
+error (also when the output cannot be written). A reader that stops early
+(batpak dump DIR | head -1) ends batpak quietly by SIGPIPE (exit status 141
+in a shell).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -46,7 +52,7 @@ Exit status: 0 success (verify: clean), 1 bad input or another error,
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	for _, c := range commands {
 		root.AddCommand(c(e))
 	}
@@ -61,4 +67,16 @@ func exactArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// flagError classifies an error parsing the flags: a value that does not
+// parse (--limit many, --from -1) is a bad flag value, exit status 1 like
+// one out of range (--limit -1); anything else (an unknown flag, a missing
+// value) is a usage error, exit status 2.
+func flagError(_ *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) {
+		return err
+	}
+	return &usageError{err}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 
@@ -24,12 +25,13 @@ func newScanner(dir string, opts storage.ScanOptions) (*storage.DirScanner, erro
 }
 
 // scanErr gives a scanner's error its exit status: an I/O failure exits 4,
-// corruption 3, a missing directory or one that holds no store 1.
+// corruption 3, a missing or unreadable path or one that holds no store 1
+// (exitCode's statuses, which an I/O error's wrapping would hide).
 func scanErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, storage.ErrNotStore):
+	case errors.Is(err, storage.ErrNotStore), errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return err
 	case errors.Is(err, messages.ErrIO):
 		return &statusError{code: ExitIO, err: err}

@@ -179,7 +179,7 @@ func printStats(w io.Writer, out statsJSON) {
 			fmt.Fprintf(t, "%s\t-\n", r.name)
 			continue
 		}
-		fmt.Fprintf(t, "%s\tsequence %d, %s, %s/%s (segment %d)\n", r.name, r.ev.Sequence, r.ev.Time, r.ev.Scope, r.ev.Entity, r.ev.Segment)
+		fmt.Fprintf(t, "%s\tsequence %d, %s, %s/%s (segment %d)\n", r.name, r.ev.Sequence, r.ev.Time, esc(r.ev.Scope), esc(r.ev.Entity), r.ev.Segment)
 	}
 	fmt.Fprintf(t, "uncommitted\t%d events of a batch with no COMMIT at the end; %d batches (%d events) an open discards\n",
 		out.OpenBatch, out.DiscardedBatches, out.DiscardedEvents)

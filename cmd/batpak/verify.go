@@ -179,7 +179,7 @@ func corruptStatus(faults []faultJSON) error {
 	f := faults[0]
 	ent := ""
 	if f.Entity != "" {
-		ent = fmt.Sprintf(", entity %s/%s", f.Scope, f.Entity)
+		ent = fmt.Sprintf(", entity %s/%s", esc(f.Scope), esc(f.Entity))
 	}
 	return &statusError{code: ExitCorrupt, err: fmt.Errorf("the store is corrupt: %d fault(s), the first a %s fault in segment %d at offset %d%s",
 		len(faults), f.Part, f.Segment, f.Offset, ent)}
@@ -189,9 +189,9 @@ func corruptStatus(faults []faultJSON) error {
 func faultText(f faultJSON) string {
 	ent := ""
 	if f.Entity != "" {
-		ent = fmt.Sprintf(", entity %s/%s", f.Scope, f.Entity)
+		ent = fmt.Sprintf(", entity %s/%s", esc(f.Scope), esc(f.Entity))
 	}
-	return fmt.Sprintf("%s: segment %d at offset %d%s: %s", f.Part, f.Segment, f.Offset, ent, f.Reason)
+	return fmt.Sprintf("%s: segment %d at offset %d%s: %s", f.Part, f.Segment, f.Offset, ent, esc(f.Reason))
 }
 
 func printVerify(w io.Writer, out verifyJSON) {

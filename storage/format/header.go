@@ -92,12 +92,26 @@ func ReadHeader(f io.ReaderAt) (SegmentHeader, error) {
 // padded, and SegmentExt ("0000000007.seg").
 func SegmentName(id uint64) string { return fmt.Sprintf("%010d%s", id, SegmentExt) }
 
-// ParseSegmentName returns the id of a segment file name, or false.
+// MaxSegmentID is the highest segment id. The index keeps a segment id in
+// 32 bits; 2^31 segments are far more than a store reaches (128 PiB of
+// 64 MiB segments), and every id up to it has a ten-digit name, so that
+// segment names sort by id.
+const MaxSegmentID = 1 << 31
+
+// ParseSegmentName returns the id of a segment file name, or false. Only
+// the name SegmentName gives is one (an id written with more digits, as
+// in "00000000007.seg", names another file than segment 7's), and only
+// for an id from 1 (the first segment's) to MaxSegmentID: a file named
+// otherwise ("0000000000.seg", "9999999999.seg") is not a segment, which
+// the engine neither reads nor counts when it numbers a new segment.
 func ParseSegmentName(name string) (uint64, bool) {
 	digits, ok := strings.CutSuffix(name, SegmentExt)
-	if !ok || len(digits) < 10 {
+	if !ok || len(digits) != 10 {
 		return 0, false
 	}
 	id, err := strconv.ParseUint(digits, 10, 64)
-	return id, err == nil
+	if err != nil || id == 0 || id > MaxSegmentID || SegmentName(id) != name {
+		return 0, false
+	}
+	return id, true
 }
