@@ -113,8 +113,9 @@ func runTail(ctx context.Context, e *env, dir string, o tailOptions) error {
 		}
 		return nil
 	}
-	// The last n events: a ring of copies while the log is read once.
-	ring := make([]messages.Event, 0, o.n)
+	// The last n events: a ring of copies while the log is read once; it
+	// grows with the events read, never to a huge -n up front.
+	ring := make([]messages.Event, 0, min(o.n, 1024))
 	next := 0
 	err = s.Scan(func(ev *messages.Event) error {
 		if o.n == 0 {

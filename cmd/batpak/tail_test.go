@@ -374,3 +374,13 @@ func TestTailNoticesACutInSteps(t *testing.T) {
 	require.Contains(t, notes[1], fmt.Sprintf("the events it printed from sequence %d on were cut", hit.Sequence))
 	require.Equal(t, []int{300, 300}, errb.marks)
 }
+
+// A huge -n prints every event of a small store; it does not size a buffer
+// from -n up front (that ran out of memory).
+func TestTailHugeNPrintsEveryEvent(t *testing.T) {
+	dir := writeStore(t, 25, 3)
+	r := cli(t, "", "tail", dir, "-n", "99999999999", "--json")
+	if r.code != ExitOK || r.stderr != "" || strings.Count(r.stdout, "\n") != 25 {
+		t.Fatalf("code %d, %d lines, stderr %q", r.code, strings.Count(r.stdout, "\n"), r.stderr)
+	}
+}
