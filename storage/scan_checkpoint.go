@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,6 +33,9 @@ type checkpointCheck struct {
 	corr   int // current: the next correlation record
 	state  map[uint64]string
 	buf    []byte
+	// ioErr is the first checkpoint file that could not be read (an I/O
+	// error, not damage): the scan goes on and returns it at the end.
+	ioErr error
 }
 
 // list finds the checkpoint files of the segments ids.
@@ -113,6 +117,12 @@ func (c *checkpointCheck) load(s *DirScanner, p uint64) bool {
 		c.next++
 		c.curID = id
 		ck, err := c.read(s, id)
+		if errors.Is(err, messages.ErrIO) {
+			if c.ioErr == nil {
+				c.ioErr = err
+			}
+			continue
+		}
 		if err != nil {
 			c.bad(s, 0, messages.Coordinate{}, err.Error())
 			continue
@@ -132,7 +142,7 @@ func (c *checkpointCheck) load(s *DirScanner, p uint64) bool {
 func (c *checkpointCheck) read(s *DirScanner, id uint64) (*format.Checkpoint, error) {
 	b, err := readWhole(s, format.CheckpointName(id))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: read checkpoint %s: %w: %w", format.CheckpointName(id), messages.ErrIO, err)
 	}
 	ck, err := format.DecodeCheckpoint(b)
 	if err != nil {

@@ -247,6 +247,10 @@ func (s *DirScanner) Scan(visit func(*messages.Event) error) error {
 	}
 	if s.ckpt != nil {
 		s.ckpt.end(s)
+		if err := s.ckpt.ioErr; err != nil {
+			s.ckpt.ioErr = nil
+			return err
+		}
 	}
 	return nil
 }

@@ -206,3 +206,22 @@ func snapshot(t *testing.T, dir string) string {
 	}
 	return b.String()
 }
+
+// An index checkpoint that cannot be read (here a directory in its place)
+// is an I/O error, exit 4, not corruption: verify and stats read them.
+func TestUnreadableCheckpointExitsFour(t *testing.T) {
+	dir, _ := writeSegmented(t, 100, 3)
+	path := filepath.Join(dir, format.CheckpointName(1))
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"verify", "stats"} {
+		r := cli(t, "", cmd, dir)
+		if r.code != ExitIO || !strings.Contains(r.stderr, "checkpoint "+format.CheckpointName(1)) || strings.Count(r.stderr, "\n") != 1 {
+			t.Fatalf("%s: code %d, stderr %q", cmd, r.code, r.stderr)
+		}
+	}
+}
