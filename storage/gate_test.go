@@ -511,3 +511,16 @@ func TestEmptyGateSetIsANilCheck(t *testing.T) {
 	require.False(t, h.e.gated(nil))
 	h.put("o", "x")
 }
+
+// A gate set without gates (nil, or an empty list, with or without a
+// Budget) builds no proposal: the append path tests the list's length only.
+func TestEmptyGateSetBuildsNoProposal(t *testing.T) {
+	for _, gs := range []GateSet{{}, {Gates: []Gate{}, Budget: time.Second, CollectAll: true}} {
+		h := newHarness(t, Options{Gates: gs})
+		h.put("o", "1")
+		_, err := h.e.AppendBatch(&messages.AppendBatch{Items: []messages.BatchItem{{Coordinate: coord("o"), Kind: testKind}}})
+		require.NoError(t, err)
+		require.Nil(t, h.e.gate.prop.Events, "no proposal was built")
+		require.Nil(t, h.e.gate.prop.e)
+	}
+}
