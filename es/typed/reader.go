@@ -221,49 +221,36 @@ func (r *reader) key() ([]byte, bool) {
 // arrayLen reads an array header (or nil) whose entries fit in the bytes
 // left.
 func (r *reader) arrayLen() (n int, isNil, ok bool) {
-	c, ok := r.code()
-	if !ok {
-		return 0, false, false
-	}
-	var l uint64
-	switch {
-	case c&0xf0 == 0x90:
-		l = uint64(c & 0x0f)
-	case c == mpArray16:
-		l, ok = r.u16()
-	case c == mpArray32:
-		l, ok = r.u32()
-	case c == mpNil:
-		return 0, true, true
-	default:
-		return 0, false, false
-	}
-	if !ok || l > uint64(r.left()) {
-		return 0, false, false
-	}
-	return int(l), false, true
+	return r.containerLen(0x90, mpArray16, mpArray32, 1)
 }
 
 // mapLen reads a map header (or nil) whose entries fit in the bytes left.
 func (r *reader) mapLen() (n int, isNil, ok bool) {
+	return r.containerLen(0x80, mpMap16, mpMap32, 2)
+}
+
+// containerLen reads the header of an array or a map: fix is its fixed
+// form's high nibble, c16 and c32 its 16- and 32-bit codes, per the msgpack
+// values each entry holds at least (one byte each); nil is isNil.
+func (r *reader) containerLen(fix, c16, c32 byte, per uint64) (n int, isNil, ok bool) {
 	c, ok := r.code()
 	if !ok {
 		return 0, false, false
 	}
 	var l uint64
 	switch {
-	case c&0xf0 == 0x80:
+	case c&0xf0 == fix:
 		l = uint64(c & 0x0f)
-	case c == mpMap16:
+	case c == c16:
 		l, ok = r.u16()
-	case c == mpMap32:
+	case c == c32:
 		l, ok = r.u32()
 	case c == mpNil:
 		return 0, true, true
 	default:
 		return 0, false, false
 	}
-	if !ok || 2*l > uint64(r.left()) {
+	if !ok || per*l > uint64(r.left()) {
 		return 0, false, false
 	}
 	return int(l), false, true
