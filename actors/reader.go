@@ -36,6 +36,8 @@ func (r *reader) Receive(ctx actor.Context) {
 		reply = r.s.readStream(m)
 	case *messages.ReadQuery:
 		reply = r.s.readQuery(m)
+	case *messages.Undecodable:
+		reply = &messages.ErrorReply{Failure: undecodable(m)}
 	default:
 		reply = &messages.ErrorReply{Failure: &messages.Error{
 			Code: messages.CodeUnknownMessage, Message: fmt.Sprintf("batpak reader: unknown message %T", m)}}

@@ -94,6 +94,8 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.shutdown(ctx)
 	case *syncRequest:
 		w.sync(ctx)
+	case *messages.Undecodable:
+		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Failure: undecodable(m)})
 	default:
 		if w.fault(m) {
 			return

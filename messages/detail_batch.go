@@ -62,6 +62,7 @@ type batchCause struct {
 	Corruption          *CorruptionError          `msgpack:"corruption,omitempty"`
 	Coordinate          *CoordinateError          `msgpack:"coordinate,omitempty"`
 	IdempotencyConflict *IdempotencyConflictError `msgpack:"idempotency_conflict,omitempty"`
+	Denial              *DenialError              `msgpack:"denial,omitempty"`
 }
 
 // DecodeMsgpack decodes a BatchError; a Batch field inside its cause is
@@ -77,7 +78,7 @@ func (e *BatchError) DecodeMsgpack(dec *msgpack.Decoder) error {
 	*e = BatchError{Item: w.Item}
 	if c := w.Cause; c != nil {
 		e.Cause = &Error{Code: c.Code, Message: c.Message, VersionConflict: c.VersionConflict,
-			Corruption: c.Corruption, Coordinate: c.Coordinate, IdempotencyConflict: c.IdempotencyConflict}
+			Corruption: c.Corruption, Coordinate: c.Coordinate, IdempotencyConflict: c.IdempotencyConflict, Denial: c.Denial}
 	}
 	return nil
 }
