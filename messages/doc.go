@@ -6,6 +6,11 @@
 // travel in replies.
 //
 // It holds plain data only. Every message survives a msgpack round trip (no
-// funcs, channels or interfaces in fields), so it can cross a process
-// boundary later. Behaviour is limited to validation and small helpers.
+// funcs, channels or interfaces in fields), and every message an actor
+// sends crosses protoactor remote unchanged: it implements
+// remote.RootSerializable, so protoactor sends it as one generated protobuf
+// message, Wire, holding its wire name and its msgpack bytes (see wire.go).
+// A message the receiver cannot decode arrives as an Undecodable, which the
+// store's actors answer with a typed ErrorReply. Behaviour is limited to
+// validation and small helpers.
 package messages

@@ -1,7 +1,8 @@
 // Package layering checks that imports point one way only: the core
 // packages (messages <- storage <- supervision <- actors) never import a
 // package above them, and none of them imports the event-sourcing
-// packages under es/ (which are built on the core, not the reverse).
+// packages under es/, nor remoting/ or partition/ (which are built on the
+// core, not the reverse).
 package layering
 
 import (
@@ -20,11 +21,15 @@ const module = "github.com/batpak-go/batpak"
 // forbidden lists, per core directory, the import prefixes its non-test
 // files must not use.
 var forbidden = map[string][]string{
-	"messages":    {module + "/storage", module + "/supervision", module + "/actors", module + "/es"},
-	"storage":     {module + "/supervision", module + "/actors", module + "/es"},
-	"supervision": {module + "/actors", module + "/es"},
-	"actors":      {module + "/es", module + "/cmd"},
+	"messages":    append([]string{module + "/storage", module + "/supervision", module + "/actors"}, above...),
+	"storage":     append([]string{module + "/supervision", module + "/actors"}, above...),
+	"supervision": append([]string{module + "/actors"}, above...),
+	"actors":      append([]string{module + "/cmd"}, above...),
 }
+
+// above are the packages built on the core: event sourcing, the network
+// layer and the partitioned store.
+var above = []string{module + "/es", module + "/remoting", module + "/partition"}
 
 func TestCoreImportsPointOneWay(t *testing.T) {
 	root := filepath.Join("..", "..")
