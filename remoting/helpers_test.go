@@ -119,6 +119,25 @@ type child struct {
 // with 66).
 func spawnChild(t *testing.T, cfg childConfig) *child {
 	t.Helper()
+	c, first := launch(t, cfg)
+	if first.Err != "" {
+		t.Fatalf("child did not start: %s\n%s", first.Err, c.stderr)
+	}
+	c.Addr = first.Addr
+	return c
+}
+
+// spawnChildRaw starts a child that reports one result and exits, and
+// returns the result.
+func spawnChildRaw(t *testing.T, cfg childConfig) result {
+	t.Helper()
+	_, first := launch(t, cfg)
+	return first
+}
+
+// launch starts a child and reads its first result.
+func launch(t *testing.T, cfg childConfig) (*child, result) {
+	t.Helper()
 	env, err := json.Marshal(cfg)
 	require.NoError(t, err)
 	cmd := exec.Command(os.Args[0])
@@ -135,11 +154,10 @@ func spawnChild(t *testing.T, cfg childConfig) *child {
 	c.enc, c.dec, c.stdin = json.NewEncoder(in), json.NewDecoder(out), in
 	t.Cleanup(func() { c.stop(t) })
 	var first result
-	if err := c.dec.Decode(&first); err != nil || first.Err != "" {
-		t.Fatalf("child did not start: %v %s\n%s", err, first.Err, c.stderr)
+	if err := c.dec.Decode(&first); err != nil {
+		t.Fatalf("child did not start: %v\n%s", err, c.stderr)
 	}
-	c.Addr = first.Addr
-	return c
+	return c, first
 }
 
 // stop ends the child and checks its exit.
@@ -198,7 +216,10 @@ func (c *child) try(t *testing.T, pid *actor.PID, msg remote.RootSerializable, t
 	return c.do(t, command{Op: "ask", Addr: pid.Address, ID: pid.Id, Type: typ, Body: body, TimeoutMS: int(timeout / time.Millisecond)})
 }
 
-// appendFrom sends a from the child to a's writer and returns the reply.
+// appendReq is an append to entity e.
+func appendReq(e string) *messages.Append { return &messages.Append{Coordinate: coord(e), Kind: kind} }
+
+// appendTo sends msg from the child to a's writer and returns the reply.
 func (c *child) appendTo(t *testing.T, a *storeNode, msg *messages.Append) *messages.AppendReply {
 	t.Helper()
 	res := c.ask(t, a.writer(), msg)
@@ -233,4 +254,11 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// ctx is a context that ends with the test, or after wait.
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), wait)
+	t.Cleanup(cancel)
+	return c
 }
