@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
 	"github.com/stretchr/testify/require"
 
@@ -96,7 +95,7 @@ func TestClientDeadline(t *testing.T) {
 // A Client refuses nil requests and a context already done, without
 // sending anything.
 func TestClientRefusesBadCalls(t *testing.T) {
-	c := remoting.NewClient(actor.NewActorSystem(actors.SystemLogger(quietLogger())), "127.0.0.1:1", "")
+	c := remoting.NewClient(newSystem(t), "127.0.0.1:1", "")
 	require.Equal(t, "127.0.0.1:1", c.Writer().Address)
 	require.Equal(t, "batpak/writer", c.Writer().Id)
 	require.Equal(t, "batpak/reader", c.Reader().Id)
@@ -116,4 +115,25 @@ func TestClientRefusesBadCalls(t *testing.T) {
 	defer cancel2()
 	_, err = c.Append(past, &messages.Append{Coordinate: coord("x"), Kind: kind})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+// Once protoactor has given a peer up, a later message to it connects
+// anew: a node that comes (back) up at the address is reached.
+func TestReconnectWhenThePeerComesUp(t *testing.T) {
+	t.Parallel()
+	b := spawnChild(t, childConfig{MaxRetry: 1})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close()) // nothing listens there now
+	addr := ln.Addr().String()
+	typ, body := wire(t, appendReq("back"))
+	r := b.do(t, command{Op: "client", Method: "append", Addr: addr, Type: typ, Body: body})
+	require.True(t, r.Unreachable, "%+v", r)
+
+	c := spawnChild(t, childConfig{Port: port, Store: "batpak", Dir: t.TempDir()})
+	require.Equal(t, addr, c.Addr)
+	r = b.do(t, command{Op: "client", Method: "append", Addr: addr, Type: typ, Body: body})
+	require.Empty(t, r.Err)
+	require.Equal(t, 1, c.do(t, command{Op: "count"}).Count)
 }

@@ -45,3 +45,21 @@ func TestRemoteSenderSeesWriterStopped(t *testing.T) {
 	require.ErrorIs(t, err, messages.ErrWriterStopped)
 	require.Equal(t, 0, a.events(t))
 }
+
+// A full writer queue answers node B's append with ErrOverloaded at once,
+// through an actor's request and through a Client (which does not wait
+// for room as actors.Store.Append does); nothing of it is written.
+func TestRemoteOverloaded(t *testing.T) {
+	t.Parallel()
+	a, b := storeOnA(t, actors.Config{MaxQueuedEvents: 1}), spawnChild(t, childConfig{})
+	release := actorstest.HoldWriter(a.store)
+	a.sys.Root.Send(a.store.Writer(), appendReq("queued")) // fills the queue behind the hold
+	err := b.appendTo(t, a, appendReq("over")).Err()
+	require.ErrorIs(t, err, messages.ErrOverloaded)
+	typ, body := wire(t, appendReq("over"))
+	r := b.do(t, command{Op: "client", Method: "append", Addr: a.sys.Address(), Store: a.name, Type: typ, Body: body})
+	require.ErrorIs(t, r.reply(t).(*messages.ErrorReply).Err(), messages.ErrOverloaded)
+	release()
+	require.NoError(t, b.appendTo(t, a, appendReq("after")).Err())
+	require.Equal(t, 2, a.events(t), "the queued append and the last one")
+}
