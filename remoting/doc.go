@@ -36,10 +36,12 @@
 // A reply travels on a connection that node A opens to node B's address,
 // so node B must be started (Start) and reachable from node A at its
 // sys.Address() (set Config.AdvertisedHost behind NAT or in a container).
-// Once a connection to a peer fails for good (protoactor tries
-// remote.Config.MaxRetryCount times, 5 by default, pausing 2 s after each
-// failure), messages to that peer are dead letters until protoactor
-// connects again on a later message.
+// protoactor connects to a peer on the first message for it, and tries
+// remote.Config.MaxRetryCount times (5 by default), pausing 2 s after each
+// failed attempt; then it gives up, the messages sent meanwhile are
+// answered as dead letters (ErrUnreachable through a Client), and the next
+// message tries anew. A request to a node that is down therefore fails
+// after about 10 s by default, or with its own timeout if that is shorter.
 //
 // # Security
 //
@@ -64,6 +66,11 @@
 //   - All nodes of a system use TLS, or none: a plaintext node and a TLS
 //     node cannot talk.
 //
+// TLS decides who is a peer, not what a peer may do: a peer is trusted as
+// code in the same process is. It can send any message to any actor of
+// the system by its PID, protoactor's own included (a PoisonPill or Stop
+// to a store's writer stops it). There is no per-message authorisation.
+//
 // # Notes on protoactor (the version this module pins)
 //
 // protoactor's remote.Start sets gRPC's process-wide logger each time it
@@ -71,5 +78,5 @@
 // first node is already running is a data race for the race detector
 // (harmless in itself: the value written is always a discarding logger).
 // Production runs one node per process. The tests of this package run each
-// extra node in a child process.
+// extra node in a child process. cluster.StartMember starts a remote too.
 package remoting

@@ -15,9 +15,10 @@ var (
 	// messages.ErrInvalidArgument.
 	ErrInvalidConfig = errors.New("remoting: invalid config")
 	// ErrListen: Start could not listen on the configured address (the
-	// port is in use, the host is not an address of this machine...). The
-	// error also wraps the operating system's error (for example
-	// syscall.EADDRINUSE).
+	// port is in use, the host is not an address of this machine...; the
+	// error then also wraps the operating system's error, for example
+	// syscall.EADDRINUSE), or protoactor's remote failed to start (its
+	// panic's text is in the error).
 	ErrListen = errors.New("remoting: cannot listen")
 	// ErrUnreachable: a Client's request did not reach its actor: the node
 	// could not be reached, or no store of that name runs there (protoactor
