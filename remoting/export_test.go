@@ -1,0 +1,4 @@
+package remoting
+
+// StartRemote exposes start to the external tests.
+var StartRemote = start
