@@ -53,6 +53,27 @@ func (w *writer) answerClosed(ctx actor.Context, msg any) {
 	}
 }
 
+// childStoppedOutside is why a store whose writer or fanout was stopped by
+// a message from outside (a Stop or PoisonPill sent to its PID, perhaps
+// over protoactor remote) refuses requests.
+var childStoppedOutside = &messages.Error{Code: messages.CodeClosed,
+	Message: "batpak: the store's writer or fanout was stopped from outside (a Stop or PoisonPill sent to it); the store is closed"}
+
+// childGone runs when the writer or the fanout has terminated. Close and a
+// stop of the supervisor set closing before their children stop; a child
+// gone otherwise was stopped by a message from outside, and the store
+// cannot go on without it: the supervisor stops itself, so the store ends
+// as a store stopped from outside does (requests answered ErrClosed,
+// subscribers told, Done closed), with a reason that says what happened.
+func (s *supervisor) childGone(ctx actor.Context, who *actor.PID) {
+	if s.sh.closing.Load() || s.sh.stopped.Load() != nil || s.reason != nil {
+		return
+	}
+	s.sh.log.l.Error("batpak: the store's " + who.Id + " was stopped from outside; the store closes")
+	s.reason = childStoppedOutside
+	ctx.Stop(ctx.Self())
+}
+
 // stoppingFromOutside runs at the supervisor's Stopping: a stop that Close
 // did not begin (the parent stopped) closes the store as Close would, so
 // that Store calls get messages.ErrClosed from now on.
@@ -70,7 +91,11 @@ func (s *supervisor) stoppedFromOutside() {
 	}
 	s.sh.ops.unregister()
 	s.sh.releaseEngine()
-	s.sh.stop(closedByStop)
+	reason := closedByStop
+	if s.reason != nil {
+		reason = s.reason
+	}
+	s.sh.stop(reason)
 }
 
 // endOnStop runs as the fanout stops for good: subscribers not told yet

@@ -23,7 +23,8 @@ const writerName = "writer"
 type supervisor struct {
 	sh      *shared
 	writer  chan<- *actor.PID
-	outside bool // stopped from outside, not by Close (see stoppingFromOutside)
+	outside bool            // stopped from outside, not by Close (see stoppingFromOutside)
+	reason  *messages.Error // why, when a child was stopped from outside (see childGone)
 }
 
 func supervisorProps(sh *shared, writer chan<- *actor.PID) *actor.Props {
@@ -122,7 +123,9 @@ func (s *supervisor) Receive(ctx actor.Context) {
 		s.stoppingFromOutside()
 	case *actor.Stopped:
 		s.stoppedFromOutside()
-	case *actor.Restarting, *actor.Terminated:
+	case *actor.Terminated:
+		s.childGone(ctx, m.Who)
+	case *actor.Restarting:
 	default:
 		if ctx.Sender() != nil {
 			ctx.Respond(&messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,
