@@ -69,7 +69,8 @@
 // TLS decides who is a peer, not what a peer may do: a peer is trusted as
 // code in the same process is. It can send any message to any actor of
 // the system by its PID, protoactor's own included (a PoisonPill or Stop
-// to a store's writer stops it). There is no per-message authorisation.
+// to a store's writer closes that store, as a stop of its parent does).
+// There is no per-message authorisation.
 //
 // # Notes on protoactor (the version this module pins)
 //
