@@ -4,27 +4,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batpak-go/batpak/messages"
 )
 
 // TestRemoteAppendSmoke appends from a second actor system over protoactor
-// remote on loopback and reads the receipt.
+// remote on loopback and reads the receipt. The store runs in a child
+// process (see remote_subscribe_node_test.go: one remote per process).
 func TestRemoteAppendSmoke(t *testing.T) {
-	f := spawn(t, Config{})
-	ra := remote.NewRemote(f.sys, remote.Configure("127.0.0.1", 0))
-	ra.Start()
-	t.Cleanup(func() { ra.Shutdown(false) })
-	sysB := quietSystem()
-	rb := remote.NewRemote(sysB, remote.Configure("127.0.0.1", 0))
-	rb.Start()
-	t.Cleanup(func() { rb.Shutdown(false); sysB.Shutdown() })
-
-	w := actor.NewPID(f.sys.Address(), f.store.Writer().Id)
-	res, err := sysB.Root.RequestFuture(w, &messages.Append{Coordinate: coord("a"), Kind: kind, Payload: []byte("x")}, 5*time.Second).Result()
+	a := startStoreNode(t)
+	res, err := sharedNodeB().Root.RequestFuture(a.pid(a.info.Writer), &messages.Append{Coordinate: coord("a"), Kind: kind, Payload: []byte("x")}, 5*time.Second).Result()
 	require.NoError(t, err)
 	rep, ok := res.(*messages.AppendReply)
 	require.True(t, ok, "%T", res)

@@ -36,7 +36,11 @@ const DefaultRemoteTimeout = 10 * time.Second
 // messages.SubscriptionAck); when a notification does not fit, the actor
 // gets a Gap with the first sequence missed, exactly as a local
 // subscriber whose queue overflowed. So a slow subscriber costs neither
-// node more than capacity events. To catch up from the log after a Gap,
+// node more than capacity events. The credit comes back over the
+// network: a subscriber keeps up only if capacity covers the events
+// committed (that match filter) during a round trip between the nodes,
+// else it gets Gaps (and catches up from the log) even though it handles
+// every notification at once. To catch up from the log after a Gap,
 // deliver through a Cursor made with NewRemoteCursor, outside props'
 // producer, as with Store.Subscribe.
 //
@@ -44,6 +48,8 @@ const DefaultRemoteTimeout = 10 * time.Second
 // subscription is removed. A panicking actor is restarted by protoactor
 // (its subscription stays) and loses the message it panicked on.
 // UnsubscribeRemote ends the subscription and leaves the actor running.
+// A store that is closed has no fanout any more: SubscribeRemote then
+// fails with an error matching actor.ErrDeadLetter.
 // This node must run protoactor remote (remote.NewRemote(...).Start())
 // unless gateway is in its own actor system. On an error (the store
 // refused the subscription, or did not answer within
@@ -103,6 +109,9 @@ func askSubscribe(sys *actor.ActorSystem, gateway *actor.PID, req *messages.Subs
 	res, err := sys.Root.RequestFuture(gateway, req, DefaultRemoteTimeout).Result()
 	if errors.Is(err, actor.ErrTimeout) {
 		return 0, fmt.Errorf("batpak: subscribe at %s/%s: no answer within %v: %w", gateway.Address, gateway.Id, DefaultRemoteTimeout, context.DeadlineExceeded)
+	}
+	if errors.Is(err, actor.ErrDeadLetter) {
+		return 0, fmt.Errorf("batpak: subscribe at %s/%s: no such actor (the store is closed, or this is not its fanout): %w", gateway.Address, gateway.Id, err)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("batpak: subscribe at %s/%s: %w", gateway.Address, gateway.Id, err)
