@@ -210,13 +210,19 @@ func (n *storeNode) read(t *testing.T) nodeReply {
 // do runs c on the node and returns its reply; an error fails the test.
 func (n *storeNode) do(t *testing.T, c nodeCmd) nodeReply {
 	t.Helper()
+	n.send(t, c)
+	r := n.read(t)
+	require.Empty(t, r.Err, "%s", c.Op)
+	return r
+}
+
+// send sends c to the node; read takes its reply.
+func (n *storeNode) send(t *testing.T, c nodeCmd) {
+	t.Helper()
 	b, err := json.Marshal(c)
 	require.NoError(t, err)
 	_, err = n.in.Write(append(b, '\n'))
 	require.NoError(t, err)
-	r := n.read(t)
-	require.Empty(t, r.Err, "%s", c.Op)
-	return r
 }
 
 // kill ends the node's process at once, as a lost machine.

@@ -240,3 +240,53 @@ func TestRemoteSubscribeTwiceIsOneSubscription(t *testing.T) {
 	require.Equal(t, &messages.SubscribeReply{From: r.from}, res)
 	require.Equal(t, int64(1), n.count(t, "subscribers"))
 }
+
+func TestRemoteIdleSubscriberHasItsWholeCapacity(t *testing.T) {
+	n := startTwoNodes(t)
+	const capacity = 4
+	r := n.followRemote(t, storage.Filter{}, capacity, nil)
+	for i := 0; i < 3; i++ {
+		n.appendN(t, "order/", 1)
+		r.take(t, 1)
+	}
+	// Once the subscriber has handled all three (fewer than the half
+	// capacity it acks at while busy), its mailbox is empty and it has
+	// acked them all. A request over the same connection is a barrier:
+	// the fanout takes that ack before it.
+	r.settle(t, n.sysB)
+	res, err := n.sysB.Root.RequestFuture(n.gateway, &messages.Subscribe{Subscriber: refOf(r.pid)}, 5*time.Second).Result()
+	require.NoError(t, err)
+	require.NoError(t, res.(*messages.SubscribeReply).Err())
+
+	// So a group of the whole capacity fits, as in a local subscriber's
+	// empty queue.
+	want := n.batch(t, "b", capacity)
+	require.Equal(t, want, sequences(r.take(t, capacity)))
+	r.settle(t, n.sysB)
+	require.Zero(t, r.cursor.Gaps)
+	require.Zero(t, n.count(t, "gaps"))
+}
+
+// TestRemoteGapsUnderLoadLoseNothing recovers from Gaps while events keep
+// coming: every event still arrives exactly once, in order. It checks that
+// the subscriber's ack of a Gap reaches the store before its read of the
+// log, so that nothing committed after that read is dropped.
+func TestRemoteGapsUnderLoadLoseNothing(t *testing.T) {
+	n := startTwoNodes(t)
+	gate := make(chan struct{})
+	const capacity, before, during = 8, 20, 600
+	r := n.followRemote(t, storage.Filter{}, capacity, gate)
+	n.appendN(t, "order/", before)
+	n.eventually(t, "gaps", 1)
+
+	n.a.send(t, nodeCmd{Op: "append", Entity: "load/", Kind: uint16(kind), N: during})
+	close(gate) // catch up while the node appends
+	require.Equal(t, seqRange(0, before+during), sequences(r.take(t, before+during)))
+	rep := n.a.read(t)
+	require.Empty(t, rep.Err)
+	require.Len(t, rep.Seqs, during)
+	last := n.appendN(t, "last/", 1)[0]
+	require.Equal(t, []uint64{last}, sequences(r.take(t, 1)), "nothing twice")
+	r.settle(t, n.sysB)
+	t.Logf("gaps: %d, caught up from the log: %d of %d", r.cursor.Gaps, r.cursor.CaughtUp, before+during+1)
+}
