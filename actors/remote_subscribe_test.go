@@ -13,6 +13,9 @@ import (
 
 func TestRemoteSubscriberGetsSubscribedThenEveryEventInOrder(t *testing.T) {
 	n := startTwoNodes(t)
+	// The ids SubscribeRemote's and NewRemoteCursor's docs name.
+	require.Equal(t, "batpak/fanout", n.a.info.Fanout)
+	require.Equal(t, "batpak/reader", n.a.info.Reader)
 	n.appendN(t, "before/", 3) // sequences 0..2: before the subscription
 	r := n.followRemote(t, storage.Filter{}, 0, nil)
 	require.Equal(t, uint64(3), r.from)
