@@ -92,7 +92,8 @@ func ExampleSubscribeRemote() {
 	fmt.Println("subscribed from sequence", from)
 	user := messages.Coordinate{Entity: "user/1", Scope: "shop"}
 	store.Append(ctx, &messages.Append{Coordinate: user, Kind: messages.MustKind(1, 1)}) // sequence 1: filtered out
-	store.AppendBatch(ctx, &messages.AppendBatch{Items: []messages.BatchItem{            // 2, 3, 4: more than the capacity
+	// Sequences 2, 3, 4 in one group: more than the capacity, so a Gap.
+	store.AppendBatch(ctx, &messages.AppendBatch{Items: []messages.BatchItem{
 		{Coordinate: order, Kind: messages.MustKind(1, 1)},
 		{Coordinate: order, Kind: messages.MustKind(1, 1)},
 		{Coordinate: order, Kind: messages.MustKind(1, 1)},
