@@ -26,7 +26,9 @@ import (
 //	store.Subscribe(actor.PropsFromProducer(func() actor.Actor { return &mine{cur} }), filter, 0)
 //
 // so that an instance restarted after a panic goes on from where the
-// failed one stopped. One actor at a time uses it (it is not safe for
+// failed one stopped. A subscriber made with SubscribeRemote on another
+// node uses one made by NewRemoteCursor, which reads through the store's
+// reader there. One actor at a time uses it (it is not safe for
 // concurrent use).
 //
 // Redelivery: the Cursor's position is the first event not yet delivered

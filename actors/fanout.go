@@ -65,8 +65,8 @@ type fanState struct {
 // delivery and sends with ctx.Send, which never blocks: each subscriber's
 // queue is bounded by its own capped mailbox (see cappedMailbox), or for a
 // subscriber on another node by credit (see remote_subscribe_fanout.go),
-// so a slow subscriber costs the writer nothing. Dead subscribers are watched and
-// removed. If it panics, its supervisor restarts it at once (never
+// so a slow subscriber costs the writer nothing. Dead subscribers are
+// watched and removed. If it panics, its supervisor restarts it at once (never
 // spending the writer's budget); the new instance keeps the subscriptions
 // and sends each subscriber a messages.Gap from the first sequence that may
 // have been lost, so a Cursor catches up from the log.

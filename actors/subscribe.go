@@ -18,7 +18,8 @@ func (s *Store) Fanout() *actor.PID { return s.sh.fanout }
 // remote.
 func (s *Store) Subscribers() int { return int(s.sh.subscribers.Load()) }
 
-// Gaps returns how many times a subscriber's queue overflowed.
+// Gaps returns how many times a subscriber's queue overflowed (or a remote
+// subscriber's credit ran out).
 func (s *Store) Gaps() int64 { return s.sh.gaps.Load() }
 
 // DefaultSubscriberCapacity bounds a subscriber's queue when Subscribe is
