@@ -26,7 +26,9 @@ import (
 //	store.Subscribe(actor.PropsFromProducer(func() actor.Actor { return &mine{cur} }), filter, 0)
 //
 // so that an instance restarted after a panic goes on from where the
-// failed one stopped. One actor at a time uses it (it is not safe for
+// failed one stopped. A subscriber made with SubscribeRemote on another
+// node uses one made by NewRemoteCursor, which reads through the store's
+// reader there. One actor at a time uses it (it is not safe for
 // concurrent use).
 //
 // Redelivery: the Cursor's position is the first event not yet delivered
@@ -46,7 +48,7 @@ import (
 // failure to read the log (on a gap or a retry) leaves it behind in the
 // same way.
 type Cursor struct {
-	store  *Store
+	log    cursorLog // where catch-ups read: the store, or a remote reader
 	filter storage.Filter
 	next   uint64 // the next sequence to deliver; earlier ones are skipped
 	behind bool   // a delivery failed: read the log from next before going on
@@ -63,7 +65,7 @@ type Cursor struct {
 // starts where the subscription starts (the *messages.Subscribed's From).
 func (s *Store) NewCursor(filter storage.Filter) *Cursor {
 	filter.FromSeq, filter.BeforeSeq, filter.Limit, filter.Backward = 0, 0, 0, false
-	return &Cursor{store: s, filter: filter}
+	return &Cursor{log: localLog{s}, filter: filter}
 }
 
 // NewCursorFrom returns a cursor for a subscriber registered with filter
@@ -177,14 +179,12 @@ func (c *Cursor) one(ev messages.Event, deliver func(messages.Event) error) erro
 // is no longer behind once it has.
 func (c *Cursor) catchUp(deliver func(messages.Event) error) error {
 	c.behind = true // until the log has been read to the end
-	st, err := c.store.Stats()
+	end, bounded, err := c.log.horizon()
 	if err != nil {
 		return err
 	}
-	for c.next < st.NextSequence {
-		f := c.filter
-		f.FromSeq, f.BeforeSeq, f.Limit = c.next, st.NextSequence, 1024
-		evs, err := c.store.Query(f)
+	for !bounded || c.next < end {
+		evs, last, err := c.log.page(c.filter, c.next, end, catchUpPage)
 		if err != nil {
 			return err
 		}
@@ -194,10 +194,44 @@ func (c *Cursor) catchUp(deliver func(messages.Event) error) error {
 			}
 			c.CaughtUp++
 		}
-		if len(evs) < f.Limit {
-			c.next = max(c.next, st.NextSequence)
+		if last || len(evs) == 0 {
+			if bounded {
+				c.next = max(c.next, end)
+			}
+			break
 		}
 	}
 	c.behind = false
 	return nil
+}
+
+// catchUpPage is the most events a catch-up reads at once.
+const catchUpPage = 1024
+
+// cursorLog is where a Cursor reads what it may have missed: the store
+// itself (NewCursor) or a store's reader on another node
+// (NewRemoteCursor).
+type cursorLog interface {
+	// horizon returns where a catch-up that begins now ends (exclusive)
+	// and true; or false when the log offers no such bound, and the
+	// catch-up then reads until a page is the last.
+	horizon() (end uint64, bounded bool, err error)
+	// page reads at most limit events that match f (its entity prefix,
+	// scope and kinds), of sequence >= from and < before (0: no bound), in
+	// order, and reports whether they are the last such events.
+	page(f storage.Filter, from, before uint64, limit int) (evs []messages.Event, last bool, err error)
+}
+
+// localLog reads the Cursor's store directly.
+type localLog struct{ s *Store }
+
+func (l localLog) horizon() (uint64, bool, error) {
+	st, err := l.s.Stats()
+	return st.NextSequence, true, err
+}
+
+func (l localLog) page(f storage.Filter, from, before uint64, limit int) ([]messages.Event, bool, error) {
+	f.FromSeq, f.BeforeSeq, f.Limit = from, before, limit
+	evs, err := l.s.Query(f)
+	return evs, len(evs) < limit, err
 }

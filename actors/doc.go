@@ -60,9 +60,11 @@
 //   - batpak.writer.queue.events (gauge, {event}) and
 //     batpak.writer.queue.bytes (gauge, By): appends queued for the writer.
 //   - batpak.subscriber.gaps (counter): subscriber queue overflows
-//     signalled as gaps.
+//     signalled as gaps (for a remote subscriber: its credit ran out).
 //   - batpak.subscriber.count (gauge, {subscriber}): subscribers
-//     registered with the fanout.
+//     registered with the fanout, local and remote. The per-subscriber
+//     gauges below are of local subscribers only (a remote one's queue is
+//     on its own node).
 //   - batpak.subscriber.queue.events (gauge, {event}, per subscriber):
 //     events queued in its bounded mailbox, not yet taken.
 //   - batpak.subscriber.lag.events (gauge, {event}, per subscriber): the

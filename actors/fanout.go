@@ -40,7 +40,8 @@ const SpanFanoutRestart = "batpak.fanout.restart"
 type subscription struct {
 	pid    *actor.PID
 	filter storage.Filter
-	from   uint64 // the first sequence the subscription covers
+	from   uint64        // the first sequence the subscription covers
+	remote *remoteCredit // a subscriber with credit-based flow control (messages.Subscribe); nil: a local one
 }
 
 // fanState is the fanout's state. It lives in shared, not in the actor, so
@@ -56,13 +57,16 @@ type fanState struct {
 	failed bool // an instance failed: the next one signals a gap
 
 	storm *faults.Storm // test-only: panic on every N-th group; nil unless armed
+
+	remote remoteTally // what remote subscriptions have in flight
 }
 
 // fanout delivers committed events to subscribers. It filters before
 // delivery and sends with ctx.Send, which never blocks: each subscriber's
-// queue is bounded by its own capped mailbox (see cappedMailbox), so a slow
-// subscriber costs the writer nothing. Dead subscribers are watched and
-// removed. If it panics, its supervisor restarts it at once (never
+// queue is bounded by its own capped mailbox (see cappedMailbox), or for a
+// subscriber on another node by credit (see remote_subscribe_fanout.go),
+// so a slow subscriber costs the writer nothing. Dead subscribers are
+// watched and removed. If it panics, its supervisor restarts it at once (never
 // spending the writer's budget); the new instance keeps the subscriptions
 // and sends each subscriber a messages.Gap from the first sequence that may
 // have been lost, so a Cursor catches up from the log.
@@ -89,17 +93,20 @@ func (f *fanout) Receive(ctx actor.Context) {
 			ctx.Respond(&subscribed{})
 			return
 		}
-		f.sh.subMu.Lock() // see writer.publish
-		f.sh.subscribers.Add(1)
-		from := f.from()
-		f.sh.subMu.Unlock()
-		f.st.subs[m.pid.String()] = subscription{pid: m.pid, filter: m.filter, from: from}
-		f.sh.ops.subs.add(m.pid, m.mb, from)
-		ctx.Send(m.pid, &messages.Subscribed{From: from})
-		ctx.Watch(m.pid)
+		from := f.register(ctx, subscription{pid: m.pid, filter: m.filter}, m.mb)
 		ctx.Respond(&subscribed{from: from})
 	case *unsubscribe:
 		f.remove(ctx, m.pid)
+	case *messages.Subscribe:
+		f.subscribeRemote(ctx, m)
+	case *messages.Unsubscribe:
+		f.remove(ctx, pidOf(m.Subscriber))
+	case *messages.SubscriptionAck:
+		f.ack(m)
+	case *messages.Undecodable:
+		if ctx.Sender() != nil {
+			ctx.Respond(&messages.ErrorReply{Failure: undecodable(m)})
+		}
 	case *actor.Terminated:
 		f.remove(ctx, m.Who)
 	case *committed:
@@ -121,7 +128,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 		if f.st.failed {
 			f.st.failed = false
 			for _, s := range f.st.subs {
-				ctx.Send(s.pid, &messages.Gap{FirstMissed: max(f.st.at, s.from)})
+				f.signalGap(ctx, s, max(f.st.at, s.from))
 			}
 		}
 	case *actor.Stopping:
@@ -133,7 +140,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 		}
 		if ctx.Sender() != nil {
 			ctx.Respond(&messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,
-				Message: "batpak fanout: unknown message; subscribe with Store.Subscribe"}})
+				Message: "batpak fanout: unknown message; subscribe with Store.Subscribe, or messages.Subscribe from another node"}})
 		}
 	}
 }
@@ -144,6 +151,30 @@ func (f *fanout) from() uint64 {
 		return e.Stats().NextSequence
 	}
 	return 0
+}
+
+// register adds s (its from set here) and sends its subscriber the
+// *messages.Subscribed; mb is its capped mailbox (nil for a remote one).
+func (f *fanout) register(ctx actor.Context, s subscription, mb *cappedMailbox) uint64 {
+	f.sh.subMu.Lock() // see writer.publish
+	f.sh.subscribers.Add(1)
+	s.from = f.from()
+	f.sh.subMu.Unlock()
+	f.st.subs[s.pid.String()] = s
+	f.sh.ops.subs.add(s.pid, mb, s.from)
+	ctx.Send(s.pid, &messages.Subscribed{From: s.from})
+	ctx.Watch(s.pid)
+	return s.from
+}
+
+// signalGap tells s's subscriber that events from first on may be missing
+// (a remote one only if no Gap of its is pending: see gapRemote).
+func (f *fanout) signalGap(ctx actor.Context, s subscription, first uint64) {
+	if s.remote != nil {
+		f.gapRemote(ctx, s, first, false)
+		return
+	}
+	ctx.Send(s.pid, &messages.Gap{FirstMissed: first})
 }
 
 func (f *fanout) remove(ctx actor.Context, pid *actor.PID) {
@@ -165,7 +196,11 @@ func (f *fanout) deliver(ctx actor.Context, events []messages.Event) {
 		}
 		i++
 		if mine := matching(s.filter, events); len(mine) > 0 {
-			ctx.Send(s.pid, &messages.Notification{Events: mine})
+			if s.remote == nil {
+				ctx.Send(s.pid, &messages.Notification{Events: mine})
+			} else {
+				f.notifyRemote(ctx, s, mine)
+			}
 		}
 	}
 	f.st.at = events[len(events)-1].Sequence + 1
@@ -176,7 +211,7 @@ func (f *fanout) deliver(ctx actor.Context, events []messages.Event) {
 func (f *fanout) gap(ctx actor.Context, events []messages.Event) {
 	for _, s := range f.st.subs {
 		if mine := matching(s.filter, events); len(mine) > 0 {
-			ctx.Send(s.pid, &messages.Gap{FirstMissed: mine[0].Sequence})
+			f.signalGap(ctx, s, mine[0].Sequence)
 		}
 	}
 }

@@ -8,10 +8,18 @@ import (
 	"github.com/batpak-go/batpak/storage"
 )
 
-// Fanout returns the fanout's PID.
+// Fanout returns the fanout's PID. It is also where subscribers on other
+// nodes subscribe (messages.Subscribe; see SubscribeRemote): its id is
+// the supervisor's id+"/fanout" (Config.Name+"/fanout" for a store spawned
+// at the root), the same across restarts.
 func (s *Store) Fanout() *actor.PID { return s.sh.fanout }
 
-// Gaps returns how many times a subscriber's queue overflowed.
+// Subscribers returns how many subscriptions the fanout holds, local and
+// remote.
+func (s *Store) Subscribers() int { return int(s.sh.subscribers.Load()) }
+
+// Gaps returns how many times a subscriber's queue overflowed (or a remote
+// subscriber's credit ran out).
 func (s *Store) Gaps() int64 { return s.sh.gaps.Load() }
 
 // DefaultSubscriberCapacity bounds a subscriber's queue when Subscribe is
