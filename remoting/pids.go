@@ -32,3 +32,10 @@ func storeName(s string) string {
 	}
 	return s
 }
+
+// FanoutPID returns the PID of the fanout of the store called store in the
+// actor system at address (see WriterPID for store): the actor a remote
+// subscriber subscribes with, through actors.SubscribeRemote.
+func FanoutPID(address, store string) *actor.PID {
+	return actor.NewPID(address, storeName(store)+"/fanout")
+}

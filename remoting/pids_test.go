@@ -29,6 +29,7 @@ func TestPIDsNameTheStoresActors(t *testing.T) {
 		require.NoError(t, err)
 		requirePID(t, s.Writer(), remoting.WriterPID(addr, name))
 		requirePID(t, s.Reader(), remoting.ReaderPID(addr, name))
+		requirePID(t, s.Fanout(), remoting.FanoutPID(addr, name))
 		require.NoError(t, s.Close(context.Background()))
 	}
 
@@ -47,6 +48,7 @@ func TestPIDsNameTheStoresActors(t *testing.T) {
 	require.NotEqual(t, "child", s.Supervisor().Id, "under its parent")
 	requirePID(t, s.Writer(), remoting.WriterPID(addr, s.Supervisor().Id))
 	requirePID(t, s.Reader(), remoting.ReaderPID(addr, s.Supervisor().Id))
+	requirePID(t, s.Fanout(), remoting.FanoutPID(addr, s.Supervisor().Id))
 	require.NoError(t, sys.Root.StopFuture(parent).Wait())
 	<-s.Done()
 }
