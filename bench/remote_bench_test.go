@@ -4,9 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/batpak-go/batpak/actors"
+	"github.com/batpak-go/batpak/storage"
 )
 
 // Remote appends against local ones and against protoactor's bare remote
@@ -20,16 +25,27 @@ import (
 //
 //	cd bench && go test -run '^$' -bench RemoteAppends -benchtime 1x -count 5
 //
+// -remote.cells=remote1,local1 runs only those cells (for a profile);
+// -remote.nosync runs the store without fsyncs (a diagnosis, not the
+// targets: they are about durable appends).
 // Per cell it reports <cell>-p50-us, -p99-us, -ops/s (requests or appends
 // per second) and -cpu-us/op (the whole process, both nodes); and the
 // issue's two targets as ratios of the same pass:
 //
 //	p50-target = remote1 p50 / (local1 p50 + 2 × bare1 p50)   (met when ≤ 1)
 //	rate-target = remote64 appends/s / local64 appends/s      (met when ≥ 0.5)
-var remoteCellDur = flag.Duration("remote.cell", time.Second, "time each cell of BenchmarkRemoteAppends runs per pass")
+var (
+	remoteCellDur = flag.Duration("remote.cell", time.Second, "time each cell of BenchmarkRemoteAppends runs per pass")
+	remoteOnly    = flag.String("remote.cells", "", "comma-separated cells of BenchmarkRemoteAppends to run (default all; for profiles)")
+	remoteNoSync  = flag.Bool("remote.nosync", false, "BenchmarkRemoteAppends without fsyncs (storage.SyncNone), to tell the transport's cost from the disk's")
+)
 
 func BenchmarkRemoteAppends(b *testing.B) {
-	p, err := newRemotePair(b.TempDir())
+	cfg := actors.Config{Dir: b.TempDir()} // durable: storage.SyncEveryCommit
+	if *remoteNoSync {
+		cfg.Storage.SyncMode = storage.SyncNone
+	}
+	p, err := newRemotePair(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +55,12 @@ func BenchmarkRemoteAppends(b *testing.B) {
 		}
 	}()
 	ctx := context.Background()
-	cells := remoteCells(p)
+	var cells []remoteCell
+	for _, c := range remoteCells(p) {
+		if *remoteOnly == "" || slices.Contains(strings.Split(*remoteOnly, ","), c.name) {
+			cells = append(cells, c)
+		}
+	}
 	// Warm up: connections both ways, the writer, the segment file.
 	for _, c := range cells {
 		if _, err := runCell(ctx, min(c.senders, 8), 100*time.Millisecond, c.op); err != nil {
@@ -80,6 +101,9 @@ func BenchmarkRemoteAppends(b *testing.B) {
 			line += fmt.Sprintf("  %5.1f cpu-µs/op", r.cpuPerOp())
 		}
 		b.Log(line)
+	}
+	if len(byName) < 6 {
+		return // the targets need every cell
 	}
 	t := remoteTargets(byName)
 	b.ReportMetric(t.p50Ratio, "p50-target")

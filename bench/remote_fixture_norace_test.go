@@ -12,13 +12,15 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/batpak-go/batpak/actors"
 )
 
 // The benchmark's fixture works: B reaches A's echo actor and the store's
 // writer over remote, A's own appends land, and a short cell of each kind
 // counts every operation it made, all of them in the store.
 func TestRemoteBenchFixture(t *testing.T) {
-	p, err := newRemotePair(t.TempDir())
+	p, err := newRemotePair(actors.Config{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

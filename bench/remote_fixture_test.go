@@ -40,14 +40,15 @@ func (echoActor) Receive(ctx actor.Context) {
 	}
 }
 
-// newRemotePair starts both nodes and the store in dir. Close stops them.
-func newRemotePair(dir string) (*remotePair, error) {
+// newRemotePair starts both nodes and the store cfg describes (its
+// defaults but for what cfg sets). Close stops them.
+func newRemotePair(cfg actors.Config) (*remotePair, error) {
 	p := &remotePair{sysA: quietSystem(), sysB: quietSystem()}
 	p.remA = remote.NewRemote(p.sysA, remote.Configure("127.0.0.1", 0))
 	p.remA.Start()
 	p.remB = remote.NewRemote(p.sysB, remote.Configure("127.0.0.1", 0))
 	p.remB.Start()
-	st, err := actors.Spawn(p.sysA, actors.Config{Dir: dir})
+	st, err := actors.Spawn(p.sysA, cfg)
 	if err != nil {
 		p.shutdown()
 		return nil, err
