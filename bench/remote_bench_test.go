@@ -19,9 +19,10 @@ import (
 // loopback (remotePair), node A holding a store with its default durable
 // commits. Six cells — bare, local and remote, each with 1 and 64
 // concurrent senders (goroutines in a RequestFuture loop) — run
-// interleaved: each cell twice for half of -remote.cell, in the order
-// 1..6 then 6..1, so a slow spell of the shared machine falls on all of
-// them. One benchmark iteration is one such pass; -count gives several.
+// interleaved: -remote.cell is each cell's time per pass, cut into
+// -remote.slices slices run in the order 1..6, 6..1, 1..6, ..., so that a
+// slow spell of the shared machine falls on all of them. One benchmark
+// iteration is one such pass; -count gives several.
 //
 //	cd bench && go test -run '^$' -bench RemoteAppends -benchtime 1x -count 5
 //
@@ -35,7 +36,8 @@ import (
 //	p50-target = remote1 p50 / (local1 p50 + 2 × bare1 p50)   (met when ≤ 1)
 //	rate-target = remote64 appends/s / local64 appends/s      (met when ≥ 0.5)
 var (
-	remoteCellDur = flag.Duration("remote.cell", time.Second, "time each cell of BenchmarkRemoteAppends runs per pass")
+	remoteCellDur = flag.Duration("remote.cell", 2*time.Second, "time each cell of BenchmarkRemoteAppends runs per pass")
+	remoteSlices  = flag.Int("remote.slices", 4, "slices each cell's time is cut into, interleaved with the other cells'")
 	remoteOnly    = flag.String("remote.cells", "", "comma-separated cells of BenchmarkRemoteAppends to run (default all; for profiles)")
 	remoteNoSync  = flag.Bool("remote.nosync", false, "BenchmarkRemoteAppends without fsyncs (storage.SyncNone), to tell the transport's cost from the disk's")
 )
@@ -68,17 +70,11 @@ func BenchmarkRemoteAppends(b *testing.B) {
 		}
 	}
 	res := make([]cellResult, len(cells))
-	order := make([]int, 0, 2*len(cells))
-	for i := range cells {
-		order = append(order, i)
-	}
-	for i := range cells {
-		order = append(order, len(cells)-1-i)
-	}
+	slice := *remoteCellDur / time.Duration(max(*remoteSlices, 1))
 	b.ResetTimer()
 	for range b.N {
-		for _, i := range order {
-			r, err := runCell(ctx, cells[i].senders, *remoteCellDur/2, cells[i].op)
+		for _, i := range interleave(len(cells), *remoteSlices) {
+			r, err := runCell(ctx, cells[i].senders, slice, cells[i].op)
 			if err != nil {
 				b.Fatalf("%s: %v", cells[i].name, err)
 			}
@@ -86,30 +82,26 @@ func BenchmarkRemoteAppends(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(0, "ns/op") // a pass's length says nothing
-	byName := map[string]*cellResult{}
-	for i, c := range cells {
-		r := &res[i]
-		byName[c.name] = r
-		p50, p99 := us(r.lat.Percentile(0.5)), us(r.lat.Percentile(0.99))
-		b.ReportMetric(p50, c.name+"-p50-us")
-		b.ReportMetric(p99, c.name+"-p99-us")
-		b.ReportMetric(r.rate(), c.name+"-ops/s")
-		line := fmt.Sprintf("%-9s p50 %7.0f µs  p99 %7.0f µs  %8.0f ops/s", c.name, p50, p99, r.rate())
-		if r.cpuKnown {
-			b.ReportMetric(r.cpuPerOp(), c.name+"-cpu-us/op")
-			line += fmt.Sprintf("  %5.1f cpu-µs/op", r.cpuPerOp())
+	sums := make([]cellSummary, len(cells))
+	for i := range cells {
+		sums[i] = res[i].summary()
+	}
+	reportCells(b, cells, sums)
+}
+
+// interleave is the order of n cells' slices in one pass: 0..n-1, then
+// n-1..0, and so on, slices times in all (at least once).
+func interleave(n, slices int) []int {
+	order := make([]int, 0, n*max(slices, 1))
+	for s := range max(slices, 1) {
+		for i := range n {
+			if s%2 == 1 {
+				i = n - 1 - i
+			}
+			order = append(order, i)
 		}
-		b.Log(line)
 	}
-	if len(byName) < 6 {
-		return // the targets need every cell
-	}
-	t := remoteTargets(byName)
-	b.ReportMetric(t.p50Ratio, "p50-target")
-	b.ReportMetric(t.rateRatio, "rate-target")
-	b.Logf("p50 target: remote1 %.0f µs vs local1 + 2×bare1 = %.0f µs: ratio %.2f (met when ≤ 1)", t.remoteP50, t.boundP50, t.p50Ratio)
-	b.Logf("rate target: remote64 / local64 = %.2f (met when ≥ 0.5)", t.rateRatio)
+	return order
 }
 
 // remoteCell is one interleaved measurement: senders goroutines calling op.
@@ -129,9 +121,9 @@ func remoteCells(p *remotePair) []remoteCell {
 	var cs []remoteCell
 	for _, n := range []int{1, 64} {
 		cs = append(cs,
-			remoteCell{name: fmt.Sprintf("bare%d", n), senders: n, op: p.bareOp},
-			remoteCell{name: fmt.Sprintf("local%d", n), senders: n, appends: true, op: p.localOp},
-			remoteCell{name: fmt.Sprintf("remote%d", n), senders: n, appends: true, op: p.remoteOp})
+			remoteCell{name: fmt.Sprintf("bare%d", n), senders: n, op: p.b.bareOp},
+			remoteCell{name: fmt.Sprintf("local%d", n), senders: n, appends: true, op: p.a.localOp},
+			remoteCell{name: fmt.Sprintf("remote%d", n), senders: n, appends: true, op: p.b.remoteOp})
 	}
 	return cs
 }
@@ -154,20 +146,74 @@ func (r *cellResult) merge(o cellResult) {
 	r.cpuKnown = o.cpuKnown && (first || r.cpuKnown)
 }
 
-// rate is operations per second.
-func (r *cellResult) rate() float64 {
-	if r.elapsed <= 0 {
-		return 0
-	}
-	return float64(r.ops) / r.elapsed.Seconds()
+// summary is r's figures.
+func (r *cellResult) summary() cellSummary {
+	return cellSummary{Ops: r.ops, Elapsed: r.elapsed, P50: r.lat.Percentile(0.5), P99: r.lat.Percentile(0.99),
+		CPU: r.cpu, CPUKnown: r.cpuKnown}
 }
 
-// cpuPerOp is the process's CPU time per operation in microseconds.
-func (r *cellResult) cpuPerOp() float64 {
-	if r.ops == 0 {
+// cellSummary is what a cell measured in one pass.
+type cellSummary struct {
+	// Ops are the requests or appends made; Elapsed the time they took.
+	Ops     int
+	Elapsed time.Duration
+	// P50 and P99 are the latency percentiles of one op.
+	P50, P99 time.Duration
+	// CPU is this process's CPU time over the cell (known if CPUKnown).
+	CPU      time.Duration
+	CPUKnown bool
+	// PeerCPU is the sender process's (node B's) CPU time over the cell,
+	// when node B runs in a process of its own (BenchmarkRemoteAppendsSplit).
+	PeerCPU   time.Duration
+	PeerKnown bool
+}
+
+// rate is operations per second.
+func (s cellSummary) rate() float64 {
+	if s.Elapsed <= 0 {
 		return 0
 	}
-	return us(r.cpu) / float64(r.ops)
+	return float64(s.Ops) / s.Elapsed.Seconds()
+}
+
+// perOp is d per operation in microseconds.
+func (s cellSummary) perOp(d time.Duration) float64 {
+	if s.Ops == 0 {
+		return 0
+	}
+	return us(d) / float64(s.Ops)
+}
+
+// reportCells reports each cell's figures, and the targets when every
+// cell ran.
+func reportCells(b *testing.B, cells []remoteCell, sums []cellSummary) {
+	b.ReportMetric(0, "ns/op") // a pass's length says nothing
+	byName := map[string]cellSummary{}
+	for i, c := range cells {
+		s := sums[i]
+		byName[c.name] = s
+		b.ReportMetric(us(s.P50), c.name+"-p50-us")
+		b.ReportMetric(us(s.P99), c.name+"-p99-us")
+		b.ReportMetric(s.rate(), c.name+"-ops/s")
+		line := fmt.Sprintf("%-9s p50 %6.0f µs  p99 %6.0f µs  %7.0f ops/s", c.name, us(s.P50), us(s.P99), s.rate())
+		if s.CPUKnown {
+			b.ReportMetric(s.perOp(s.CPU), c.name+"-cpu-us/op")
+			line += fmt.Sprintf("  cpu %5.1f µs/op", s.perOp(s.CPU))
+		}
+		if s.PeerKnown {
+			b.ReportMetric(s.perOp(s.PeerCPU), c.name+"-cpuB-us/op")
+			line += fmt.Sprintf(" (+ node B %5.1f)", s.perOp(s.PeerCPU))
+		}
+		b.Log(line)
+	}
+	if len(byName) < 6 {
+		return // the targets need every cell
+	}
+	t := remoteTargets(byName)
+	b.ReportMetric(t.p50Ratio, "p50-target")
+	b.ReportMetric(t.rateRatio, "rate-target")
+	b.Logf("p50 target: remote1 %.0f µs vs local1 + 2×bare1 = %.0f µs: ratio %.2f (met when ≤ 1)", t.remoteP50, t.boundP50, t.p50Ratio)
+	b.Logf("rate target: remote64 / local64 = %.2f (met when ≥ 0.5)", t.rateRatio)
 }
 
 // runCell runs senders goroutines, each calling op in a loop (the next
@@ -221,11 +267,11 @@ type targets struct {
 	rateRatio           float64 // remote64's appends/s over local64's: met when ≥ 0.5
 }
 
-// remoteTargets computes the targets from the cells' results by name.
-func remoteTargets(res map[string]*cellResult) targets {
+// remoteTargets computes the targets from the cells' figures by name.
+func remoteTargets(res map[string]cellSummary) targets {
 	var t targets
-	t.remoteP50 = us(res["remote1"].lat.Percentile(0.5))
-	t.boundP50 = us(res["local1"].lat.Percentile(0.5)) + 2*us(res["bare1"].lat.Percentile(0.5))
+	t.remoteP50 = us(res["remote1"].P50)
+	t.boundP50 = us(res["local1"].P50) + 2*us(res["bare1"].P50)
 	if t.boundP50 > 0 {
 		t.p50Ratio = t.remoteP50 / t.boundP50
 	}

@@ -35,14 +35,14 @@ func TestRemoteBenchFixture(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if r.ops == 0 || r.lat.Percentile(0.5) <= 0 {
-			t.Fatalf("%s: %d ops, p50 %v", c.name, r.ops, r.lat.Percentile(0.5))
+		if r.ops == 0 || r.summary().P50 <= 0 {
+			t.Fatalf("%s: %d ops, p50 %v", c.name, r.ops, r.summary().P50)
 		}
 		if c.appends {
 			appended += r.ops
 		}
 	}
-	st, err := p.store.Stats()
+	st, err := p.a.store.Stats()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,23 +12,25 @@ import (
 	"github.com/batpak-go/batpak/messages"
 )
 
-// remotePair is two protoactor actor systems in one process, each with
-// remote started on a free loopback port: node A holds a batpak store
-// (actors.Spawn, default configuration: durable commits) and an echo
-// actor; node B sends to both over remote.
-type remotePair struct {
-	sysA, sysB *actor.ActorSystem
-	remA, remB *remote.Remote
-	store      *actors.Store
-	// echo is A's echo actor as B addresses it (A's address, its id).
-	echo *actor.PID
-	// writer is the store's writer as B addresses it.
-	writer *actor.PID
-}
+// The remote benchmarks' two nodes, each a protoactor actor system with
+// remote started on a free loopback port: node A (storeNode) holds a
+// batpak store and an echo actor; node B (senderNode) sends to both over
+// remote. remotePair holds both in one process.
 
 // remoteTimeout bounds one request of the benchmark; a reply later than
 // this fails the run.
 const remoteTimeout = 10 * time.Second
+
+// storeNode is node A: a store spawned with actors.Spawn and an echo actor.
+type storeNode struct {
+	sys   *actor.ActorSystem
+	rem   *remote.Remote
+	store *actors.Store
+	// echo is the echo actor as another node addresses it (A's address).
+	echo *actor.PID
+	// writer is the store's writer as another node addresses it.
+	writer *actor.PID
+}
 
 // echoActor answers an *actor.PID (a small generated protobuf message)
 // with the same message: a bare protoactor remote request/response.
@@ -40,48 +42,72 @@ func (echoActor) Receive(ctx actor.Context) {
 	}
 }
 
-// newRemotePair starts both nodes and the store cfg describes (its
-// defaults but for what cfg sets). Close stops them.
-func newRemotePair(cfg actors.Config) (*remotePair, error) {
-	p := &remotePair{sysA: quietSystem(), sysB: quietSystem()}
-	p.remA = remote.NewRemote(p.sysA, remote.Configure("127.0.0.1", 0))
-	p.remA.Start()
-	p.remB = remote.NewRemote(p.sysB, remote.Configure("127.0.0.1", 0))
-	p.remB.Start()
-	st, err := actors.Spawn(p.sysA, cfg)
+// startStoreNode starts node A with the store cfg describes (its defaults
+// but for what cfg sets).
+func startStoreNode(cfg actors.Config) (*storeNode, error) {
+	n := &storeNode{sys: quietSystem()}
+	n.rem = remote.NewRemote(n.sys, remote.Configure("127.0.0.1", 0))
+	n.rem.Start()
+	st, err := actors.Spawn(n.sys, cfg)
 	if err != nil {
-		p.shutdown()
+		n.rem.Shutdown(false)
+		n.sys.Shutdown()
 		return nil, err
 	}
-	p.store = st
-	echo, err := p.sysA.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return echoActor{} }), "bench-echo")
+	n.store = st
+	echo, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return echoActor{} }), "bench-echo")
 	if err != nil {
-		p.Close()
+		n.Close()
 		return nil, err
 	}
-	p.echo = actor.NewPID(p.sysA.Address(), echo.Id)
-	p.writer = actor.NewPID(p.sysA.Address(), st.Writer().Id)
-	return p, nil
+	n.echo = actor.NewPID(n.sys.Address(), echo.Id)
+	n.writer = actor.NewPID(n.sys.Address(), st.Writer().Id)
+	return n, nil
 }
 
-// Close closes the store and stops both nodes.
-func (p *remotePair) Close() error {
-	err := p.store.Close(context.Background())
-	p.shutdown()
+// Close closes the store and stops the node. Its remote stops at once
+// (Shutdown(false)): a graceful Shutdown stops protoactor's endpoint
+// manager, and does so in a data race with the manager dropping the
+// endpoint of a peer that went away (endpointManager.stop against
+// removeEndpoint, inside protoactor).
+func (n *storeNode) Close() error {
+	err := n.store.Close(context.Background())
+	n.rem.Shutdown(false)
+	n.sys.Shutdown()
 	return err
 }
 
-func (p *remotePair) shutdown() {
-	p.remB.Shutdown(true)
-	p.remA.Shutdown(true)
-	p.sysB.Shutdown()
-	p.sysA.Shutdown()
+// localOp is one durable append to the store's writer from the node's own
+// root context (the same RequestFuture as the remote one, to a local PID).
+func (n *storeNode) localOp(sender, i int) error {
+	return appendVia(n.sys.Root, n.store.Writer(), sender, i)
 }
 
-// bareOp is one request/response from B to A's echo actor.
-func (p *remotePair) bareOp(_, _ int) error {
+// senderNode is node B: it sends to node A's echo actor and writer.
+type senderNode struct {
+	sys          *actor.ActorSystem
+	rem          *remote.Remote
+	echo, writer *actor.PID // on node A
+}
+
+// startSenderNode starts node B, sending to echo and writer on node A.
+func startSenderNode(echo, writer *actor.PID) *senderNode {
+	n := &senderNode{sys: quietSystem(), echo: echo, writer: writer}
+	n.rem = remote.NewRemote(n.sys, remote.Configure("127.0.0.1", 0))
+	n.rem.Start()
+	return n
+}
+
+// Close stops the node (its remote at once, as storeNode.Close).
+func (n *senderNode) Close() {
+	n.rem.Shutdown(false)
+	n.sys.Shutdown()
+}
+
+// bareOp is one request/response to node A's echo actor.
+func (n *senderNode) bareOp(_, _ int) error {
 	msg := &actor.PID{Address: "bench", Id: "echo"}
-	res, err := p.sysB.Root.RequestFuture(p.echo, msg, remoteTimeout).Result()
+	res, err := n.sys.Root.RequestFuture(n.echo, msg, remoteTimeout).Result()
 	if err != nil {
 		return err
 	}
@@ -91,15 +117,9 @@ func (p *remotePair) bareOp(_, _ int) error {
 	return nil
 }
 
-// localOp is one durable append to the store's writer from A's own root
-// context (the same RequestFuture as the remote one, to a local PID).
-func (p *remotePair) localOp(sender, i int) error {
-	return appendVia(p.sysA.Root, p.store.Writer(), sender, i)
-}
-
-// remoteOp is one durable append from B to the writer's remote PID.
-func (p *remotePair) remoteOp(sender, i int) error {
-	return appendVia(p.sysB.Root, p.writer, sender, i)
+// remoteOp is one durable append to the writer's remote PID.
+func (n *senderNode) remoteOp(sender, i int) error {
+	return appendVia(n.sys.Root, n.writer, sender, i)
 }
 
 // appendVia appends one 256-byte event, round robin over the bench's
@@ -121,4 +141,25 @@ func appendVia(root *actor.RootContext, writer *actor.PID, sender, i int) error 
 		return fmt.Errorf("receipt without a version: %+v", r.Receipt)
 	}
 	return nil
+}
+
+// remotePair is both nodes in one process.
+type remotePair struct {
+	a *storeNode
+	b *senderNode
+}
+
+// newRemotePair starts node A with the store cfg describes, then node B.
+func newRemotePair(cfg actors.Config) (*remotePair, error) {
+	a, err := startStoreNode(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &remotePair{a: a, b: startSenderNode(a.echo, a.writer)}, nil
+}
+
+// Close stops node B, then closes node A.
+func (p *remotePair) Close() error {
+	p.b.Close()
+	return p.a.Close()
 }
