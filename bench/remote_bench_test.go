@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/batpak-go/batpak/actors"
 	"github.com/batpak-go/batpak/storage"
 )
@@ -27,6 +29,9 @@ import (
 //	cd bench && go test -run '^$' -bench RemoteAppends -benchtime 1x -count 5
 //
 // -remote.cells=remote1,local1 runs only those cells (for a profile);
+// -remote.syncecho adds two cells without batpak: an echo actor on node
+// A that writes and fsyncs 256 bytes before it answers, asked from node A
+// and from node B (is a remote round trip dearer after an fsync?);
 // -remote.nosync runs the store without fsyncs (a diagnosis, not the
 // targets: they are about durable appends).
 // Per cell it reports <cell>-p50-us, -p99-us, -ops/s (requests or appends
@@ -36,10 +41,11 @@ import (
 //	p50-target = remote1 p50 / (local1 p50 + 2 × bare1 p50)   (met when ≤ 1)
 //	rate-target = remote64 appends/s / local64 appends/s      (met when ≥ 0.5)
 var (
-	remoteCellDur = flag.Duration("remote.cell", 2*time.Second, "time each cell of BenchmarkRemoteAppends runs per pass")
-	remoteSlices  = flag.Int("remote.slices", 4, "slices each cell's time is cut into, interleaved with the other cells'")
-	remoteOnly    = flag.String("remote.cells", "", "comma-separated cells of BenchmarkRemoteAppends to run (default all; for profiles)")
-	remoteNoSync  = flag.Bool("remote.nosync", false, "BenchmarkRemoteAppends without fsyncs (storage.SyncNone), to tell the transport's cost from the disk's")
+	remoteCellDur  = flag.Duration("remote.cell", 2*time.Second, "time each cell of BenchmarkRemoteAppends runs per pass")
+	remoteSlices   = flag.Int("remote.slices", 4, "slices each cell's time is cut into, interleaved with the other cells'")
+	remoteOnly     = flag.String("remote.cells", "", "comma-separated cells of BenchmarkRemoteAppends to run (default all; for profiles)")
+	remoteNoSync   = flag.Bool("remote.nosync", false, "BenchmarkRemoteAppends without fsyncs (storage.SyncNone), to tell the transport's cost from the disk's")
+	remoteSyncEcho = flag.Bool("remote.syncecho", false, "BenchmarkRemoteAppends also runs syncecho-local1 and syncecho-remote1: an echo actor that fsyncs before it answers, without batpak")
 )
 
 func BenchmarkRemoteAppends(b *testing.B) {
@@ -57,8 +63,19 @@ func BenchmarkRemoteAppends(b *testing.B) {
 		}
 	}()
 	ctx := context.Background()
+	all := remoteCells(p)
+	if *remoteSyncEcho {
+		se, err := p.a.spawnSyncEcho(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		local := actor.NewPID(p.a.sys.Address(), se.Id) // the same PID: the system resolves its own address locally
+		all = append(all,
+			remoteCell{name: "syncecho-local1", senders: 1, op: func(int, int) error { return echoVia(p.a.sys.Root, local) }},
+			remoteCell{name: "syncecho-remote1", senders: 1, op: func(int, int) error { return echoVia(p.b.sys.Root, se) }})
+	}
 	var cells []remoteCell
-	for _, c := range remoteCells(p) {
+	for _, c := range all {
 		if *remoteOnly == "" || slices.Contains(strings.Split(*remoteOnly, ","), c.name) {
 			cells = append(cells, c)
 		}
@@ -195,7 +212,7 @@ func reportCells(b *testing.B, cells []remoteCell, sums []cellSummary) {
 		b.ReportMetric(us(s.P50), c.name+"-p50-us")
 		b.ReportMetric(us(s.P99), c.name+"-p99-us")
 		b.ReportMetric(s.rate(), c.name+"-ops/s")
-		line := fmt.Sprintf("%-9s p50 %6.0f µs  p99 %6.0f µs  %7.0f ops/s", c.name, us(s.P50), us(s.P99), s.rate())
+		line := fmt.Sprintf("%-16s p50 %6.0f µs  p99 %6.0f µs  %7.0f ops/s", c.name, us(s.P50), us(s.P99), s.rate())
 		if s.CPUKnown {
 			b.ReportMetric(s.perOp(s.CPU), c.name+"-cpu-us/op")
 			line += fmt.Sprintf("  cpu %5.1f µs/op", s.perOp(s.CPU))
@@ -206,8 +223,18 @@ func reportCells(b *testing.B, cells []remoteCell, sums []cellSummary) {
 		}
 		b.Log(line)
 	}
-	if len(byName) < 6 {
-		return // the targets need every cell
+	for _, need := range []string{"bare1", "local1", "remote1", "local64", "remote64"} {
+		if _, ok := byName[need]; !ok {
+			return // the targets need these cells
+		}
+	}
+	if l, ok := byName["syncecho-local1"]; ok {
+		if r, ok := byName["syncecho-remote1"]; ok {
+			// The p50 target's formula for an fsync without batpak.
+			ratio := us(r.P50) / (us(l.P50) + 2*us(byName["bare1"].P50))
+			b.ReportMetric(ratio, "syncecho-p50-target")
+			b.Logf("the same for the syncecho actor: ratio %.2f", ratio)
+		}
 	}
 	t := remoteTargets(byName)
 	b.ReportMetric(t.p50Ratio, "p50-target")

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/batpak-go/batpak/actors"
 	"github.com/batpak-go/batpak/messages"
+	"github.com/batpak-go/batpak/storage/fs"
 )
 
 // The remote benchmarks' two nodes, each a protoactor actor system with
@@ -30,6 +34,8 @@ type storeNode struct {
 	echo *actor.PID
 	// writer is the store's writer as another node addresses it.
 	writer *actor.PID
+	// files are closed by Close (spawnSyncEcho's).
+	files []*os.File
 }
 
 // echoActor answers an *actor.PID (a small generated protobuf message)
@@ -40,6 +46,40 @@ func (echoActor) Receive(ctx actor.Context) {
 	if p, ok := ctx.Message().(*actor.PID); ok {
 		ctx.Respond(p)
 	}
+}
+
+// syncEchoActor answers an *actor.PID like echoActor, after it has
+// written 256 bytes to its file and fsynced it (the store's own sync:
+// fdatasync on Linux): an fsync and a remote round trip without batpak.
+type syncEchoActor struct{ f *os.File }
+
+func (e syncEchoActor) Receive(ctx actor.Context) {
+	if p, ok := ctx.Message().(*actor.PID); ok {
+		if _, err := e.f.Write(payload); err != nil {
+			return // no answer: the sender's request fails
+		}
+		if err := fs.SyncFile(e.f); err != nil {
+			return
+		}
+		ctx.Respond(p)
+	}
+}
+
+// spawnSyncEcho spawns a syncEchoActor on node A writing to a new file in
+// dir, and returns its PID as another node addresses it. Node A's Close
+// closes the file.
+func (n *storeNode) spawnSyncEcho(dir string) (*actor.PID, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "sync-echo.log"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return syncEchoActor{f: f} }), "bench-sync-echo")
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	n.files = append(n.files, f)
+	return actor.NewPID(n.sys.Address(), pid.Id), nil
 }
 
 // startStoreNode starts node A with the store cfg describes (its defaults
@@ -74,6 +114,9 @@ func (n *storeNode) Close() error {
 	err := n.store.Close(context.Background())
 	n.rem.Shutdown(false)
 	n.sys.Shutdown()
+	for _, f := range n.files {
+		err = errors.Join(err, f.Close())
+	}
 	return err
 }
 
@@ -105,9 +148,12 @@ func (n *senderNode) Close() {
 }
 
 // bareOp is one request/response to node A's echo actor.
-func (n *senderNode) bareOp(_, _ int) error {
+func (n *senderNode) bareOp(_, _ int) error { return echoVia(n.sys.Root, n.echo) }
+
+// echoVia is one request/response to an echo actor.
+func echoVia(root *actor.RootContext, echo *actor.PID) error {
 	msg := &actor.PID{Address: "bench", Id: "echo"}
-	res, err := n.sys.Root.RequestFuture(n.echo, msg, remoteTimeout).Result()
+	res, err := root.RequestFuture(echo, msg, remoteTimeout).Result()
 	if err != nil {
 		return err
 	}
