@@ -10,10 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/batpak-go/batpak/actors"
 	"github.com/batpak-go/batpak/storage"
+)
+
+// Flags of the remote benchmarks (see BenchmarkRemoteAppends).
+var (
+	remoteCellDur  = flag.Duration("remote.cell", 2*time.Second, "time each cell of BenchmarkRemoteAppends runs per pass")
+	remoteSlices   = flag.Int("remote.slices", 4, "slices each cell's time is cut into, interleaved with the other cells'")
+	remoteOnly     = flag.String("remote.cells", "", "comma-separated cells of BenchmarkRemoteAppends to run (default all; for profiles)")
+	remoteNoSync   = flag.Bool("remote.nosync", false, "BenchmarkRemoteAppends without fsyncs (storage.SyncNone), to tell the transport's cost from the disk's")
+	remoteSyncEcho = flag.Bool("remote.syncecho", false, "BenchmarkRemoteAppends also runs syncecho-local1 and syncecho-remote1: an echo actor that fsyncs before it answers, without batpak")
 )
 
 // Remote appends against local ones and against protoactor's bare remote
@@ -26,7 +33,7 @@ import (
 // slow spell of the shared machine falls on all of them. One benchmark
 // iteration is one such pass; -count gives several.
 //
-//	cd bench && go test -run '^$' -bench RemoteAppends -benchtime 1x -count 5
+//	cd bench && go test -run '^$' -bench 'RemoteAppends$' -benchtime 1x -count 5
 //
 // -remote.cells=remote1,local1 runs only those cells (for a profile);
 // -remote.syncecho adds two cells without batpak: an echo actor on node
@@ -40,14 +47,6 @@ import (
 //
 //	p50-target = remote1 p50 / (local1 p50 + 2 × bare1 p50)   (met when ≤ 1)
 //	rate-target = remote64 appends/s / local64 appends/s      (met when ≥ 0.5)
-var (
-	remoteCellDur  = flag.Duration("remote.cell", 2*time.Second, "time each cell of BenchmarkRemoteAppends runs per pass")
-	remoteSlices   = flag.Int("remote.slices", 4, "slices each cell's time is cut into, interleaved with the other cells'")
-	remoteOnly     = flag.String("remote.cells", "", "comma-separated cells of BenchmarkRemoteAppends to run (default all; for profiles)")
-	remoteNoSync   = flag.Bool("remote.nosync", false, "BenchmarkRemoteAppends without fsyncs (storage.SyncNone), to tell the transport's cost from the disk's")
-	remoteSyncEcho = flag.Bool("remote.syncecho", false, "BenchmarkRemoteAppends also runs syncecho-local1 and syncecho-remote1: an echo actor that fsyncs before it answers, without batpak")
-)
-
 func BenchmarkRemoteAppends(b *testing.B) {
 	cfg := actors.Config{Dir: b.TempDir()} // durable: storage.SyncEveryCommit
 	if *remoteNoSync {
@@ -69,9 +68,9 @@ func BenchmarkRemoteAppends(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		local := actor.NewPID(p.a.sys.Address(), se.Id) // the same PID: the system resolves its own address locally
+		// Node A resolves its own address locally.
 		all = append(all,
-			remoteCell{name: "syncecho-local1", senders: 1, op: func(int, int) error { return echoVia(p.a.sys.Root, local) }},
+			remoteCell{name: "syncecho-local1", senders: 1, op: func(int, int) error { return echoVia(p.a.sys.Root, se) }},
 			remoteCell{name: "syncecho-remote1", senders: 1, op: func(int, int) error { return echoVia(p.b.sys.Root, se) }})
 	}
 	var cells []remoteCell
