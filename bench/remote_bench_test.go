@@ -243,8 +243,9 @@ func reportCells(b *testing.B, cells []remoteCell, sums []cellSummary) {
 }
 
 // runCell runs senders goroutines, each calling op in a loop (the next
-// call when the previous one returns) until d has passed, and measures
-// each call's latency, the calls per second and the process's CPU time.
+// call when the previous one returns) until d has passed (each at least
+// once), and measures each call's latency, the calls per second and the
+// process's CPU time.
 func runCell(ctx context.Context, senders int, d time.Duration, op func(sender, i int) error) (cellResult, error) {
 	var (
 		wg    sync.WaitGroup
@@ -260,7 +261,7 @@ func runCell(ctx context.Context, senders int, d time.Duration, op func(sender, 
 			var lat Latency
 			n := 0
 			var err error
-			for ; time.Now().Before(deadline) && ctx.Err() == nil; n++ {
+			for ; (n == 0 || time.Now().Before(deadline)) && ctx.Err() == nil; n++ {
 				t0 := time.Now()
 				if err = op(s, n); err != nil {
 					break
