@@ -53,7 +53,13 @@ func storeDir(root string, k int) string {
 // readOnly opens partition k's store read-only, beside its running owner.
 func readOnly(t *testing.T, root string, k int) *storage.Engine {
 	t.Helper()
-	e, err := storage.OpenReadOnly(storeDir(root, k), storage.Options{})
+	return readOnlyDir(t, storeDir(root, k))
+}
+
+// readOnlyDir opens the store in dir read-only.
+func readOnlyDir(t *testing.T, dir string) *storage.Engine {
+	t.Helper()
+	e, err := storage.OpenReadOnly(dir, storage.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })
 	return e
