@@ -2,6 +2,7 @@ package partition_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -209,6 +210,9 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("the cluster resolves a partition to its owner's front", func(t *testing.T) {
+		for _, p := range ps {
+			require.True(t, strings.HasPrefix(p.addr, "127.0.0.1:"), "the default remote listens on loopback: %s", p.addr)
+		}
 		for k := range owners {
 			pid := c.Cluster().Get(partition.Identity(k), partition.Kind)
 			require.NotNil(t, pid)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -116,6 +117,15 @@ func runChild(raw string) int {
 	if err := m.Close(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "close:", err)
 		return 4
+	}
+	// What Close promises afterwards.
+	if err := m.Close(context.Background()); !errors.Is(err, messages.ErrClosed) {
+		fmt.Fprintln(os.Stderr, "second close:", err)
+		return 5
+	}
+	if _, err := m.Append(context.Background(), &messages.Append{Coordinate: messages.Coordinate{Entity: "e", Scope: "s"}, Kind: messages.MustKind(1, 1)}); !errors.Is(err, messages.ErrClosed) {
+		fmt.Fprintln(os.Stderr, "append after close:", err)
+		return 6
 	}
 	fmt.Println("closed")
 	return 0

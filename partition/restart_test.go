@@ -3,6 +3,7 @@ package partition_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -211,4 +212,65 @@ func TestMisconfiguredOwnersNeverWriteToTheWrongPartition(t *testing.T) {
 	evs, err := readOnlyDir(t, filepath.Join(root, "other", "p-0", "store")).Query(storage.Filter{})
 	require.NoError(t, err)
 	require.Empty(t, evs)
+}
+
+// TestMovePartition follows the README's procedure to move partition 1
+// from b to a: stop b, copy the partition directory (its store with
+// storage.Backup, what `batpak backup` runs, and its partition.json), give
+// partition 1 to a in the configuration and restart a. The moved
+// partition's events are all there and it takes appends on a; a member
+// still on the old configuration gets ErrPartitionUnavailable for it, never
+// a write elsewhere.
+func TestMovePartition(t *testing.T) {
+	root := t.TempDir()
+	aDir, bDir := filepath.Join(root, "a"), filepath.Join(root, "b")
+	a, b := mustStart(t, "a", aDir), mustStart(t, "b", bDir)
+	c := client(t)
+	waitAvailable(t, c, "a", "b")
+	e := entityIn(1, "move/")
+	var acked []messages.Receipt
+	for i := range 5 {
+		acked = append(acked, appendTo(t, e, fmt.Sprint(i)))
+	}
+	b.stop()
+	a.stop()
+
+	// Copy b's partition 1 to a's directory.
+	from, to := filepath.Join(bDir, "p-1"), filepath.Join(aDir, "p-1")
+	_, err := storage.Backup(filepath.Join(from, "store"), filepath.Join(to, "store"), storage.BackupOptions{Verify: true})
+	require.NoError(t, err)
+	meta, err := os.ReadFile(filepath.Join(from, "partition.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(to, "partition.json"), meta, 0o600))
+
+	moved := append([]string(nil), owners...)
+	moved[1] = "a"
+	a, startErr := startChild(t, childConfig{Name: "a", Dir: aDir, Owners: moved})
+	require.Empty(t, startErr)
+	waitAvailable(t, c, "a")
+
+	// Through a member with the new configuration (a itself).
+	r := ask(t, a, &messages.ReadStream{Coordinate: coord(e)}).(*messages.ReadReply)
+	require.NoError(t, r.Err())
+	require.Len(t, r.Events, len(acked))
+	for i, rc := range acked {
+		require.Equal(t, rc.EventID, r.Events[i].ID)
+	}
+	checkChain(t, r.Events)
+	ar := ask(t, a, &messages.Append{Coordinate: coord(e), Kind: kind, Expected: messages.Exactly(5)}).(*messages.AppendReply)
+	require.NoError(t, ar.Err())
+	require.Equal(t, uint64(6), ar.Receipt.Version)
+
+	// The client still has the old configuration: partition 1 is b's, and
+	// b is gone.
+	_, err = c.Append(ctx(t), &messages.Append{Coordinate: coord(e), Kind: kind})
+	require.ErrorIs(t, err, partition.ErrPartitionUnavailable)
+
+	a.stop()
+	evs, err := readOnlyDir(t, filepath.Join(to, "store")).Query(storage.Filter{})
+	require.NoError(t, err)
+	require.Len(t, evs, 6)
+	rep, err := readOnlyDir(t, filepath.Join(to, "store")).Verify()
+	require.NoError(t, err)
+	require.Equal(t, 6, rep.Events)
 }
