@@ -78,7 +78,7 @@ func verifyAll(t *testing.T, root string) (events int) {
 }
 
 // appendTo appends one event to entity e through the client.
-func appendTo(t *testing.T, e string, payload string) messages.Receipt {
+func appendTo(t testing.TB, e string, payload string) messages.Receipt {
 	t.Helper()
 	r, err := client(t).Append(ctx(t), &messages.Append{Coordinate: coord(e), Kind: kind, Payload: []byte(payload)})
 	require.NoError(t, err)

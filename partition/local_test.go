@@ -64,16 +64,23 @@ func TestLocalMemberRoutesToItsPartitions(t *testing.T) {
 	require.NotNil(t, m.LocalStore(0))
 	require.Nil(t, m.LocalStore(1))
 	require.NotNil(t, m.LocalStore(2))
+	var prev messages.ID
 	for _, k := range []int{0, 2} {
 		e := entityOf(k, 3)
-		r, err := m.Append(lctx(t), &messages.Append{Coordinate: messages.Coordinate{Entity: e, Scope: "s"}, Kind: messages.MustKind(1, 1)})
+		r, err := m.Append(lctx(t), &messages.Append{Coordinate: messages.Coordinate{Entity: e, Scope: "s"}, Kind: messages.MustKind(1, 1), CausationID: prev})
 		require.NoError(t, err)
 		ev, err := m.LocalStore(k).Get(r.EventID)
 		require.NoError(t, err)
 		require.Equal(t, e, ev.Coordinate.Entity)
+		require.Equal(t, prev, ev.CausationID, "a cause in another partition is just an id")
+		prev = r.EventID
 	}
+	// Following causation stops at the partition's edge.
+	up, err := m.LocalStore(2).Ancestors(prev, 0)
+	require.NoError(t, err)
+	require.Empty(t, up)
 	// Partition 1's owner x is not live: answered at once.
-	_, err := m.Append(lctx(t), &messages.Append{Coordinate: messages.Coordinate{Entity: entityOf(1, 3), Scope: "s"}, Kind: messages.MustKind(1, 1)})
+	_, err = m.Append(lctx(t), &messages.Append{Coordinate: messages.Coordinate{Entity: entityOf(1, 3), Scope: "s"}, Kind: messages.MustKind(1, 1)})
 	var ue *UnavailableError
 	require.ErrorAs(t, err, &ue)
 	require.Equal(t, UnavailableError{Partition: 1, Owner: "x", Reason: `no live member of the cluster is named "x"`}, *ue)

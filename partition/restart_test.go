@@ -143,8 +143,11 @@ func TestRestartWithAnotherPartitionCountIsRefused(t *testing.T) {
 	_, startErr := startChild(t, childConfig{Name: "a", Dir: dir, Owners: []string{"a", "b", "c", "a"}})
 	require.Contains(t, startErr, "created for 6 partitions, configured with 4")
 
-	// In this process, to look at the error's type.
-	_, err := partition.Start(partition.Config{ClusterName: clusterName, Provider: newFileProvider(registry), Name: "a",
+	// In this process, to look at the error's type; it never joins the
+	// cluster (no member file appears).
+	before, err := os.ReadDir(registry)
+	require.NoError(t, err)
+	_, err = partition.Start(partition.Config{ClusterName: clusterName, Provider: newFileProvider(registry), Name: "a",
 		Owners: []string{"a", "b", "c", "a"}, Dir: dir, System: quietSystem()})
 	require.ErrorIs(t, err, partition.ErrPartitionCount)
 	var me *partition.MetadataError
@@ -152,6 +155,9 @@ func TestRestartWithAnotherPartitionCountIsRefused(t *testing.T) {
 	require.Equal(t, 6, me.Got.Partitions)
 	require.Equal(t, 4, me.Want.Partitions)
 	require.Equal(t, filepath.Join(dir, "p-0"), me.Dir)
+	after, err := os.ReadDir(registry)
+	require.NoError(t, err)
+	require.Equal(t, len(before), len(after))
 
 	// The same count starts again.
 	mustStart(t, "a", dir).stop()
