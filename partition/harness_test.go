@@ -191,17 +191,27 @@ type proc struct {
 	done   bool
 }
 
-// startChild starts a member named name, owning its partitions of owners,
-// in dir, and waits until it has started (or failed to: then the proc's
-// startErr says why).
+// startChild starts a member (cc; Owners default to the test store's) and
+// waits until it has started, or failed to: then it returns the child's
+// "start-error ..." line.
 func startChild(t testing.TB, cc childConfig) (*proc, string) {
 	t.Helper()
+	p, startErr, err := launch(t, cc)
+	require.NoError(t, err)
+	return p, startErr
+}
+
+// launch is startChild without failing the test, so that it may run on
+// another goroutine.
+func launch(t testing.TB, cc childConfig) (*proc, string, error) {
 	cc.Registry = registry
 	if cc.Owners == nil {
 		cc.Owners = owners
 	}
 	raw, err := json.Marshal(cc)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, "", err
+	}
 	cmd := exec.Command(os.Args[0])
 	// The race detector waits 1 s at exit for late reports; 100 ms will do.
 	cmd.Env = append(os.Environ(), childEnv+"="+string(raw), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=100"))
@@ -209,9 +219,12 @@ func startChild(t testing.TB, cc childConfig) (*proc, string) {
 	cmd.Stderr = p.stderr
 	out, pw := io.Pipe()
 	cmd.Stdout, p.stdout = pw, pw // Wait waits until everything printed is copied
-	p.stdin, err = cmd.StdinPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -224,14 +237,13 @@ func startChild(t testing.TB, cc childConfig) (*proc, string) {
 	case line := <-p.lines:
 		if addr, ok := strings.CutPrefix(line, "ready "); ok {
 			p.addr = addr
-			return p, ""
+			return p, "", nil
 		}
 		p.wait()
-		return p, line
+		return p, line, nil
 	case <-time.After(60 * time.Second):
-		t.Fatalf("member %s did not start in 60 s; stderr:\n%s", cc.Name, p.stderr)
+		return nil, "", fmt.Errorf("member %s did not start in 60 s; stderr:\n%s", cc.Name, p.stderr)
 	}
-	return nil, ""
 }
 
 // mustStart starts a member that must start.
@@ -332,15 +344,24 @@ func trio(t *testing.T, root string) map[string]*proc {
 	ps := map[string]*proc{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	var errs []string
 	for _, name := range []string{"a", "b", "c"} {
 		wg.Go(func() {
-			p := mustStart(t, name, filepath.Join(root, name))
+			p, startErr, err := launch(t, childConfig{Name: name, Dir: filepath.Join(root, name)})
 			mu.Lock()
-			ps[name] = p
-			mu.Unlock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				errs = append(errs, err.Error())
+			case startErr != "":
+				errs = append(errs, name+": "+startErr)
+			default:
+				ps[name] = p
+			}
 		})
 	}
 	wg.Wait()
+	require.Empty(t, errs)
 	require.Len(t, ps, 3)
 	waitAvailable(t, c, "a", "b", "c")
 	return ps
