@@ -36,9 +36,10 @@ type lookup struct {
 }
 
 // view is what the lookup knows of the cluster: the live members that
-// announce each name.
+// announce each name, and every live member's address.
 type view struct {
 	byName map[string][]claimant
+	addrs  []string
 }
 
 // claimant is a live member announcing a name.
@@ -113,6 +114,7 @@ func (l *lookup) changes() <-chan struct{} {
 func (l *lookup) observe(members []*cluster.Member) {
 	v := &view{byName: map[string][]claimant{}}
 	for _, m := range members {
+		v.addrs = append(v.addrs, m.Address())
 		for _, kind := range m.Kinds {
 			if name, ok := strings.CutPrefix(kind, memberKindPrefix); ok {
 				v.byName[name] = append(v.byName[name], claimant{id: m.Id, address: m.Address()})

@@ -169,15 +169,13 @@ func (m *Member) closeLocal(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// dropConnections closes the remote's connections to the other named
-// members (protoactor's endpoint writers), which a non-graceful remote
-// shutdown leaves open.
+// dropConnections closes the remote's connections to the other members
+// (protoactor's endpoint writers), which a non-graceful remote shutdown
+// leaves open.
 func (m *Member) dropConnections() {
-	for _, cs := range m.lk.view.Load().byName {
-		for _, c := range cs {
-			if c.address != m.sys.Address() {
-				m.sys.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: c.address})
-			}
+	for _, addr := range m.lk.view.Load().addrs {
+		if addr != m.sys.Address() {
+			m.sys.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: addr})
 		}
 	}
 }
