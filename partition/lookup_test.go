@@ -6,6 +6,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
 	"github.com/stretchr/testify/require"
+
+	"github.com/batpak-go/batpak/actors"
 )
 
 func member(id, host string, port int32, kinds ...string) *cluster.Member {
@@ -89,7 +91,7 @@ func (f *fakeLookup) Shutdown()                                      { f.shutdow
 func TestLookupFallbackAndTopologyEvents(t *testing.T) {
 	fb := &fakeLookup{}
 	l := newLookup([]string{"a"}, fb)
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(actors.SystemLogger(actors.DefaultLogger()))
 	c := &cluster.Cluster{ActorSystem: sys}
 	l.Setup(c, nil, false)
 	require.Equal(t, 1, fb.setups)
