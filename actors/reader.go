@@ -15,7 +15,7 @@ import (
 const readerName = "reader"
 
 // reader is the actor that answers read requests (*messages.ReadStream,
-// *messages.ReadQuery) with a *messages.ReadReply, one page at a time. It
+// *messages.ReadQuery, *messages.ReadCorrelation) with a *messages.ReadReply, one page at a time. It
 // reads the store's current engine through the restart-aware read path
 // (Store.read), as the Go API's reads do: never through the writer's
 // mailbox, and on through a writer restart (a read caught by one is run
@@ -36,6 +36,8 @@ func (r *reader) Receive(ctx actor.Context) {
 		reply = r.s.readStream(m)
 	case *messages.ReadQuery:
 		reply = r.s.readQuery(m)
+	case *messages.ReadCorrelation:
+		reply = r.s.readCorrelation(m)
 	case *messages.Undecodable:
 		reply = &messages.ErrorReply{Failure: undecodable(m)}
 	default:
