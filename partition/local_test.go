@@ -64,6 +64,9 @@ func TestLocalMemberRoutesToItsPartitions(t *testing.T) {
 	require.NotNil(t, m.LocalStore(0))
 	require.Nil(t, m.LocalStore(1))
 	require.NotNil(t, m.LocalStore(2))
+	require.Equal(t, "x", m.Owner(1))
+	require.Equal(t, "", m.Owner(3), "no partition 3: no owner, no panic")
+	require.Equal(t, "", m.Owner(-1))
 	var prev messages.ID
 	for _, k := range []int{0, 2} {
 		e := entityOf(k, 3)

@@ -186,8 +186,14 @@ func (m *Member) Partitions() int { return m.n }
 // PartitionOf returns the partition of entity: PartitionOf(entity, N).
 func (m *Member) PartitionOf(entity string) int { return PartitionOf(entity, m.n) }
 
-// Owner returns the name of the member that owns partition k.
-func (m *Member) Owner(k int) string { return m.cfg.Owners[k] }
+// Owner returns the name of the member that owns partition k, or "" when
+// there is no partition k.
+func (m *Member) Owner(k int) string {
+	if k < 0 || k >= len(m.cfg.Owners) {
+		return ""
+	}
+	return m.cfg.Owners[k]
+}
 
 // Name returns this member's name ("" for a client).
 func (m *Member) Name() string { return m.cfg.Name }
