@@ -74,6 +74,11 @@ func Start(cfg Config) (*Member, error) {
 // openPartitions opens the store of each partition this member owns and
 // spawns its front.
 func (m *Member) openPartitions() error {
+	if len(m.cfg.owned()) > 0 {
+		if err := checkCount(m.cfg.Dir, m.n); err != nil {
+			return err
+		}
+	}
 	for _, k := range m.cfg.owned() {
 		dir, err := preparePartition(partitionDir(m.cfg.Dir, k), want(k, m.n))
 		if err != nil {
