@@ -100,7 +100,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 	case *messages.Subscribe:
 		f.subscribeRemote(ctx, m)
 	case *messages.Unsubscribe:
-		f.remove(ctx, pidOf(m.Subscriber))
+		f.unsubscribeRemote(ctx, m)
 	case *messages.SubscriptionAck:
 		f.ack(m)
 	case *messages.Undecodable:

@@ -61,8 +61,12 @@ func SubscribeRemote(spawner actor.SpawnerContext, gateway *actor.PID, props *ac
 
 // UnsubscribeRemote removes the subscription of pid, a subscriber made by
 // SubscribeRemote with gateway, from the store (the actor keeps running;
-// notifications already on their way may still arrive).
+// notifications already on their way may still arrive). A nil argument
+// makes it do nothing.
 func UnsubscribeRemote(sender actor.SenderContext, gateway, pid *actor.PID) {
+	if sender == nil || gateway == nil || pid == nil {
+		return
+	}
 	sender.Send(gateway, &messages.Unsubscribe{Subscriber: refOf(pid)})
 }
 

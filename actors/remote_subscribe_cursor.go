@@ -50,6 +50,9 @@ type remoteLog struct {
 func (remoteLog) horizon() (uint64, bool, error) { return 0, false, nil }
 
 func (l remoteLog) page(f storage.Filter, from, before uint64, limit int) ([]messages.Event, bool, error) {
+	if l.sys == nil || l.reader == nil {
+		return nil, false, fmt.Errorf("batpak: a remote Cursor needs an actor system and the store's reader (NewRemoteCursor got nil): %w", messages.ErrInvalidArgument)
+	}
 	q := &messages.ReadQuery{EntityPrefix: f.EntityPrefix, Scope: f.Scope, Kinds: f.Kinds, FromSeq: from, BeforeSeq: before, Limit: limit}
 	res, err := l.sys.Root.RequestFuture(l.reader, q, DefaultRemoteTimeout).Result()
 	if errors.Is(err, actor.ErrTimeout) {

@@ -102,11 +102,22 @@ func (f *fanout) subscribeRemote(ctx actor.Context, m *messages.Subscribe) {
 	reply(&messages.SubscribeReply{From: from})
 }
 
+// unsubscribeRemote removes the subscription an Unsubscribe names (a nil
+// one names none).
+func (f *fanout) unsubscribeRemote(ctx actor.Context, m *messages.Unsubscribe) {
+	if m != nil {
+		f.remove(ctx, pidOf(m.Subscriber))
+	}
+}
+
 // ack takes a remote subscriber's acknowledgement. Its counts are
 // cumulative: an old or repeated ack changes nothing, and counts beyond
 // what was sent are ignored, so a peer cannot raise its credit beyond its
 // capacity.
 func (f *fanout) ack(m *messages.SubscriptionAck) {
+	if m == nil {
+		return
+	}
 	s, ok := f.st.subs[pidOf(m.Subscriber).String()]
 	if !ok || s.remote == nil {
 		return // unsubscribed meanwhile, or not a remote subscription

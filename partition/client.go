@@ -47,8 +47,9 @@ func (m *Member) request(ctx context.Context, k int, msg any, write bool) (any, 
 	return nil, err
 }
 
-// await waits for f's result, ctx's end, or the owner of partition k
-// (last at pid's address) to leave the cluster, whichever comes first.
+// await waits for f's result, ctx's end, the owner of partition k (last
+// at pid's address) to leave the cluster, or the member's Close, whichever
+// comes first.
 func (m *Member) await(ctx context.Context, k int, pid *actor.PID, f *actor.Future, write bool) (any, error) {
 	var (
 		res  any
@@ -73,6 +74,11 @@ func (m *Member) await(ctx context.Context, k int, pid *actor.PID, f *actor.Futu
 			return res, err
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-m.stop:
+			if write {
+				return nil, fmt.Errorf("%w (the append was in flight: %w)", closedErr(), messages.ErrOutcomeUnknown)
+			}
+			return nil, closedErr()
 		case <-changed:
 		}
 	}

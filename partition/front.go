@@ -33,13 +33,17 @@ func (f *front) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *messages.Append:
+		if m == nil { // the store answers it with its typed error
+			ctx.Forward(f.writer)
+			return
+		}
 		if e := f.misrouted(m.Coordinate.Entity); e != nil {
 			respond(ctx, &messages.AppendReply{Failure: e})
 			return
 		}
 		ctx.Forward(f.writer)
 	case *messages.AppendBatch:
-		for i := range m.Items {
+		for i := 0; m != nil && i < len(m.Items); i++ { // a nil batch: the store answers it
 			if e := f.misrouted(m.Items[i].Coordinate.Entity); e != nil {
 				respond(ctx, &messages.AppendBatchReply{Failure: e})
 				return
@@ -47,6 +51,10 @@ func (f *front) Receive(ctx actor.Context) {
 		}
 		ctx.Forward(f.writer)
 	case *messages.ReadStream:
+		if m == nil {
+			ctx.Forward(f.reader)
+			return
+		}
 		if e := f.misrouted(m.Coordinate.Entity); e != nil {
 			respond(ctx, &messages.ReadReply{Failure: e})
 			return

@@ -30,6 +30,7 @@ type Member struct {
 	stores map[int]*actors.Store
 	fronts []*actor.PID
 	closed atomic.Bool
+	stop   chan struct{} // closed by Close: calls in flight return
 }
 
 // Start opens the partitions cfg.Name owns (each partition directory's
@@ -48,7 +49,7 @@ func Start(cfg Config) (*Member, error) {
 	}
 	cfg = cfg.withDefaults()
 	cfg.Owners = slices.Clone(cfg.Owners)
-	m := &Member{cfg: cfg, n: len(cfg.Owners), sys: cfg.System, stores: map[int]*actors.Store{}}
+	m := &Member{cfg: cfg, n: len(cfg.Owners), sys: cfg.System, stores: map[int]*actors.Store{}, stop: make(chan struct{})}
 	if err := m.openPartitions(); err != nil {
 		m.closeLocal(context.Background())
 		return nil, err
@@ -74,6 +75,11 @@ func Start(cfg Config) (*Member, error) {
 // openPartitions opens the store of each partition this member owns and
 // spawns its front.
 func (m *Member) openPartitions() error {
+	if len(m.cfg.owned()) > 0 {
+		if err := checkCount(m.cfg.Dir, m.n); err != nil {
+			return err
+		}
+	}
 	for _, k := range m.cfg.owned() {
 		dir, err := preparePartition(partitionDir(m.cfg.Dir, k), want(k, m.n))
 		if err != nil {
@@ -132,11 +138,16 @@ func (m *Member) nameTaken() (string, bool) {
 // ErrPartitionUnavailable), closes each partition's store (requests already
 // queued at a store are answered: see actors.Store.Close), then shuts the
 // remote and the actor system down. Calls through this member after Close
-// get messages.ErrClosed; a second Close returns an error matching
-// messages.ErrClosed.
+// get messages.ErrClosed, and so do calls in flight when Close begins
+// (their replies could no longer reach this member): at once, an append's
+// error also matching messages.ErrOutcomeUnknown. A second Close returns an
+// error matching messages.ErrClosed.
 func (m *Member) Close(ctx context.Context) error {
 	if !m.closed.CompareAndSwap(false, true) {
 		return closedErr()
+	}
+	if m.stop != nil {
+		close(m.stop)
 	}
 	var errs []error
 	if err := m.cfg.Provider.Shutdown(true); err != nil {

@@ -73,6 +73,42 @@ func preparePartition(pdir string, w Metadata) (string, error) {
 	return store, nil
 }
 
+// checkCount refuses a data directory that holds a partition directory
+// made for another partition count than n, whether or not this member owns
+// that partition now: a member restarted with another N must not start by
+// owning only partitions that are new under it, leaving its old ones
+// behind. Directories that are not partition directories, or have no
+// readable metadata, are left to preparePartition (for the partitions the
+// member owns) and ignored otherwise.
+func checkCount(dir string, n int) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("batpak partition: read %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		k, ok := parseIdentity(e.Name())
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pdir := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(filepath.Join(pdir, metadataFile))
+		if err != nil {
+			continue
+		}
+		var got Metadata
+		if json.Unmarshal(b, &got) != nil || got.Partitions == n {
+			continue
+		}
+		w := want(k, n)
+		return &MetadataError{Dir: pdir, Want: w, Got: &got, Reason: fmt.Sprintf(
+			"created for %d partitions, configured with %d (the number of partitions is fixed at creation)", got.Partitions, n)}
+	}
+	return nil
+}
+
 // mismatch says how got differs from w, or "".
 func mismatch(got, w Metadata) string {
 	switch {

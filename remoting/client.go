@@ -49,8 +49,8 @@ func (c *Client) Reader() *actor.PID { return c.reader }
 // committed it. The span in ctx, if any, becomes the parent of the
 // writer's spans (when a.Trace is empty), as with actors.Store.Append.
 func (c *Client) Append(ctx context.Context, a *messages.Append) (messages.Receipt, error) {
-	if a == nil {
-		return messages.Receipt{}, nilRequest()
+	if err := c.usable(a == nil); err != nil {
+		return messages.Receipt{}, err
 	}
 	if t := actors.Trace(ctx); t != nil && len(a.Trace) == 0 {
 		cp := *a // the caller's message is not ours to change
@@ -67,8 +67,8 @@ func (c *Client) Append(ctx context.Context, a *messages.Append) (messages.Recei
 // AppendBatch appends the items atomically and returns their receipts
 // once the store committed the batch. ctx's span is handled as by Append.
 func (c *Client) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]messages.Receipt, error) {
-	if b == nil {
-		return nil, nilRequest()
+	if err := c.usable(b == nil); err != nil {
+		return nil, err
 	}
 	if t := actors.Trace(ctx); t != nil && len(b.Trace) == 0 {
 		cp := *b
@@ -85,8 +85,8 @@ func (c *Client) AppendBatch(ctx context.Context, b *messages.AppendBatch) ([]me
 // ReadStream reads one page of an entity's events. Read on with the
 // reply's Next until its End (see messages.ReadReply).
 func (c *Client) ReadStream(ctx context.Context, r *messages.ReadStream) (*messages.ReadReply, error) {
-	if r == nil {
-		return nil, nilRequest()
+	if err := c.usable(r == nil); err != nil {
+		return nil, err
 	}
 	return ask[*messages.ReadReply](ctx, c, c.reader, r)
 }
@@ -94,8 +94,8 @@ func (c *Client) ReadStream(ctx context.Context, r *messages.ReadStream) (*messa
 // ReadQuery reads one page of the events that match a filter (see
 // ReadStream).
 func (c *Client) ReadQuery(ctx context.Context, q *messages.ReadQuery) (*messages.ReadReply, error) {
-	if q == nil {
-		return nil, nilRequest()
+	if err := c.usable(q == nil); err != nil {
+		return nil, err
 	}
 	return ask[*messages.ReadReply](ctx, c, c.reader, q)
 }
@@ -160,6 +160,18 @@ func (c *Client) request(ctx context.Context, pid *actor.PID, msg any) (any, err
 		return nil, fmt.Errorf("remoting: request to %s: %w", pid, err)
 	}
 	return res, nil
+}
+
+// usable refuses a nil Client, one without an actor system, and a nil
+// request (nilReq).
+func (c *Client) usable(nilReq bool) error {
+	switch {
+	case c == nil || c.sys == nil:
+		return &messages.Error{Code: messages.CodeInvalidArgument, Message: "remoting: a Client needs an actor system (NewClient with a nil one, or a nil *Client)"}
+	case nilReq:
+		return nilRequest()
+	}
+	return nil
 }
 
 func nilRequest() error {
