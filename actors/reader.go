@@ -30,7 +30,12 @@ func readerProps(s *Store) *actor.Props {
 func (r *reader) Receive(ctx actor.Context) {
 	var reply any
 	switch m := ctx.Message().(type) {
-	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting, *actor.Terminated, actor.AutoRespond:
+	case *actor.Stopped:
+		if !r.s.sh.closing.Load() { // a Stop or PoisonPill from outside
+			r.s.sys.Root.Send(r.s.supervisor, &readerStopped{who: ctx.Self()})
+		}
+		return
+	case *actor.Started, *actor.Stopping, *actor.Restarting, *actor.Terminated, actor.AutoRespond:
 		return
 	case *messages.ReadStream:
 		reply = r.s.readStream(m)

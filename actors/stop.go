@@ -53,13 +53,18 @@ func (w *writer) answerClosed(ctx actor.Context, msg any) {
 	}
 }
 
-// childStoppedOutside is why a store whose writer or fanout was stopped by
-// a message from outside (a Stop or PoisonPill sent to its PID, perhaps
-// over protoactor remote) refuses requests.
+// childStoppedOutside is why a store whose writer, fanout or reader was
+// stopped by a message from outside (a Stop or PoisonPill sent to its PID,
+// perhaps over protoactor remote) refuses requests.
 var childStoppedOutside = &messages.Error{Code: messages.CodeClosed,
-	Message: "batpak: the store's writer or fanout was stopped from outside (a Stop or PoisonPill sent to it); the store is closed"}
+	Message: "batpak: one of the store's actors (writer, fanout or reader) was stopped from outside (a Stop or PoisonPill sent to it); the store is closed"}
 
-// childGone runs when the writer or the fanout has terminated. Close and a
+// readerStopped tells the supervisor that the reader (its sibling, not its
+// child) stopped while the store was not closing.
+type readerStopped struct{ who *actor.PID }
+
+// childGone runs when the writer or the fanout has terminated, or the
+// reader has stopped. Close and a
 // stop of the supervisor set closing before their children stop; a child
 // gone otherwise was stopped by a message from outside, and the store
 // cannot go on without it: the supervisor stops itself, so the store ends

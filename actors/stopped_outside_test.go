@@ -13,12 +13,12 @@ import (
 	"github.com/batpak-go/batpak/storage"
 )
 
-// A Stop or PoisonPill sent to the writer or the fanout from outside (a
+// A Stop or PoisonPill sent to the writer, the fanout or the reader from outside (a
 // peer over protoactor remote can send one) closes the store as a stop of
 // its parent does: Done closes, Err and every later request say ErrClosed,
 // subscribers get SubscriptionEnded, and the directory is released.
 func TestStoreClosesWhenAChildIsStoppedFromOutside(t *testing.T) {
-	for _, child := range []string{"writer", "fanout"} {
+	for _, child := range []string{"writer", "fanout", "reader"} {
 		t.Run(child, func(t *testing.T) {
 			sys := actor.NewActorSystem(actors.SystemLogger(actors.DefaultLogger()))
 			defer sys.Shutdown()
@@ -36,8 +36,11 @@ func TestStoreClosesWhenAChildIsStoppedFromOutside(t *testing.T) {
 			require.IsType(t, &messages.Subscribed{}, <-got)
 
 			pid := s.Writer()
-			if child == "fanout" {
+			switch child {
+			case "fanout":
 				pid = actor.NewPID(s.Writer().Address, s.Supervisor().Id+"/fanout")
+			case "reader":
+				pid = s.Reader()
 			}
 			sys.Root.Poison(pid)
 

@@ -125,6 +125,8 @@ func (s *supervisor) Receive(ctx actor.Context) {
 		s.stoppedFromOutside()
 	case *actor.Terminated:
 		s.childGone(ctx, m.Who)
+	case *readerStopped:
+		s.childGone(ctx, m.who)
 	case *actor.Restarting:
 	default:
 		if ctx.Sender() != nil {
