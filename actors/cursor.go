@@ -109,6 +109,20 @@ func (c *Cursor) Behind() bool { return c.behind }
 func (c *Cursor) Handle(msg any, deliver func(messages.Event) error) (bool, error) {
 	switch m := msg.(type) {
 	case *messages.Subscribed:
+		if m == nil { // not one the store sends: ignore it
+			return true, nil
+		}
+	case *messages.Notification:
+		if m == nil {
+			return true, nil
+		}
+	case *messages.Gap:
+		if m == nil {
+			return true, nil
+		}
+	}
+	switch m := msg.(type) {
+	case *messages.Subscribed:
 		if !c.fixed {
 			c.next = m.From
 			return true, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/storage"
 )
 
@@ -60,6 +61,9 @@ func (s *Store) Subscribe(props *actor.Props, filter storage.Filter, capacity in
 // an actor's Receive, pass its actor.Context, and the subscriber is that
 // actor's child, in its supervision tree.
 func (s *Store) SubscribeFrom(spawner actor.SpawnerContext, props *actor.Props, filter storage.Filter, capacity int) (*actor.PID, uint64, error) {
+	if spawner == nil || props == nil {
+		return nil, 0, fmt.Errorf("batpak: subscribe needs a spawner and props: %w", messages.ErrInvalidArgument)
+	}
 	if capacity <= 0 {
 		capacity = DefaultSubscriberCapacity
 	}
