@@ -110,7 +110,11 @@ func (w *Wire) Deserialize() (remote.RootSerializable, error) {
 	if decodeFast(w.Body, msg) {
 		return msg, nil
 	}
-	if err := msgpack.Unmarshal(w.Body, msg); err != nil {
+	err := checkBody(w.Body)
+	if err == nil {
+		err = msgpack.Unmarshal(w.Body, msg)
+	}
+	if err != nil {
 		return &Undecodable{Type: w.Type, Failure: &Error{Code: CodeInvalidArgument,
 			Message: fmt.Sprintf("batpak: malformed %s message: %v", w.Type, err)}}, nil
 	}

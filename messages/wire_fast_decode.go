@@ -79,8 +79,8 @@ func (r *wireReader) code() byte {
 }
 
 // take returns the next n bytes, with no spare capacity.
-func (r *wireReader) take(n int) []byte {
-	if n > len(r.b) {
+func (r *wireReader) take(n uint64) []byte {
+	if n > uint64(len(r.b)) {
 		r.fail()
 		return nil
 	}
@@ -99,7 +99,7 @@ func (r *wireReader) isNil() bool {
 }
 
 // be reads an n-byte big-endian unsigned number (n is 1, 2, 4 or 8).
-func (r *wireReader) be(n int) uint64 {
+func (r *wireReader) be(n uint64) uint64 {
 	p := r.take(n)
 	switch len(p) {
 	case 1:
@@ -156,13 +156,13 @@ func (r *wireReader) count(n uint64) int {
 func (r *wireReader) str() []byte {
 	switch c := r.code(); {
 	case c >= 0xa0 && c <= 0xbf:
-		return r.take(int(c & 0x1f))
+		return r.take(uint64(c & 0x1f))
 	case c == 0xd9:
-		return r.take(int(r.be(1)))
+		return r.take(r.be(1))
 	case c == 0xda:
-		return r.take(int(r.be(2)))
+		return r.take(r.be(2))
 	case c == 0xdb:
-		return r.take(int(r.be(4)))
+		return r.take(r.be(4))
 	}
 	r.fail()
 	return nil
@@ -172,14 +172,14 @@ func (r *wireReader) string() string { return string(r.str()) }
 
 // bin reads a bin (not str, not nil) and returns its bytes, non-nil.
 func (r *wireReader) bin() []byte {
-	var n int
+	var n uint64
 	switch r.code() {
 	case 0xc4:
-		n = int(r.be(1))
+		n = r.be(1)
 	case 0xc5:
-		n = int(r.be(2))
+		n = r.be(2)
 	case 0xc6:
-		n = int(r.be(4))
+		n = r.be(4)
 	default:
 		r.fail()
 		return nil

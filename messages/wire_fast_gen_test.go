@@ -55,17 +55,21 @@ func (g wireGen) u64() uint64 {
 		return uint64(g.r.IntN(300))
 	case 3:
 		return 1 << g.r.IntN(64)
+	case 4:
+		return uint64(intEdges[g.r.IntN(len(intEdges))])
 	}
 	return g.r.Uint64()
 }
 
+// intEdges are the numbers at the edges of msgpack's int forms.
+var intEdges = []int64{0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0xffffffff, 0x100000000,
+	-1, -32, -33, -128, -129, -32768, -32769, math.MinInt32, math.MinInt32 - 1, math.MinInt64, math.MaxInt64}
+
 func (g wireGen) i64() int64 {
-	switch g.r.IntN(5) {
+	switch g.r.IntN(4) {
 	case 0:
-		return math.MinInt64
+		return intEdges[g.r.IntN(len(intEdges))]
 	case 1:
-		return math.MaxInt64
-	case 2:
 		return -int64(g.r.IntN(40000))
 	}
 	return int64(g.u64())
