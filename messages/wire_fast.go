@@ -39,7 +39,7 @@ func wireBody(msg any) ([]byte, error) {
 		}
 	case *AppendReply:
 		if m != nil && m.Failure == nil {
-			return m.appendMsgpack(make([]byte, 0, 160)), nil
+			return m.appendMsgpack(make([]byte, 0, m.sizeHint())), nil
 		}
 	case *AppendBatch:
 		if m != nil {
@@ -47,7 +47,7 @@ func wireBody(msg any) ([]byte, error) {
 		}
 	case *AppendBatchReply:
 		if m != nil && m.Failure == nil {
-			return m.appendMsgpack(make([]byte, 0, 16+150*len(m.Receipts))), nil
+			return m.appendMsgpack(make([]byte, 0, m.sizeHint())), nil
 		}
 	}
 	return wireGeneric(msg)
@@ -83,9 +83,10 @@ func wireGeneric(msg any) ([]byte, error) {
 	return bytes.Clone(e.buf.Bytes()), nil
 }
 
-// sizeHint is a little more than the encoded size of m.
+// sizeHint is a little more than the encoded size of m: the most its
+// fixed part can take, plus its strings, payload, maps and bypass.
 func (m *Append) sizeHint() int {
-	return 220 + len(m.Coordinate.Entity) + len(m.Coordinate.Scope) + len(m.Payload) +
+	return 160 + len(m.Coordinate.Entity) + len(m.Coordinate.Scope) + len(m.Payload) +
 		strMapSize(m.Trace) + strMapSize(m.Metadata) + m.Bypass.size()
 }
 
@@ -119,6 +120,9 @@ func (m *Append) appendMsgpack(b []byte) []byte {
 	}
 	return b
 }
+
+// sizeHint is a little more than the encoded size of m without a Failure.
+func (m *AppendReply) sizeHint() int { return 144 }
 
 func (m *AppendReply) appendMsgpack(b []byte) []byte {
 	b = appendMapLen(b, 1) // Failure is nil: omitted
@@ -157,7 +161,8 @@ func appendExpected(b []byte, e ExpectedVersion) []byte {
 	return appendU64(appendStr(b, "version"), e.Version)
 }
 
-// size is a little more than the encoded size of a non-nil m; 0 for nil.
+// size is a little more than the encoded size of a non-nil m and its
+// field name; 0 for nil.
 func (m *Bypass) size() int {
 	if m == nil {
 		return 0
@@ -173,9 +178,13 @@ func (m *Bypass) appendMsgpack(b []byte) []byte {
 	return appendStr(appendStr(b, "justification"), m.Justification)
 }
 
-// strMapSize is a little more than the encoded size of m.
+// strMapSize is a little more than the encoded size of m and its field
+// name ("trace", "meta"); 0 when m is empty (omitted).
 func strMapSize(m map[string]string) int {
-	n := 5
+	if len(m) == 0 {
+		return 0
+	}
+	n := 11
 	for k, v := range m {
 		n += 10 + len(k) + len(v)
 	}

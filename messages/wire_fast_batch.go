@@ -5,10 +5,10 @@ package messages
 
 // sizeHint is a little more than the encoded size of m.
 func (m *AppendBatch) sizeHint() int {
-	n := 40 + strMapSize(m.Trace) + m.Bypass.size()
+	n := 12 + strMapSize(m.Trace) + m.Bypass.size()
 	for i := range m.Items {
 		it := &m.Items[i]
-		n += 240 + len(it.Coordinate.Entity) + len(it.Coordinate.Scope) + len(it.Payload) + strMapSize(it.Metadata)
+		n += 200 + len(it.Coordinate.Entity) + len(it.Coordinate.Scope) + len(it.Payload) + strMapSize(it.Metadata)
 	}
 	return n
 }
@@ -75,6 +75,9 @@ func appendCausation(b []byte, c CausationRef) []byte {
 	}
 	return b
 }
+
+// sizeHint is a little more than the encoded size of m without a Failure.
+func (m *AppendBatchReply) sizeHint() int { return 16 + 136*len(m.Receipts) }
 
 func (m *AppendBatchReply) appendMsgpack(b []byte) []byte {
 	b = appendStr(appendMapLen(b, 1), "receipts") // Failure is nil: omitted

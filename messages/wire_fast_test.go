@@ -67,6 +67,10 @@ func TestWireFastMatchesMsgpack(t *testing.T) {
 		got, err := wireBody(m)
 		require.NoError(t, err)
 		require.Equal(t, marshalSorted(t, m), got, "%T %+v", m, m)
+		if !hasFailure(m) {
+			hint := m.(interface{ sizeHint() int }).sizeHint()
+			require.LessOrEqual(t, len(got), hint, "%T: the buffer never grows", m)
+		}
 		if traceLen(m) <= 1 {
 			want, err := msgpack.Marshal(m)
 			require.NoError(t, err)
