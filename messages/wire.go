@@ -20,7 +20,9 @@ import (
 // calls (*Wire).Deserialize, which returns the batpak message again. A
 // message whose wire name this binary does not know, or whose body does not
 // decode, arrives as an *Undecodable instead: the store's actors answer it
-// with an ErrorReply, and nothing crashes.
+// with an ErrorReply, and nothing crashes. The messages of an append have a
+// hand-written msgpack codec (wire_fast.go), byte for byte msgpack's; the
+// others go through msgpack.
 
 // wireTypes maps a wire name to a function that makes an empty message of
 // that type. Wire names are part of the wire format: never reuse or rename
