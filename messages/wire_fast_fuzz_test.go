@@ -105,7 +105,7 @@ func TestDeserializeRefusesHostileLengthsCheaply(t *testing.T) {
 // checkBody's walk agrees with msgpack's Skip on every kind of value, and
 // ignores what follows the first one.
 func TestCheckBodyAgreesWithSkip(t *testing.T) {
-	values := []any{nil, true, false, 0, -1, -33, 200, -200, 70000, -70000, 1 << 40, -1 << 40, uint64(1 << 63),
+	values := []any{nil, true, false, 0, -1, -33, 200, -200, 70000, -70000, int64(1 << 40), int64(-1 << 40), uint64(1 << 63),
 		float32(1.5), 2.5, "", "s", string(make([]byte, 40)), string(make([]byte, 300)), string(make([]byte, 70000)),
 		[]byte{}, make([]byte, 300), make([]byte, 70000), []int{1, 2}, make([]int, 20), make([]int, 70000),
 		map[string]int{"a": 1}, map[int]bool{1: true, 2: false, 3: true, 4: false, 5: true, 6: false, 7: true, 8: false, 9: true,

@@ -2,6 +2,7 @@ package messages
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -111,7 +112,7 @@ func TestWireFastEdges(t *testing.T) {
 		&AppendReply{Failure: &Error{}},
 		&AppendBatch{},
 		&AppendBatch{Items: BatchItems{}, Trace: TraceCarrier{}},
-		&AppendBatch{Items: BatchItems{{}, {Causation: CausationRef{Mode: 0xff, ID: maxID, Index: -1 << 63}}, {Causation: CausationRef{Index: 1<<63 - 1}}}},
+		&AppendBatch{Items: BatchItems{{}, {Causation: CausationRef{Mode: 0xff, ID: maxID, Index: math.MinInt}}, {Causation: CausationRef{Index: math.MaxInt}}}},
 		&AppendBatchReply{},
 		&AppendBatchReply{Receipts: Receipts{}},
 		&AppendBatchReply{Receipts: Receipts{{}, {Offset: 1<<63 - 1}}},
