@@ -20,7 +20,9 @@ import (
 // calls (*Wire).Deserialize, which returns the batpak message again. A
 // message whose wire name this binary does not know, or whose body does not
 // decode, arrives as an *Undecodable instead: the store's actors answer it
-// with an ErrorReply, and nothing crashes.
+// with an ErrorReply, and nothing crashes. The messages of an append have a
+// hand-written msgpack codec (wire_fast.go), byte for byte msgpack's; the
+// others go through msgpack.
 
 // wireTypes maps a wire name to a function that makes an empty message of
 // that type. Wire names are part of the wire format: never reuse or rename
@@ -83,7 +85,7 @@ const (
 // ToWire encodes msg, a message of wire name name, as a *Wire. Packages
 // that register their own messages call it from their Serialize methods.
 func ToWire(name string, msg any) (remote.RootSerialized, error) {
-	b, err := msgpack.Marshal(msg)
+	b, err := wireBody(msg)
 	if err != nil {
 		return nil, fmt.Errorf("batpak: encode %s for remote: %w", name, err)
 	}
@@ -93,7 +95,8 @@ func ToWire(name string, msg any) (remote.RootSerialized, error) {
 // Deserialize implements remote.RootSerialized: it returns the batpak
 // message w carries, or an *Undecodable when its type is unknown here or
 // its body does not decode. It never returns an error, because protoactor
-// drops the whole connection on one.
+// drops the whole connection on one. The message may share memory with
+// w.Body (an append's payload does): do not change w.Body afterwards.
 func (w *Wire) Deserialize() (remote.RootSerializable, error) {
 	if w == nil {
 		return &Undecodable{Failure: &Error{Code: CodeUnknownMessage, Message: "batpak: empty wire message"}}, nil
@@ -106,7 +109,14 @@ func (w *Wire) Deserialize() (remote.RootSerializable, error) {
 			Message: fmt.Sprintf("batpak: unknown message type %q (the sender runs a version this receiver does not know)", w.Type)}}, nil
 	}
 	msg := mk()
-	if err := msgpack.Unmarshal(w.Body, msg); err != nil {
+	if decodeFast(w.Body, msg) {
+		return msg, nil
+	}
+	err := checkBody(w.Body)
+	if err == nil {
+		err = msgpack.Unmarshal(w.Body, msg)
+	}
+	if err != nil {
 		return &Undecodable{Type: w.Type, Failure: &Error{Code: CodeInvalidArgument,
 			Message: fmt.Sprintf("batpak: malformed %s message: %v", w.Type, err)}}, nil
 	}
