@@ -131,3 +131,29 @@ func TestCheckBodyAgreesWithSkip(t *testing.T) {
 	require.Error(t, checkBody([]byte{0xc1}))
 	require.Error(t, checkBody(nil))
 }
+
+// A body nested deeper than maxWireDepth is refused before msgpack's
+// recursive decoder sees it; every batpak message nests far less.
+func TestDeserializeRefusesDeepNesting(t *testing.T) {
+	deep := func(n int) []byte {
+		b := append([]byte{0x81, 0xa7}, "payload"...)
+		for range n {
+			b = append(b, 0x91) // an array of one...
+		}
+		return append(b, 0xc0) // ...around nil
+	}
+	require.ErrorIs(t, checkBody(deep(maxWireDepth)), errBodyTooDeep)
+	require.NoError(t, checkBody(deep(maxWireDepth-3)))
+	out, err := (&Wire{Type: "batpak.Append", Body: deep(1 << 20)}).Deserialize()
+	require.NoError(t, err)
+	u, ok := out.(*Undecodable)
+	require.True(t, ok, "%T", out)
+	require.ErrorIs(t, u.Failure, ErrInvalidArgument)
+
+	// The deepest message batpak sends passes: a batch refused for a denial.
+	rep := &AppendBatchReply{Failure: &Error{Code: CodeDenied, Batch: &BatchError{Item: 1,
+		Cause: &Error{Code: CodeDenied, Denial: &DenialError{Denials: Denials{{Gate: "g", Code: "c", Message: "m"}}}}}}}
+	w, err := rep.Serialize()
+	require.NoError(t, err)
+	require.NoError(t, checkBody(w.(*Wire).Body))
+}
