@@ -41,6 +41,8 @@ type options struct {
 	orders int
 	// spans prints the raw spans of the crash and of one traced order.
 	spans bool
+	// cluster runs the partitioned-store story instead (runCluster).
+	cluster bool
 }
 
 func main() {
@@ -48,7 +50,12 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "batpak-demo-data", "data directory (cleared first if it holds a batpak store and the demo's checkpoints; anything else is refused)")
 	flag.IntVar(&o.orders, "orders", 30, "orders to place (at least 3)")
 	flag.BoolVar(&o.spans, "spans", false, "also print the raw spans (JSON) of the crash and of one traced order")
+	flag.BoolVar(&o.cluster, "cluster", false, "run three members of a partitioned store in this process instead (data in -dir/cluster; -orders and -spans are ignored)")
 	flag.Parse()
+	run := run
+	if o.cluster {
+		run = func(ctx context.Context, out io.Writer, o options) error { return runCluster(ctx, out, o.dir) }
+	}
 	if err := run(context.Background(), os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
