@@ -88,26 +88,70 @@ func (d *clusterDemo) readBack(ctx context.Context) error {
 	return nil
 }
 
-// batches shows a batch within one partition written atomically, and one
-// across partitions refused.
+// batches shows a batch within one partition written whole, one refused
+// whole, and one across partitions refused before it is sent.
 func (d *clusterDemo) batches(ctx context.Context) error {
-	m := d.member("node-c")
-	stock := "stock/sku-3"
-	k := partition.PartitionOf(stock, len(clusterOwners))
-	order := siblingOrder("node-c", k)
-	items, err := d.orderItems(order, stock)
+	order, err := d.batchInOnePartition(ctx)
 	if err != nil {
 		return err
 	}
-	rs, err := m.AppendBatch(ctx, &messages.AppendBatch{Items: items})
-	if err != nil {
-		return fmt.Errorf("batch of %s and %s: %w", order, stock, err)
+	if err := d.batchRefusedWhole(ctx, order); err != nil {
+		return err
 	}
-	fmt.Fprintf(d.w, "node-c's batch of %s and its reservation on %s (names that hash together: both %s): written atomically, seq %d and %d\n",
-		order, stock, d.where(stock), rs[0].Sequence, rs[1].Sequence)
+	return d.batchAcrossPartitions(ctx)
+}
 
+// batchInOnePartition has node-c write an order and its reservation in
+// one batch: two entities whose names hash to one partition. It returns
+// the order.
+func (d *clusterDemo) batchInOnePartition(ctx context.Context) (string, error) {
+	stock := "stock/sku-3"
+	order := siblingOrder("node-c", partition.PartitionOf(stock, len(clusterOwners)))
+	items, err := d.orderItems(order, stock)
+	if err != nil {
+		return "", err
+	}
+	rs, err := d.member("node-c").AppendBatch(ctx, &messages.AppendBatch{Items: items})
+	if err != nil {
+		return "", fmt.Errorf("batch of %s and %s: %w", order, stock, err)
+	}
+	fmt.Fprintf(d.w, "node-c's batch of %s and its reservation on %s (names that hash together: both %s): written together, seq %d and %d\n",
+		order, stock, d.where(stock), rs[0].Sequence, rs[1].Sequence)
+	return order, nil
+}
+
+// batchRefusedWhole has node-a send a batch to order's partition whose
+// first item (a reservation) is valid and whose second (the order,
+// expected new) is not: nothing of it is written.
+func (d *clusterDemo) batchRefusedWhole(ctx context.Context, order string) error {
+	stock := "stock/sku-3"
+	first, err := typed.Item(d.reg, shop(stock), StockReserved{Order: order, Qty: 2})
+	if err != nil {
+		return err
+	}
+	second, err := typed.Item(d.reg, shop(order), OrderPlaced{Desk: 0, SKU: "sku-3", Qty: 2}, typed.Expect(messages.NoStream()))
+	if err != nil {
+		return err
+	}
+	_, err = d.member("node-a").AppendBatch(ctx, &messages.AppendBatch{Items: []messages.BatchItem{first, second}})
+	var be *messages.BatchError
+	if !errors.Is(err, messages.ErrVersionConflict) || !errors.As(err, &be) {
+		return fmt.Errorf("a batch placing %s again: want a version conflict, got %v", order, err)
+	}
+	evs, err := d.member("node-b").Stream(ctx, shop(stock), 1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.w, "node-a's batch of another reservation on %s and %s again, expected new: refused whole at item %d (ErrVersionConflict); %s still has %s\n",
+		stock, order, be.Item, stock, plural(len(evs), "event"))
+	return nil
+}
+
+// batchAcrossPartitions has node-a send a batch whose entities lie in two
+// partitions: refused before anything is sent.
+func (d *clusterDemo) batchAcrossPartitions(ctx context.Context) error {
 	order, mail := crossPair("node-a")
-	items, err = d.orderItems(order, mail)
+	items, err := d.orderItems(order, mail)
 	if err != nil {
 		return err
 	}
@@ -120,8 +164,8 @@ func (d *clusterDemo) batches(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.w, "node-a's batch of %s (%s) and %s (%s): refused before anything was sent, ErrCrossPartitionBatch (partitions %v); %s has %d events\n",
-		order, d.where(order), mail, d.where(mail), cpe.Partitions, order, len(evs))
+	fmt.Fprintf(d.w, "node-a's batch of %s (%s) and %s (%s): refused before anything was sent, ErrCrossPartitionBatch (partitions %v); %s has %s\n",
+		order, d.where(order), mail, d.where(mail), cpe.Partitions, order, plural(len(evs), "event"))
 	return nil
 }
 

@@ -17,8 +17,8 @@
 // provider; each member its own actor system and loopback remote), with
 // data in -dir/cluster. Each member places orders, routed to their
 // entities' partitions, and reads others' back; a batch within one
-// partition is atomic, one across partitions is refused
-// (ErrCrossPartitionBatch); a saga's events in three partitions are read
+// partition is atomic (written whole, or refused whole when one item
+// conflicts), one across partitions is refused (ErrCrossPartitionBatch); a saga's events in three partitions are read
 // back by correlation in their documented order; a member is stopped (its
 // partitions answer ErrPartitionUnavailable at once, the others go on) and
 // restarted on its directory (its data intact, hash chains verified,
