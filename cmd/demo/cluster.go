@@ -21,7 +21,7 @@ type clusterDemo struct {
 	t   *trio
 	w   io.Writer
 	reg *typed.Registry
-	// placed are the orders each member placed, by member.
+	// placed are the orders each member placed (acknowledged), by member.
 	placed map[string][]string
 	// receipts are the placed orders' receipts, by entity.
 	receipts map[string]messages.Receipt

@@ -115,6 +115,7 @@ func (d *clusterDemo) batchInOnePartition(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("batch of %s and %s: %w", order, stock, err)
 	}
+	d.placed["node-c"] = append(d.placed["node-c"], order)
 	fmt.Fprintf(d.w, "node-c's batch of %s and its reservation on %s (names that hash together: both %s): written together, seq %d and %d\n",
 		order, stock, d.where(stock), rs[0].Sequence, rs[1].Sequence)
 	return order, nil

@@ -83,7 +83,14 @@ func (d *clusterDemo) summary(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.w, "%d events in %d partitions on 3 members; node-b's Query over every partition finds %d orders placed; %s stopped and restarted once, nothing lost\n",
+	placed := 0
+	for _, es := range d.placed {
+		placed += len(es)
+	}
+	if len(orders) != placed {
+		return fmt.Errorf("node-b's Query finds %d orders, %d were acknowledged", len(orders), placed)
+	}
+	fmt.Fprintf(d.w, "%d events in %d partitions on 3 members; node-b's Query over every partition finds the %d orders acknowledged; %s stopped and restarted once, nothing lost\n",
 		total, len(clusterOwners), len(orders), downMember)
 	return nil
 }

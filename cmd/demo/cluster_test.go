@@ -133,7 +133,7 @@ summary per partition (on its owner: Stats and Verify of the local store):
   p3 node-a: 3 events in 3 streams, hash chains verified
   p4 node-b: 5 events in 5 streams, hash chains verified
   p5 node-c: 5 events in 5 streams, hash chains verified
-20 events in 6 partitions on 3 members; node-b's Query over every partition finds 17 orders placed; node-b stopped and restarted once, nothing lost
+20 events in 6 partitions on 3 members; node-b's Query over every partition finds the 17 orders acknowledged; node-b stopped and restarted once, nothing lost
 `
 
 // TestClusterDemo runs `demo -cluster` twice in one directory: each run
