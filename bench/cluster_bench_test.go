@@ -20,7 +20,7 @@ var (
 	clusterSlices     = flag.Int("cluster.slices", 4, "slices each cell's time is cut into, interleaved with the other cells'")
 	clusterOnly       = flag.String("cluster.cells", "", "comma-separated cells of BenchmarkClusterAppends to run (default all; for profiles)")
 	clusterPartitions = flag.Int("cluster.partitions", 6, "partitions of each cluster's store")
-	clusterStops      = flag.Int("cluster.stops", 7, "owner stops BenchmarkClusterStop measures per iteration")
+	clusterStops      = flag.Int("cluster.stops", 4, "owner stops BenchmarkClusterStop measures per iteration")
 	clusterLoad       = flag.Int("cluster.load", 64, "senders appending over every partition during BenchmarkClusterStop's stops")
 )
 

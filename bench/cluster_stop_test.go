@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/cluster"
+
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/partition"
 )
@@ -32,6 +34,8 @@ import (
 // Per stop, the time to unavailable is from calling Close until both
 // probes have had their first ErrPartitionUnavailable. Reported: its
 // median and maximum over the stops (unavailable-p50-ms, -max-ms), the
+// time until both other members' clusters published the topology without
+// the stopped member (topology-p50-ms, -max-ms: the provider's part), the
 // latency of the append that got that first answer (first-answer-p50-us,
 // -max-us: the call in flight, or the first one after), the latency of the
 // answers afterwards (answer-p50-us, -p99-us: no request is sent), how
@@ -76,6 +80,7 @@ func BenchmarkClusterStop(b *testing.B) {
 // oneStop is what one stop measured.
 type oneStop struct {
 	toUnavailable  time.Duration   // Close called → every probe had its first answer
+	topology       time.Duration   // Close called → every survivor's topology without the victim
 	firstAnswer    []time.Duration // each probe's call that got the first answer
 	answers        Latency         // the answers after the first
 	closeTook      time.Duration
@@ -150,6 +155,18 @@ func measureStop(c *benchCluster, victim, senders int) (oneStop, error) {
 		answers Latency
 	}
 	probes := make([]probe, len(survivors))
+	// When each survivor's cluster publishes the topology without the
+	// victim (the provider's part of the delay).
+	seen := make([]atomic.Int64, len(survivors))
+	for p, from := range survivors {
+		es := c.member(from).System().EventStream
+		sub := es.Subscribe(func(ev any) {
+			if t, ok := ev.(*cluster.ClusterTopology); ok && len(t.Left) > 0 && t0.Load() != 0 {
+				seen[p].CompareAndSwap(0, time.Now().UnixNano())
+			}
+		})
+		defer es.Unsubscribe(sub)
+	}
 	ready := make(chan struct{}, len(survivors))
 	var pwg sync.WaitGroup
 	for p, from := range survivors {
@@ -213,6 +230,12 @@ func measureStop(c *benchCluster, victim, senders int) (oneStop, error) {
 	if err := errors.Join(errs...); err != nil {
 		return s, err
 	}
+	for p := range seen {
+		if seen[p].Load() == 0 {
+			return s, fmt.Errorf("%s never published a topology without the stopped member", c.member(survivors[p]).Name())
+		}
+		s.topology = max(s.topology, time.Duration(seen[p].Load()-t0.Load()))
+	}
 	for _, p := range probes {
 		s.toUnavailable = max(s.toUnavailable, p.first)
 		s.firstAnswer = append(s.firstAnswer, p.call)
@@ -243,15 +266,16 @@ func victimEntity(victims []messages.Coordinate, c *benchCluster, p int) message
 
 // stopStats gathers the stops' figures.
 type stopStats struct {
-	toUnavailable, firstAnswer, closeTook []time.Duration
-	answers                               Latency
-	outcomeUnknown, stops, loadOps        int
-	loadElapsed                           time.Duration
+	toUnavailable, topology, firstAnswer, closeTook []time.Duration
+	answers                                         Latency
+	outcomeUnknown, stops, loadOps                  int
+	loadElapsed                                     time.Duration
 }
 
 func (a *stopStats) add(s oneStop) {
 	a.stops++
 	a.toUnavailable = append(a.toUnavailable, s.toUnavailable)
+	a.topology = append(a.topology, s.topology)
 	a.firstAnswer = append(a.firstAnswer, s.firstAnswer...)
 	a.closeTook = append(a.closeTook, s.closeTook)
 	a.answers.Merge(&s.answers)
@@ -265,6 +289,8 @@ func (a *stopStats) report(b *testing.B) {
 	tu, fa, ct := median(a.toUnavailable), median(a.firstAnswer), median(a.closeTook)
 	b.ReportMetric(float64(tu)/1e6, "unavailable-p50-ms")
 	b.ReportMetric(float64(slices.Max(a.toUnavailable))/1e6, "unavailable-max-ms")
+	b.ReportMetric(float64(median(a.topology))/1e6, "topology-p50-ms")
+	b.ReportMetric(float64(slices.Max(a.topology))/1e6, "topology-max-ms")
 	b.ReportMetric(us(fa), "first-answer-p50-us")
 	b.ReportMetric(us(slices.Max(a.firstAnswer)), "first-answer-max-us")
 	b.ReportMetric(us(a.answers.Percentile(0.5)), "answer-p50-us")
@@ -272,6 +298,7 @@ func (a *stopStats) report(b *testing.B) {
 	b.ReportMetric(float64(ct)/1e6, "close-p50-ms")
 	load := float64(a.loadOps) / a.loadElapsed.Seconds()
 	b.ReportMetric(load, "load-during-ops/s")
+	b.Logf("each stop: unavailable after %v; the survivors' topology after %v", a.toUnavailable, a.topology)
 	b.Logf("%d stops: unavailable after %v (median), %v at most; the first answer's call took %v (median), %v at most (%d of %d an append in flight: outcome unknown); answers afterwards p50 %v, p99 %v; Close took %v (median); the load made %.0f appends/s meanwhile",
 		a.stops, tu, slices.Max(a.toUnavailable), fa, slices.Max(a.firstAnswer), a.outcomeUnknown, len(a.firstAnswer),
 		a.answers.Percentile(0.5), a.answers.Percentile(0.99), ct, load)
