@@ -22,6 +22,7 @@ var (
 	clusterPartitions = flag.Int("cluster.partitions", 6, "partitions of each cluster's store")
 	clusterStops      = flag.Int("cluster.stops", 4, "owner stops BenchmarkClusterStop measures per iteration")
 	clusterLoad       = flag.Int("cluster.load", 64, "senders appending over every partition during BenchmarkClusterStop's stops")
+	clusterNoSync     = flag.Bool("cluster.nosync", false, "every store of the cluster benchmarks without fsyncs (storage.SyncNone), to see what the CPU alone allows")
 )
 
 // clusterMembers are the member counts of BenchmarkClusterAppends' main
@@ -76,6 +77,9 @@ func clusterSpecs() []clusterSpec {
 // <cluster>-s64-vs-store = its appends/s over store-s64's, and
 // m<n>p6-remote-cpu-us/op: the CPU of one remote append (both members),
 // solved from m1p6-s64 (all local) and m<n>p6-s64 ((n-1)/n remote).
+// -cluster.cells=m3p6-s64 runs only those cells (for a profile);
+// -cluster.nosync runs every store without fsyncs (a diagnosis: what the
+// CPU alone allows, not durable appends).
 func BenchmarkClusterAppends(b *testing.B) {
 	local, err := openLocalStore(b.TempDir())
 	if err != nil {

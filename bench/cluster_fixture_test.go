@@ -28,6 +28,7 @@ import (
 	"github.com/batpak-go/batpak/actors"
 	"github.com/batpak-go/batpak/messages"
 	"github.com/batpak-go/batpak/partition"
+	"github.com/batpak-go/batpak/storage"
 )
 
 // benchCluster is one partitioned store (partition.Member) on a
@@ -84,7 +85,7 @@ func (c *benchCluster) start(i int) error {
 		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithContextDialer(c.wire.dial)))
 	m, err := partition.Start(partition.Config{ClusterName: c.name, Provider: test.NewTestProvider(c.agent), Remote: rc,
 		Name: memberName(i), Owners: c.owners, Dir: filepath.Join(c.root, memberName(i)), System: silentSystem(),
-		RequestTimeout: remoteTimeout, Store: actors.Config{MeterProvider: c.meter.mp}})
+		RequestTimeout: remoteTimeout, Store: clusterStoreConfig(actors.Config{MeterProvider: c.meter.mp})})
 	if err != nil {
 		return fmt.Errorf("%s: start %s: %w", c.name, memberName(i), err)
 	}
@@ -232,12 +233,22 @@ type localStore struct {
 
 func openLocalStore(dir string) (*localStore, error) {
 	sys, meter := silentSystem(), newGroupMeter()
-	st, err := actors.Spawn(sys, actors.Config{Dir: dir, MeterProvider: meter.mp})
+	st, err := actors.Spawn(sys, clusterStoreConfig(actors.Config{Dir: dir, MeterProvider: meter.mp}))
 	if err != nil {
 		sys.Shutdown()
 		return nil, err
 	}
 	return &localStore{sys: sys, store: st, meter: meter}, nil
+}
+
+// clusterStoreConfig is cfg with -cluster.nosync applied: every store of
+// the cluster benchmarks, the local one included, without fsyncs (a
+// diagnosis: what the CPU alone allows).
+func clusterStoreConfig(cfg actors.Config) actors.Config {
+	if *clusterNoSync {
+		cfg.Storage.SyncMode = storage.SyncNone
+	}
+	return cfg
 }
 
 // appendOp is one durable append, as benchCluster.appendOp.
