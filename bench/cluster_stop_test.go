@@ -93,6 +93,10 @@ type oneStop struct {
 // for.
 const probeAnswers = 200
 
+// probeBound is how long the probes may wait for their answers after
+// the stop.
+const probeBound = 30 * time.Second
+
 // loadWindow is how long after calling Close the load is measured.
 const loadWindow = 500 * time.Millisecond
 
@@ -146,9 +150,10 @@ func measureStop(c *benchCluster, victim, senders int) (oneStop, error) {
 			}
 		})
 	}
-	// The probes: member survivors[p] appends to the victim's entity that
-	// is in a partition of its own (victims differ by partition).
+	// The probes: probe p, on member survivors[p], appends to an entity of
+	// the victim's p-th partition.
 	type probe struct {
+		done    bool          // it had its answers
 		first   time.Duration // since t0
 		call    time.Duration
 		unknown bool
@@ -200,6 +205,7 @@ func measureStop(c *benchCluster, victim, senders int) (oneStop, error) {
 				}
 				got++
 			}
+			probes[p].done = got > probeAnswers
 		})
 	}
 	for range survivors {
@@ -216,9 +222,12 @@ func measureStop(c *benchCluster, victim, senders int) (oneStop, error) {
 	time.Sleep(100 * time.Millisecond) // the load and the probes running
 	start := time.Now()
 	t0.Store(start.UnixNano())
+	// A partition that never became unavailable fails the run.
+	bound := time.AfterFunc(probeBound, func() { abort.Store(true) })
 	err := c.stop(victim)
 	s.closeTook = time.Since(start)
 	pwg.Wait()
+	bound.Stop()
 	time.Sleep(time.Until(start.Add(loadWindow))) // the load's measured window
 	stop.Store(true)
 	wg.Wait()
@@ -229,6 +238,11 @@ func measureStop(c *benchCluster, victim, senders int) (oneStop, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return s, err
+	}
+	for p := range probes {
+		if !probes[p].done {
+			return s, fmt.Errorf("the probe through %s had no ErrPartitionUnavailable %v after the stop", c.member(survivors[p]).Name(), probeBound)
+		}
 	}
 	for p := range seen {
 		if seen[p].Load() == 0 {
