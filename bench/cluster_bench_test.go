@@ -22,6 +22,7 @@ var (
 	clusterPartitions = flag.Int("cluster.partitions", 6, "partitions of each cluster's store")
 	clusterStops      = flag.Int("cluster.stops", 4, "owner stops BenchmarkClusterStop measures per iteration")
 	clusterLoad       = flag.Int("cluster.load", 64, "senders appending over every partition during BenchmarkClusterStop's stops")
+	clusterMany       = flag.Int("cluster.many", 64, "the many-sender cells' senders (cells <cluster>-s<many>; 1 sender in the others)")
 	clusterNoSync     = flag.Bool("cluster.nosync", false, "every store of the cluster benchmarks without fsyncs (storage.SyncNone), to see what the CPU alone allows")
 )
 
@@ -78,6 +79,8 @@ func clusterSpecs() []clusterSpec {
 // m<n>p6-remote-cpu-us/op: the CPU of one remote append (both members),
 // solved from m1p6-s64 (all local) and m<n>p6-s64 ((n-1)/n remote).
 // -cluster.cells=m3p6-s64 runs only those cells (for a profile);
+// -cluster.many=256 gives the many-sender cells 256 senders (is 64 enough
+// to load the stores?);
 // -cluster.nosync runs every store without fsyncs (a diagnosis: what the
 // CPU alone allows, not durable appends).
 func BenchmarkClusterAppends(b *testing.B) {
@@ -92,7 +95,7 @@ func BenchmarkClusterAppends(b *testing.B) {
 		b.Fatal(err)
 	}
 	var all []clusterCell
-	for _, s := range []int{1, 64} {
+	for _, s := range []int{1, *clusterMany} {
 		all = append(all, clusterCell{remoteCell: remoteCell{name: fmt.Sprintf("store-s%d", s), senders: s, appends: true, op: local.appendOp}, meter: local.meter})
 		for i, c := range clusters {
 			all = append(all, clusterCell{remoteCell: remoteCell{name: fmt.Sprintf("%s-s%d", specs[i].name(), s), senders: s, appends: true, op: c.appendOp}, c: c, meter: c.meter})
@@ -202,19 +205,20 @@ func reportClusterCells(b *testing.B, cells []clusterCell, res []cellResult, wir
 		}
 		b.Log(line)
 	}
-	store, ok := byName["store-s64"]
+	many := fmt.Sprintf("-s%d", *clusterMany)
+	store, ok := byName["store"+many]
 	for _, spec := range clusterSpecs() {
-		m, okM := byName[spec.name()+"-s64"]
+		m, okM := byName[spec.name()+many]
 		if ok && okM && store.rate() > 0 {
-			b.ReportMetric(m.rate()/store.rate(), spec.name()+"-s64-vs-store")
+			b.ReportMetric(m.rate()/store.rate(), spec.name()+many+"-vs-store")
 		}
 	}
 	// cpu(m<n>pN) = cpu_local/n + cpu_remote·(n-1)/n, cpu_local = cpu(m1pN).
 	p := *clusterPartitions
-	one, ok1 := byName[fmt.Sprintf("m1p%d-s64", p)]
+	one, ok1 := byName[fmt.Sprintf("m1p%d", p)+many]
 	for _, n := range clusterMembers[1:] {
 		name := fmt.Sprintf("m%dp%d", n, p)
-		m, okM := byName[name+"-s64"]
+		m, okM := byName[name+many]
 		if !ok1 || !okM || !one.CPUKnown || !m.CPUKnown {
 			continue
 		}
