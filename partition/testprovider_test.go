@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
+	"github.com/asynkron/protoactor-go/remote"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batpak-go/batpak/actors"
@@ -58,7 +59,7 @@ func (tc *tpCluster) start(names ...string) {
 	for i, name := range names {
 		wg.Go(func() {
 			m, err := partition.Start(partition.Config{ClusterName: "batpak-testprovider", Provider: test.NewTestProvider(tc.agent),
-				Name: name, Owners: owners, Dir: filepath.Join(tc.root, name), System: quietSystem(), RequestTimeout: 20 * time.Second,
+				Remote: remote.Configure("127.0.0.1", 0), Name: name, Owners: owners, Dir: filepath.Join(tc.root, name), System: quietSystem(), RequestTimeout: 20 * time.Second,
 				Store: actors.Config{Storage: storage.Options{SegmentSize: 64 << 10, Preallocate: -1}}})
 			errs[i] = err
 			if err == nil {
