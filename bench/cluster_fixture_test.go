@@ -84,7 +84,7 @@ func (c *benchCluster) start(i int) error {
 	rc := remote.Configure("127.0.0.1", 0, remote.WithDialOptions(
 		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithContextDialer(c.wire.dial)))
 	m, err := partition.Start(partition.Config{ClusterName: c.name, Provider: test.NewTestProvider(c.agent), Remote: rc,
-		Name: memberName(i), Owners: c.owners, Dir: filepath.Join(c.root, memberName(i)), System: silentSystem(),
+		Name: memberName(i), Owners: c.owners, Dir: filepath.Join(c.root, memberName(i)), Create: true, System: silentSystem(),
 		RequestTimeout: remoteTimeout, Store: clusterStoreConfig(actors.Config{MeterProvider: c.meter.mp})})
 	if err != nil {
 		return fmt.Errorf("%s: start %s: %w", c.name, memberName(i), err)

@@ -44,6 +44,13 @@ type Config struct {
 	// Dir/p-<k> (its metadata, partition.json, and its store, store/).
 	// Required when Name owns a partition.
 	Dir string
+	// Create lets Start create the directories of the partitions this
+	// member owns that do not exist yet: set it when the store is first
+	// created. Without it, an owned partition without a directory fails
+	// Start with ErrPartitionMissing, so that a partition moved in Owners
+	// but not on disk is not started empty on its new owner (a second,
+	// diverging history beside the copy on its old owner).
+	Create bool
 	// Store is the configuration of each partition's store (actors.Config);
 	// its Dir and Name are set per partition (Name "batpak-p-<k>").
 	Store actors.Config

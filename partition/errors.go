@@ -29,6 +29,9 @@ var (
 	// partition (another index or hash, an unknown format, metadata missing
 	// beside a store, or unreadable metadata). Detail: *MetadataError.
 	ErrPartitionMismatch = errors.New("batpak partition: directory does not match the partition")
+	// ErrPartitionMissing: a partition this member owns has no directory
+	// in Config.Dir, and Config.Create is not set. Detail: *MetadataError.
+	ErrPartitionMissing = errors.New("batpak partition: partition directory missing")
 	// ErrMemberNameTaken: another live member of the cluster already
 	// announces this member's name.
 	ErrMemberNameTaken = errors.New("batpak partition: member name taken")
@@ -103,6 +106,9 @@ type MetadataError struct {
 	Got *Metadata
 	// Reason says what differs.
 	Reason string
+	// Missing is set when the directory does not exist at all
+	// (ErrPartitionMissing).
+	Missing bool
 }
 
 // Error implements error.
@@ -113,6 +119,9 @@ func (e *MetadataError) Error() string {
 // Is matches ErrPartitionCount when the recorded partition count differs,
 // else ErrPartitionMismatch.
 func (e *MetadataError) Is(target error) bool {
+	if e.Missing {
+		return target == ErrPartitionMissing
+	}
 	count := e.Got != nil && e.Got.Partitions != e.Want.Partitions
 	return (count && target == ErrPartitionCount) || (!count && target == ErrPartitionMismatch)
 }

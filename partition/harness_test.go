@@ -107,7 +107,7 @@ func runChild(raw string) int {
 		return 3
 	}
 	m, err := partition.Start(partition.Config{ClusterName: clusterName, Provider: newFileProvider(cc.Registry), Name: cc.Name,
-		Owners: cc.Owners, Dir: cc.Dir, System: quietSystem(), RequestTimeout: 20 * time.Second, ClusterOptions: []cluster.ConfigOption{quietGossip},
+		Owners: cc.Owners, Dir: cc.Dir, Create: true, System: quietSystem(), RequestTimeout: 20 * time.Second, ClusterOptions: []cluster.ConfigOption{quietGossip},
 		Store: actors.Config{Storage: storage.Options{SegmentSize: 64 << 10, Preallocate: -1}, MaxQueuedEvents: cc.MaxQueuedEvents}})
 	if err != nil {
 		fmt.Println("start-error", strings.ReplaceAll(err.Error(), "\n", " "))

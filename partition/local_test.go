@@ -34,7 +34,7 @@ func localMember(t *testing.T, owners []string, name string, sc actors.Config) *
 	t.Helper()
 	sys := actor.NewActorSystem(actors.SystemLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
 	sys.ProcessRegistry.Address = localAddress
-	cfg := Config{ClusterName: "local", Owners: owners, Name: name, Dir: t.TempDir(), Store: sc, System: sys}.withDefaults()
+	cfg := Config{ClusterName: "local", Owners: owners, Name: name, Dir: t.TempDir(), Create: true, Store: sc, System: sys}.withDefaults()
 	m := &Member{cfg: cfg, n: len(owners), sys: sys, stores: map[int]*actors.Store{}}
 	require.NoError(t, m.openPartitions())
 	m.lk = newLookup(owners, nil)

@@ -81,7 +81,7 @@ func (m *Member) openPartitions() error {
 		}
 	}
 	for _, k := range m.cfg.owned() {
-		dir, err := preparePartition(partitionDir(m.cfg.Dir, k), want(k, m.n))
+		dir, err := preparePartition(partitionDir(m.cfg.Dir, k), want(k, m.n), m.cfg.Create)
 		if err != nil {
 			return err
 		}

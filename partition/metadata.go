@@ -50,10 +50,21 @@ func partitionDir(dir string, k int) string { return filepath.Join(dir, Identity
 // preparePartition checks the metadata of the partition directory pdir
 // against w, or creates pdir and its metadata (durably) when there is
 // neither metadata nor a store yet. It returns the store's directory.
-func preparePartition(pdir string, w Metadata) (string, error) {
+func preparePartition(pdir string, w Metadata, create bool) (string, error) {
 	store := filepath.Join(pdir, storeDir)
 	b, err := os.ReadFile(filepath.Join(pdir, metadataFile))
 	switch {
+	case errors.Is(err, iofs.ErrNotExist) && !create:
+		if _, serr := os.Stat(pdir); errors.Is(serr, iofs.ErrNotExist) {
+			return "", &MetadataError{Dir: pdir, Want: w, Missing: true, Reason: "no such partition directory; " +
+				"set Config.Create to create a new partition, or copy the partition's directory here (see Moving a partition)"}
+		}
+		if names, err := os.ReadDir(store); err == nil && len(names) > 0 {
+			return "", &MetadataError{Dir: pdir, Want: w, Reason: "a store without " + metadataFile +
+				" (copy the whole partition directory, metadata included)"}
+		}
+		return "", &MetadataError{Dir: pdir, Want: w, Missing: true, Reason: "the partition directory has no " + metadataFile +
+			" and no store; set Config.Create to create a new partition"}
 	case errors.Is(err, iofs.ErrNotExist):
 		if names, err := os.ReadDir(store); err == nil && len(names) > 0 {
 			return "", &MetadataError{Dir: pdir, Want: w, Reason: "a store without " + metadataFile +

@@ -12,7 +12,7 @@ import (
 
 func TestPreparePartitionCreatesMetadata(t *testing.T) {
 	pdir := partitionDir(t.TempDir(), 3)
-	store, err := preparePartition(pdir, want(3, 8))
+	store, err := preparePartition(pdir, want(3, 8), true)
 	require.NoError(t, err)
 	require.Equal(t, filepath.Join(pdir, "store"), store)
 	b, err := os.ReadFile(filepath.Join(pdir, "partition.json"))
@@ -25,15 +25,15 @@ func TestPreparePartitionCreatesMetadata(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 
 	// Opening it again with the same configuration is fine.
-	_, err = preparePartition(pdir, want(3, 8))
+	_, err = preparePartition(pdir, want(3, 8), true)
 	require.NoError(t, err)
 }
 
 func TestPreparePartitionRefusesAnotherCount(t *testing.T) {
 	pdir := partitionDir(t.TempDir(), 1)
-	_, err := preparePartition(pdir, want(1, 4))
+	_, err := preparePartition(pdir, want(1, 4), true)
 	require.NoError(t, err)
-	_, err = preparePartition(pdir, want(1, 5))
+	_, err = preparePartition(pdir, want(1, 5), true)
 	require.ErrorIs(t, err, ErrPartitionCount)
 	require.NotErrorIs(t, err, ErrPartitionMismatch)
 	var me *MetadataError
@@ -65,7 +65,7 @@ func TestPreparePartitionRefusesMismatches(t *testing.T) {
 			if tc.file != "" {
 				require.NoError(t, os.WriteFile(filepath.Join(pdir, "store", tc.file), []byte("x"), 0o600))
 			}
-			_, err := preparePartition(pdir, want(1, 4))
+			_, err := preparePartition(pdir, want(1, 4), true)
 			require.ErrorIs(t, err, ErrPartitionMismatch)
 			require.NotErrorIs(t, err, ErrPartitionCount)
 			var me *MetadataError
@@ -91,8 +91,8 @@ func TestPreparePartitionAfterACrashBeforeRename(t *testing.T) {
 	pdir := partitionDir(t.TempDir(), 0)
 	require.NoError(t, os.MkdirAll(filepath.Join(pdir, "store"), 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(pdir, "partition.json.tmp"), []byte(`{"form`), 0o600))
-	_, err := preparePartition(pdir, want(0, 2))
+	_, err := preparePartition(pdir, want(0, 2), true)
 	require.NoError(t, err)
-	_, err = preparePartition(pdir, want(0, 2))
+	_, err = preparePartition(pdir, want(0, 2), true)
 	require.NoError(t, err)
 }

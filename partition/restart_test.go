@@ -162,7 +162,7 @@ func TestRestartWithAnotherPartitionCountIsRefused(t *testing.T) {
 	before, err := os.ReadDir(registry)
 	require.NoError(t, err)
 	_, err = partition.Start(partition.Config{ClusterName: clusterName, Provider: newFileProvider(registry), Name: "a",
-		Owners: []string{"a", "b", "c", "a"}, Dir: dir, System: quietSystem()})
+		Owners: []string{"a", "b", "c", "a"}, Dir: dir, Create: true, System: quietSystem()})
 	require.ErrorIs(t, err, partition.ErrPartitionCount)
 	var me *partition.MetadataError
 	require.ErrorAs(t, err, &me)

@@ -32,7 +32,7 @@ func TestRestartWithAnotherCountOwningOnlyNewPartitionsIsRefused(t *testing.T) {
 
 	// In this process, for the error's type (refused before joining).
 	_, err = partition.Start(partition.Config{ClusterName: clusterName, Provider: newFileProvider(registry), Name: "a",
-		Owners: eight, Dir: dir, System: quietSystem()})
+		Owners: eight, Dir: dir, Create: true, System: quietSystem()})
 	require.ErrorIs(t, err, partition.ErrPartitionCount)
 	var me *partition.MetadataError
 	require.ErrorAs(t, err, &me)

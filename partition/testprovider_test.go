@@ -59,7 +59,7 @@ func (tc *tpCluster) start(names ...string) {
 	for i, name := range names {
 		wg.Go(func() {
 			m, err := partition.Start(partition.Config{ClusterName: "batpak-testprovider", Provider: test.NewTestProvider(tc.agent),
-				Remote: remote.Configure("127.0.0.1", 0), Name: name, Owners: owners, Dir: filepath.Join(tc.root, name), System: quietSystem(), RequestTimeout: 20 * time.Second,
+				Remote: remote.Configure("127.0.0.1", 0), Name: name, Owners: owners, Dir: filepath.Join(tc.root, name), Create: true, System: quietSystem(), RequestTimeout: 20 * time.Second,
 				Store: actors.Config{Storage: storage.Options{SegmentSize: 64 << 10, Preallocate: -1}}})
 			errs[i] = err
 			if err == nil {

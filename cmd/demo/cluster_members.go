@@ -83,6 +83,7 @@ func (t *trio) open(name string) (*partition.Member, error) {
 		Name:           name,
 		Owners:         clusterOwners,
 		Dir:            filepath.Join(t.root, name),
+		Create:         true, // the demo starts from an empty directory; a restart finds its partitions
 		Store:          actors.Config{Storage: storage.Options{SegmentSize: 64 << 10}},
 		System:         quietSystem(),
 		RequestTimeout: 10 * time.Second,
