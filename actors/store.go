@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/batpak-go/batpak/internal/futures"
 	"github.com/batpak-go/batpak/messages"
 )
 
@@ -196,11 +197,11 @@ func (s *Store) request(ctx context.Context, msg any) (any, error) {
 	if s.sh.closing.Load() {
 		return nil, errClosed
 	}
-	timeout, err := s.timeout(ctx)
+	timeout, err := futures.Timeout(ctx, s.sh.cfg.RequestTimeout)
 	if err != nil {
 		return nil, err
 	}
-	res, err := await(ctx, s.sys.Root.RequestFuture(s.writer, msg, timeout))
+	res, err := futures.Await(ctx, s.sys.Root.RequestFuture(s.writer, msg, timeout))
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil, err
 	}
@@ -248,43 +249,6 @@ func (s *Store) stopActors() {
 	s.sh.stop(errClosed)
 }
 
-// await waits for f's result or for ctx to end, whichever comes first (then
-// it returns ctx.Err()).
-func await(ctx context.Context, f *actor.Future) (any, error) {
-	if ctx.Done() == nil { // cannot be cancelled: wait on the future alone
-		return f.Result()
-	}
-	var res any
-	var err error
-	done := make(chan struct{})
-	go func() { res, err = f.Result(); close(done) }()
-	select {
-	case <-done:
-		return res, err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// timeout returns how long a request may wait for the writer: until ctx's
-// deadline, else Config.RequestTimeout. A context already done or past its
-// deadline fails at once (protoactor would take a negative timeout as
-// none).
-func (s *Store) timeout(ctx context.Context) (time.Duration, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	d, ok := ctx.Deadline()
-	if !ok {
-		return s.sh.cfg.RequestTimeout, nil
-	}
-	t := time.Until(d)
-	if t <= 0 {
-		return 0, context.DeadlineExceeded
-	}
-	return t, nil
-}
-
 // Close stops taking requests, lets the writer commit what it already
 // holds and the requests queued before Close, up to Config.DrainLimit
 // (beyond it they are answered messages.ErrClosed), seals the
@@ -303,7 +267,7 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	// The writer seals whatever Close's context says; Close waits for it
 	// as long as its context lets it.
-	res, err := await(ctx, s.sys.Root.RequestFuture(s.writer, &shutdown{}, s.sh.cfg.RequestTimeout))
+	res, err := futures.Await(ctx, s.sys.Root.RequestFuture(s.writer, &shutdown{}, s.sh.cfg.RequestTimeout))
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return fmt.Errorf("batpak: close: the writer is still sealing the store: %w", err)
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/batpak-go/batpak/internal/futures"
 	"github.com/batpak-go/batpak/messages"
 )
 
@@ -24,7 +24,7 @@ func (m *Member) request(ctx context.Context, k int, msg any, write bool) (any, 
 	if m.closed.Load() {
 		return nil, closedErr()
 	}
-	timeout, err := m.timeout(ctx)
+	timeout, err := futures.Timeout(ctx, m.cfg.RequestTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -82,23 +82,6 @@ func (m *Member) await(ctx context.Context, k int, pid *actor.PID, f *actor.Futu
 		case <-changed:
 		}
 	}
-}
-
-// timeout returns how long a request may wait: until ctx's deadline, else
-// Config.RequestTimeout.
-func (m *Member) timeout(ctx context.Context) (time.Duration, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	d, ok := ctx.Deadline()
-	if !ok {
-		return m.cfg.RequestTimeout, nil
-	}
-	t := time.Until(d)
-	if t <= 0 {
-		return 0, context.DeadlineExceeded
-	}
-	return t, nil
 }
 
 // unavailable is partition k's *UnavailableError.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/batpak-go/batpak/actors"
+	"github.com/batpak-go/batpak/internal/futures"
 	"github.com/batpak-go/batpak/messages"
 )
 
@@ -131,24 +132,13 @@ func ask[R reply](ctx context.Context, c *Client, pid *actor.PID, msg any) (R, e
 // request sends msg to pid and waits for the reply, for ctx's deadline
 // (DefaultTimeout without one) or ctx's end, whichever comes first.
 func (c *Client) request(ctx context.Context, pid *actor.PID, msg any) (any, error) {
-	if err := ctx.Err(); err != nil {
+	timeout, err := futures.Timeout(ctx, DefaultTimeout)
+	if err != nil {
 		return nil, err
 	}
-	timeout := DefaultTimeout
-	if d, ok := ctx.Deadline(); ok {
-		if timeout = time.Until(d); timeout <= 0 { // protoactor takes a negative timeout as none
-			return nil, context.DeadlineExceeded
-		}
-	}
-	f := c.sys.Root.RequestFuture(pid, msg, timeout)
-	var res any
-	var err error
-	done := make(chan struct{})
-	go func() { res, err = f.Result(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	res, err := futures.Await(ctx, c.sys.Root.RequestFuture(pid, msg, timeout))
+	if err != nil && err == ctx.Err() { // ctx ended first
+		return nil, err
 	}
 	switch {
 	case errors.Is(err, actor.ErrTimeout):
