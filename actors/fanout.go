@@ -105,7 +105,7 @@ func (f *fanout) Receive(ctx actor.Context) {
 		f.ack(m)
 	case *messages.Undecodable:
 		if ctx.Sender() != nil {
-			ctx.Respond(&messages.ErrorReply{Failure: undecodable(m)})
+			ctx.Respond(m.Reply())
 		}
 	case *actor.Terminated:
 		f.remove(ctx, m.Who)

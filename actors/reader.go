@@ -44,7 +44,7 @@ func (r *reader) Receive(ctx actor.Context) {
 	case *messages.ReadCorrelation:
 		reply = r.s.readCorrelation(m)
 	case *messages.Undecodable:
-		reply = &messages.ErrorReply{Failure: undecodable(m)}
+		reply = m.Reply()
 	default:
 		reply = &messages.ErrorReply{Failure: &messages.Error{
 			Code: messages.CodeUnknownMessage, Message: fmt.Sprintf("batpak reader: unknown message %T", m)}}

@@ -95,7 +95,7 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *syncRequest:
 		w.sync(ctx)
 	case *messages.Undecodable:
-		w.reply(ctx, ctx.Sender(), &messages.ErrorReply{Failure: undecodable(m)})
+		w.reply(ctx, ctx.Sender(), m.Reply())
 	default:
 		if w.fault(m) {
 			return

@@ -135,6 +135,19 @@ type Undecodable struct {
 	Failure *Error `msgpack:"err"`
 }
 
+// Reply is the answer to m: an ErrorReply carrying its Failure (or, when
+// it has none, ErrUnknownMessage naming its type).
+func (m *Undecodable) Reply() *ErrorReply {
+	if m == nil || m.Failure == nil {
+		name := ""
+		if m != nil {
+			name = m.Type
+		}
+		return &ErrorReply{Failure: &Error{Code: CodeUnknownMessage, Message: "batpak: undecodable message " + name}}
+	}
+	return &ErrorReply{Failure: m.Failure}
+}
+
 // Serialize implements remote.RootSerializable.
 func (m *Undecodable) Serialize() (remote.RootSerialized, error) { return ToWire(wireUndecodable, m) }
 

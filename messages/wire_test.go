@@ -119,3 +119,12 @@ func TestRegisterWireTwicePanics(t *testing.T) {
 		messages.RegisterWire("batpak.Append", func() remote.RootSerializable { return new(messages.Append) })
 	})
 }
+
+func TestUndecodableReply(t *testing.T) {
+	f := &messages.Error{Code: messages.CodeInvalidArgument, Message: "malformed"}
+	require.Same(t, f, (&messages.Undecodable{Type: "batpak.Append", Failure: f}).Reply().Failure)
+	err := (&messages.Undecodable{Type: "batpak.X"}).Reply().Err()
+	require.ErrorIs(t, err, messages.ErrUnknownMessage)
+	require.Contains(t, err.Error(), "batpak.X")
+	require.ErrorIs(t, (*messages.Undecodable)(nil).Reply().Err(), messages.ErrUnknownMessage)
+}

@@ -63,11 +63,7 @@ func (f *front) Receive(ctx actor.Context) {
 	case *messages.ReadQuery, *messages.ReadCorrelation:
 		ctx.Forward(f.reader)
 	case *messages.Undecodable:
-		e := m.Failure
-		if e == nil {
-			e = &messages.Error{Code: messages.CodeUnknownMessage, Message: "batpak partition: undecodable message " + m.Type}
-		}
-		respond(ctx, &messages.ErrorReply{Failure: e})
+		respond(ctx, m.Reply())
 	default:
 		respond(ctx, &messages.ErrorReply{Failure: &messages.Error{Code: messages.CodeUnknownMessage,
 			Message: fmt.Sprintf("batpak partition %d: unknown message %T", f.k, m)}})
